@@ -1,0 +1,137 @@
+"""Domain errors and the one place that turns errors into the API's JSON error format.
+
+Format: {"type": "<code>", "detail": "<sentence>", "errors": {"<field path>": ["<message>"]}}
+(`errors` only for validation).
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApplicationError(Exception):
+    """A business rule refused the request. Shown to API clients and desk users as is."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    type = "invalid"
+
+    def __init__(self, message: Any, *, field: str | None = None, errors: dict[str, list[str]] | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.errors = errors or ({field: [str(message)]} if field else None)
+
+
+class InvalidInput(ApplicationError):
+    type = "validation_error"
+
+
+class IllegalStateChange(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    type = "illegal_state_change"
+
+
+class Conflict(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    type = "conflict"
+
+
+class NotPermitted(ApplicationError):
+    status_code = status.HTTP_403_FORBIDDEN
+    type = "permission_denied"
+
+
+class NotFound(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+    type = "not_found"
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    type = "payload_too_large"
+
+
+class UnsupportedMediaType(ApplicationError):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    type = "unsupported_media_type"
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    type = "idempotency_key_reused"
+
+
+_DRF_TYPES = {
+    exceptions.ParseError: "parse_error",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "authentication_failed",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+    exceptions.ValidationError: "validation_error",
+}
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into {"field.path": [messages]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            path = str(key) if not prefix else f"{prefix}.{key}"
+            if key == "non_field_errors":
+                path = prefix or "non_field_errors"
+            for sub_path, messages in flatten_errors(value, path).items():
+                out.setdefault(sub_path, []).extend(messages)
+    elif isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            out.setdefault(prefix or "non_field_errors", []).extend(str(item) for item in detail)
+        else:
+            for index, item in enumerate(detail):
+                if item in ({}, []):
+                    continue
+                for sub_path, messages in flatten_errors(item, f"{prefix}[{index}]").items():
+                    out.setdefault(sub_path, []).extend(messages)
+    else:
+        out.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return out
+
+
+def error_body(type_: str, detail: Any, errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"type": type_, "detail": str(detail)}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.type, exc.message, exc.errors), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    type_ = next((code for cls, code in _DRF_TYPES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_errors(exc.detail)
+        response.data = error_body(type_, _("Invalid input."), errors)
+    else:
+        response.data = error_body(type_, getattr(exc, "detail", str(exc)))
+    return response
+
+
+def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+def json_500(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)

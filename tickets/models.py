@@ -1,0 +1,415 @@
+"""The ticket core: storefronts, customers, teams, tickets, messages, events.
+
+Status moves live in ALLOWED_MOVES; `tickets.services.tickets.ticket_change_status` is the one function that
+applies them.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Storefront(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
+    # Standard Webhooks secret ("whsec_" + base64); signs every delivery to this storefront.
+    webhook_secret = models.CharField(_("webhook secret"), max_length=100)
+    language = models.CharField(_("customer language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("storefront")
+        verbose_name_plural = _("storefronts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKey(models.Model):
+    """A storefront's API key. Only a SHA-256 of the key is stored; the prefix finds the row."""
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.storefront} {self.prefix}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    name_zh = models.CharField(_("name in Chinese"), max_length=100, blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    is_default = models.BooleanField(_("default team"), default=False, help_text=_("Catches what no rule routes."))
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_team")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    """Per-user desk preferences: language, time zone, availability for auto-assignment."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    time_zone = models.CharField(_("time zone"), max_length=64, default=settings.TIME_ZONE)
+    is_available = models.BooleanField(_("available for new tickets"), default=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class Customer(models.Model):
+    storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="customers")
+    external_id = models.CharField(_("storefront's customer id"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=254, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["storefront", "external_id"], condition=~Q(external_id=""), name="customer_unique_external_id"
+            )
+        ]
+        indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id or f"#{self.pk}"
+
+
+class Kind(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry")
+    RETURN = "return", _("Return")
+    COMPLAINT = "complaint", _("Complaint")
+
+
+class Category(models.TextChoices):
+    PRODUCT_QUALITY = "product_quality", _("Product quality")
+    LOGISTICS = "logistics", _("Logistics")
+    POLICY = "policy", _("Policy")
+    PAYMENT = "payment", _("Payment")
+    ACCOUNT = "account", _("Account")
+    SERVICE = "service", _("Service")
+    OTHER = "other", _("Other")
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("Minor")
+    MODERATE = "moderate", _("Moderate")
+    SEVERE = "severe", _("Severe")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+    CHAT = "chat", _("Chat")
+    SOCIAL = "social", _("Social")
+    API = "api", _("API")
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    ON_HOLD = "on_hold", _("On hold")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+# The ticket state machine: the only moves `ticket_change_status` accepts.
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.RESOLVED}),
+    Status.OPEN: frozenset({Status.PENDING, Status.ON_HOLD, Status.RESOLVED}),
+    Status.PENDING: frozenset({Status.OPEN, Status.ON_HOLD, Status.RESOLVED}),
+    Status.ON_HOLD: frozenset({Status.OPEN, Status.PENDING, Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+
+
+class Ticket(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INQUIRY)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, default=Severity.MINOR)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.API)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW)
+    storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="tickets")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    order_external_id = models.CharField(_("order id"), max_length=100, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assigned_tickets", null=True, blank=True
+    )
+    # Set when a person assigned the ticket: routing then leaves it alone.
+    assigned_by_hand = models.BooleanField(default=False)
+    # A customer writing to a closed ticket opens a new one linked here.
+    previous_ticket = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The soonest deadline among the ticket's running SLA clocks; the queue's default order.
+    next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            # The queue: open tickets by urgency, per team and per assignee.
+            models.Index(fields=["next_due_at", "id"], name="ticket_due_idx"),
+            models.Index(fields=["team", "next_due_at", "id"], name="ticket_team_due_idx"),
+            models.Index(fields=["assignee", "next_due_at", "id"], name="ticket_assignee_due_idx"),
+            models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due_idx"),
+            models.Index(fields=["storefront", "created_at"], name="ticket_storefront_created_idx"),
+            models.Index(fields=["order_external_id"], name="ticket_order_idx"),
+            models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved_idx"),
+            models.Index(fields=["created_at"], name="ticket_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in ALLOWED_MOVES[self.status]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class MessageKind(models.TextChoices):
+    PUBLIC = "public", _("Public reply")
+    CUSTOMER = "customer", _("Customer message")
+    INTERNAL = "internal", _("Internal note")
+
+
+class Message(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
+    body = models.TextField(_("body"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.API)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.ticket_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind != MessageKind.INTERNAL
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.ticket.public_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class Attachment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments", null=True, blank=True)
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    ASSIGNED = "assigned", _("Assigned")
+    REPLIED = "replied", _("Replied")
+    CUSTOMER_MESSAGE = "customer_message", _("Customer message")
+    NOTE = "note", _("Internal note")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    SEVERITY_CHANGED = "severity_changed", _("Severity changed")
+    CATEGORY_CHANGED = "category_changed", _("Category changed")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breach")
+    ESCALATION = "escalation", _("Escalation")
+    MERGED = "merged", _("Merged")
+    LINKED = "linked", _("Linked")
+    RETURN = "return", _("Return")
+    REFUND = "refund", _("Refund")
+    COMPLAINT = "complaint", _("Complaint")
+
+
+class ActorType(models.TextChoices):
+    USER = "user", _("Staff")
+    STOREFRONT = "storefront", _("Storefront")
+    SYSTEM = "system", _("System")
+
+
+class TicketEvent(models.Model):
+    """The append-only audit trail of a ticket; written only by services, never updated or deleted."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=30, choices=EventKind.choices)
+    actor_type = models.CharField(max_length=20, choices=ActorType.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    actor_storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, null=True, blank=True)
+    message = models.ForeignKey(Message, on_delete=models.PROTECT, null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        indexes = [models.Index(fields=["ticket", "created_at", "id"], name="event_ticket_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.ticket_id}"
+
+
+class CannedResponse(models.Model):
+    """A team's standard wording. Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="canned_responses", null=True, blank=True)
+    title = models.CharField(_("title"), max_length=100)
+    body = models.TextField(_("body"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RoutingRule(models.Model):
+    """Ordered rules; the first whose set conditions all match picks the team."""
+
+    position = models.PositiveIntegerField(_("position"), default=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, null=True, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="routing_rules")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"#{self.position} -> {self.team}"
+
+    def matches(self, ticket: Ticket) -> bool:
+        return (
+            (not self.kind or self.kind == ticket.kind)
+            and (not self.category or self.category == ticket.category)
+            and (not self.severity or self.severity == ticket.severity)
+            and (not self.channel or self.channel == ticket.channel)
+            and (self.storefront_id is None or self.storefront_id == ticket.storefront_id)
+        )
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    """The outbox: written in the transaction of the change it reports, sent by a Celery task.
+
+    Deliveries sharing an `ordering_key` (one return, one ticket) go out in creation order: a later one waits
+    while an earlier one is still pending.
+    """
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event_id = models.CharField(max_length=64, unique=True)
+    event_type = models.CharField(_("event"), max_length=50)
+    ordering_key = models.CharField(max_length=100, blank=True)
+    payload = models.JSONField()
+    status = models.CharField(_("status"), max_length=20, choices=WebhookStatus.choices, default=WebhookStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    # Retries stop here (24 hours after the first attempt, or after a resend from the admin).
+    give_up_at = models.DateTimeField(_("give up at"))
+    last_status_code = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_due_idx"),
+            models.Index(fields=["storefront", "ordering_key", "created_at"], name="webhook_ordering_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a POST sent with an Idempotency-Key, per (storefront or user, key), for 24 hours."""
+
+    owner = models.CharField(max_length=50)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveIntegerField()
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_owner_key")]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

@@ -1,0 +1,37 @@
+"""Roles are Django groups; these predicates are the only place that knows their names."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+AGENTS = "agents"
+SUPERVISORS = "supervisors"
+FINANCE = "finance"
+ROLE_GROUPS = {"agent": AGENTS, "supervisor": SUPERVISORS, "finance": FINANCE}
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def group_names(user: AnyUser) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_group_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._group_names = cached
+    return cached
+
+
+def is_supervisor(user: AnyUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or SUPERVISORS in group_names(user))
+
+
+def is_agent(user: AnyUser) -> bool:
+    return user.is_authenticated and (AGENTS in group_names(user) or is_supervisor(user))
+
+
+def is_finance(user: AnyUser) -> bool:
+    return user.is_authenticated and (user.is_superuser or FINANCE in group_names(user))
+
+
+def is_staff_member(user: AnyUser) -> bool:
+    """May use the desk at all."""
+    return is_agent(user) or is_finance(user)

@@ -1,0 +1,562 @@
+"""Ticket writes: create, acknowledge, messages, status, assignment, routing.
+
+Locking: every function that changes an existing ticket takes the ticket's row lock first
+(`select_for_update`), so two agents acting at once are serialized and each sees the other's result. When a
+caller also locks rows of other apps (returns, complaints), the ticket row is locked first.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import filetype
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from tickets.models import (
+    ALLOWED_MOVES,
+    OPEN_STATUSES,
+    ActorType,
+    Attachment,
+    CannedResponse,
+    Category,
+    Channel,
+    Customer,
+    EventKind,
+    Kind,
+    Message,
+    MessageKind,
+    RoutingRule,
+    Severity,
+    Status,
+    Storefront,
+    Team,
+    Ticket,
+    TicketEvent,
+)
+from tickets.roles import AGENTS
+from tickets.services.webhooks import webhook_enqueue
+
+User = AbstractBaseUser
+
+ALLOWED_ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff user, a storefront (through the API) or the system (beat, sweep)."""
+
+    user: Any = None
+    storefront: Storefront | None = None
+
+    @property
+    def type(self) -> str:
+        if self.user is not None:
+            return ActorType.USER
+        if self.storefront is not None:
+            return ActorType.STOREFRONT
+        return ActorType.SYSTEM
+
+
+SYSTEM = Actor()
+
+
+def _actor(user: Any = None, storefront: Storefront | None = None) -> Actor:
+    return Actor(user=user, storefront=storefront)
+
+
+def ticket_record_event(
+    *,
+    ticket: Ticket,
+    kind: str,
+    actor: Actor = SYSTEM,
+    message: Message | None = None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> TicketEvent:
+    """Append one event to a ticket's audit trail. Used by the other apps' services for their own steps."""
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        kind=kind,
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_storefront=actor.storefront,
+        message=message,
+        data=data or {},
+        created_at=now or timezone.now(),
+    )
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def customer_upsert(
+    *, storefront: Storefront, external_id: str = "", name: str = "", email: str = "", phone: str = ""
+) -> Customer:
+    """The storefront's customer by its external id, created on first sight, details refreshed when given."""
+    details = {"name": name, "email": email, "phone": phone}
+    if not external_id:
+        return Customer.objects.create(storefront=storefront, **details)
+    customer, created = Customer.objects.get_or_create(storefront=storefront, external_id=external_id, defaults=details)
+    changed = {field: value for field, value in details.items() if value and getattr(customer, field) != value}
+    if not created and changed:
+        Customer.objects.filter(pk=customer.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(customer, field, value)
+    return customer
+
+
+def _route(ticket: Ticket) -> Team | None:
+    for rule in RoutingRule.objects.filter(is_active=True).select_related("team"):
+        if rule.matches(ticket):
+            return rule.team
+    return Team.objects.filter(is_default=True).first()
+
+
+def _least_loaded_agent(team: Team) -> Any:
+    """The available agent of the team with the fewest open tickets (ties: the longest-standing account)."""
+    return (
+        team.members.filter(is_active=True, groups__name=AGENTS)
+        .exclude(profile__is_available=False)
+        .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
+        .order_by("open_count", "id")
+        .first()
+    )
+
+
+def _route_and_assign(ticket: Ticket, *, now: datetime) -> None:
+    team = _route(ticket)
+    if team is None:
+        return
+    assignee = _least_loaded_agent(team)
+    changed = ticket.team_id != team.pk or ticket.assignee_id != (assignee.pk if assignee else None)
+    ticket.team = team
+    ticket.assignee = assignee
+    if changed:
+        ticket_record_event(
+            ticket=ticket,
+            kind=EventKind.ASSIGNED,
+            data={"team": team.name, "assignee": assignee.get_username() if assignee else None, "auto": True},
+            now=now,
+        )
+
+
+def _validate_attachment(upload: UploadedFile) -> str:
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise PayloadTooLarge(_("The file is larger than 10 MB."), field="file")
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_ATTACHMENT_TYPES:
+        raise UnsupportedMediaType(_("Only JPEG, PNG, WebP and PDF files are accepted."), field="file")
+    return kind.mime
+
+
+def attachment_add(*, ticket: Ticket, upload: UploadedFile, message: Message | None = None) -> Attachment:
+    """Store one file on a ticket; the type is read from the content, never from the name."""
+    content_type = _validate_attachment(upload)
+    name = (upload.name or "file").rsplit("/", 1)[-1][-200:]
+    return Attachment.objects.create(
+        ticket=ticket, message=message, file=upload, filename=name, content_type=content_type, size=upload.size
+    )
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    storefront: Storefront,
+    subject: str,
+    body: str = "",
+    kind: str = Kind.INQUIRY,
+    category: str = Category.OTHER,
+    severity: str = Severity.MINOR,
+    channel: str = Channel.API,
+    customer: Customer | None = None,
+    order_external_id: str = "",
+    user: Any = None,
+    opening_message_is_customer_message: bool = True,
+    now: datetime | None = None,
+) -> Ticket:
+    """Open a ticket, with the customer's opening message when there is one, routed and auto-assigned."""
+    now = now or timezone.now()
+    actor = _actor(user=user, storefront=None if user else storefront)
+    ticket = Ticket(
+        kind=kind,
+        category=category,
+        severity=severity,
+        channel=channel,
+        status=Status.NEW,
+        storefront=storefront,
+        customer=customer,
+        subject=subject,
+        order_external_id=order_external_id,
+        created_at=now,
+        updated_at=now,
+    )
+    ticket.save()
+    # The reference is the row's own sequence number: unique without a counter row every create would lock.
+    ticket.reference = f"T-{ticket.pk:06d}"
+    ticket_record_event(ticket=ticket, kind=EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)
+    if body:
+        message = Message.objects.create(
+            ticket=ticket,
+            kind=MessageKind.CUSTOMER if opening_message_is_customer_message else MessageKind.INTERNAL,
+            body=body,
+            author=user if not opening_message_is_customer_message else None,
+            channel=channel,
+            created_at=now,
+        )
+        ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
+    _route_and_assign(ticket, now=now)
+    ticket.save(update_fields=["reference", "team", "assignee"])
+    return ticket
+
+
+def _move(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str = "") -> None:
+    """Apply one status move to a locked ticket. The only code that writes `Ticket.status`."""
+    if to == ticket.status:
+        return
+    if to not in ALLOWED_MOVES[ticket.status]:
+        raise IllegalStateChange(
+            _("A ticket cannot move from %(from)s to %(to)s.")
+            % {"from": Status(ticket.status).label, "to": Status(to).label},
+            field="status",
+        )
+    previous = ticket.status
+    ticket.status = to
+    ticket.updated_at = now
+    if to == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif to == Status.CLOSED:
+        ticket.closed_at = now
+    elif previous == Status.RESOLVED:
+        ticket.resolved_at = None
+    ticket.save(update_fields=["status", "updated_at", "resolved_at", "closed_at"])
+    data = {"from": previous, "to": to}
+    if reason:
+        data["reason"] = reason
+    ticket_record_event(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, data=data, now=now)
+    if to == Status.RESOLVED:
+        webhook_enqueue(
+            storefront=ticket.storefront,
+            event_type="ticket.resolved",
+            data={"ticket": _ticket_ref(ticket)},
+            ordering_key=f"ticket:{ticket.public_id}",
+            now=now,
+        )
+
+
+def _ticket_ref(ticket: Ticket) -> dict[str, Any]:
+    return {"id": str(ticket.public_id), "reference": ticket.reference, "status": ticket.status}
+
+
+@transaction.atomic
+def ticket_change_status(
+    *,
+    ticket: Ticket,
+    status: str,
+    user: Any = None,
+    storefront: Storefront | None = None,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Ticket:
+    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written."""
+    now = now or timezone.now()
+    ticket = _lock(ticket)
+    _move(ticket, status, actor=_actor(user, storefront), now=now, reason=reason)
+    return ticket
+
+
+def _acknowledge(ticket: Ticket, *, actor: Actor, now: datetime) -> None:
+    """Mark acknowledged and leave `new`; shared by the explicit action, the first reply and a return decision."""
+    if ticket.acknowledged_at is not None:
+        return
+    ticket.acknowledged_at = now
+    ticket.save(update_fields=["acknowledged_at"])
+    ticket_record_event(ticket=ticket, kind=EventKind.ACKNOWLEDGED, actor=actor, now=now)
+    if ticket.status == Status.NEW:
+        _move(ticket, Status.OPEN, actor=actor, now=now)
+
+
+def _acknowledgement_text(ticket: Ticket, now: datetime) -> str:
+    expect_by = timezone.localtime(now + timedelta(hours=24)).strftime("%Y-%m-%d %H:%M")
+    with translation.override(ticket.storefront.language):
+        return _(
+            "We have received your request %(reference)s and are working on it. "
+            "You will hear from us by %(expect_by)s at the latest."
+        ) % {"reference": ticket.reference, "expect_by": expect_by}
+
+
+@transaction.atomic
+def ticket_acknowledge(
+    *,
+    ticket: Ticket,
+    user: Any = None,
+    actor: Actor | None = None,
+    send_message: bool = True,
+    now: datetime | None = None,
+) -> Ticket:
+    """Take ownership and tell the customer their reference and when to expect an answer."""
+    now = now or timezone.now()
+    ticket = _lock(ticket)
+    actor = actor or _actor(user)
+    if ticket.acknowledged_at is not None:
+        raise IllegalStateChange(_("This ticket is already acknowledged."), field="status")
+    if not ticket.is_open:
+        raise IllegalStateChange(_("Only an open ticket can be acknowledged."), field="status")
+    if user is not None and ticket.assignee_id is None:
+        ticket.assignee = user
+        ticket.save(update_fields=["assignee"])
+        ticket_record_event(
+            ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, data={"assignee": user.get_username()}, now=now
+        )
+    _acknowledge(ticket, actor=actor, now=now)
+    if send_message:
+        _public_message(ticket, body=_acknowledgement_text(ticket, now), actor=actor, now=now, counts_as_reply=False)
+    return ticket
+
+
+def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime, counts_as_reply: bool = True) -> Message:
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.PUBLIC, body=body, author=actor.user, channel=ticket.channel, created_at=now
+    )
+    ticket_record_event(ticket=ticket, kind=EventKind.REPLIED, actor=actor, message=message, now=now)
+    if counts_as_reply and ticket.first_response_at is None:
+        ticket.first_response_at = now
+        ticket.save(update_fields=["first_response_at"])
+    webhook_enqueue(
+        storefront=ticket.storefront,
+        event_type="ticket.replied",
+        data={
+            "ticket": _ticket_ref(ticket),
+            "message": {
+                "id": message.pk,
+                "body": message.body,
+                "author": actor.user.get_full_name() or actor.user.get_username() if actor.user else "",
+                "created_at": now.isoformat(),
+            },
+        },
+        ordering_key=f"ticket:{ticket.public_id}",
+        now=now,
+    )
+    return message
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    user: Any,
+    body: str,
+    attachments: list[UploadedFile] | tuple[UploadedFile, ...] = (),
+    status: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A public reply to the customer; the first one acknowledges the ticket. Optionally moves the status too
+    (reply and set pending, reply and resolve)."""
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write a reply first."), field="body")
+    ticket = _lock(ticket)
+    if ticket.status == Status.CLOSED:
+        raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
+    actor = _actor(user)
+    _acknowledge(ticket, actor=actor, now=now)
+    message = _public_message(ticket, body=body, actor=actor, now=now)
+    for upload in attachments:
+        attachment_add(ticket=ticket, upload=upload, message=message)
+    if status:
+        _move(ticket, status, actor=actor, now=now)
+    else:
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(
+    *,
+    ticket: Ticket,
+    user: Any,
+    body: str,
+    attachments: list[UploadedFile] | tuple[UploadedFile, ...] = (),
+    now: datetime | None = None,
+) -> Message:
+    """An internal note: never shown to customers or storefronts."""
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write a note first."), field="body")
+    ticket = _lock(ticket)
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=user, channel=ticket.channel, created_at=now
+    )
+    for upload in attachments:
+        attachment_add(ticket=ticket, upload=upload, message=message)
+    ticket_record_event(ticket=ticket, kind=EventKind.NOTE, actor=_actor(user), message=message, now=now)
+    return message
+
+
+@transaction.atomic
+def ticket_add_customer_message(
+    *,
+    ticket: Ticket,
+    body: str,
+    storefront: Storefront | None = None,
+    user: Any = None,
+    channel: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A message from the customer (through the API, or logged by an agent from a call).
+
+    Reopens a pending or resolved ticket; on a closed ticket it opens a new ticket linked to the old one.
+    """
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("The message is empty."), field="body")
+    ticket = _lock(ticket)
+    actor = _actor(user, storefront)
+    if ticket.status == Status.CLOSED:
+        follow_up = ticket_create(
+            storefront=ticket.storefront,
+            subject=ticket.subject,
+            body=body,
+            kind=Kind.INQUIRY,
+            category=ticket.category,
+            severity=ticket.severity,
+            channel=channel or ticket.channel,
+            customer=ticket.customer,
+            order_external_id=ticket.order_external_id,
+            now=now,
+        )
+        Ticket.objects.filter(pk=follow_up.pk).update(previous_ticket=ticket)
+        ticket_record_event(
+            ticket=ticket, kind=EventKind.LINKED, actor=actor, data={"follow_up": follow_up.reference}, now=now
+        )
+        ticket_record_event(
+            ticket=follow_up, kind=EventKind.LINKED, actor=actor, data={"previous": ticket.reference}, now=now
+        )
+        return follow_up.messages.get()
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.CUSTOMER, body=body, channel=channel or ticket.channel, created_at=now
+    )
+    ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
+    if ticket.status in (Status.PENDING, Status.RESOLVED):
+        _move(ticket, Status.OPEN, actor=actor, now=now, reason="customer_message")
+    else:
+        Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    return message
+
+
+@transaction.atomic
+def ticket_assign(
+    *, ticket: Ticket, user: Any, assignee: Any = None, team: Team | None = None, now: datetime | None = None
+) -> Ticket:
+    """Assign by hand: routing leaves the ticket alone afterwards."""
+    now = now or timezone.now()
+    ticket = _lock(ticket)
+    if team is None:
+        team = ticket.team
+    if assignee is not None and team is not None and not team.members.filter(pk=assignee.pk).exists():
+        raise InvalidInput(
+            _("%(user)s is not a member of %(team)s.") % {"user": assignee, "team": team}, field="assignee"
+        )
+    ticket.team = team
+    ticket.assignee = assignee
+    ticket.assigned_by_hand = True
+    ticket.updated_at = now
+    ticket.save(update_fields=["team", "assignee", "assigned_by_hand", "updated_at"])
+    ticket_record_event(
+        ticket=ticket,
+        kind=EventKind.ASSIGNED,
+        actor=_actor(user),
+        data={"team": team.name if team else None, "assignee": assignee.get_username() if assignee else None},
+        now=now,
+    )
+    return ticket
+
+
+def _change_field(
+    ticket: Ticket, field: str, value: str, choices: type, event_kind: str, *, user: Any, now: datetime
+) -> Ticket:
+    if value not in choices.values:
+        raise InvalidInput(_("Unknown value %(value)s.") % {"value": value}, field=field)
+    ticket = _lock(ticket)
+    previous = getattr(ticket, field)
+    if previous == value:
+        return ticket
+    setattr(ticket, field, value)
+    ticket.updated_at = now
+    ticket.save(update_fields=[field, "updated_at"])
+    ticket_record_event(
+        ticket=ticket, kind=event_kind, actor=_actor(user), data={"from": previous, "to": value}, now=now
+    )
+    if not ticket.assigned_by_hand:
+        _route_and_assign(ticket, now=now)
+        ticket.save(update_fields=["team", "assignee"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_severity(*, ticket: Ticket, severity: str, user: Any, now: datetime | None = None) -> Ticket:
+    return _change_field(
+        ticket, "severity", severity, Severity, EventKind.SEVERITY_CHANGED, user=user, now=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def ticket_change_category(*, ticket: Ticket, category: str, user: Any, now: datetime | None = None) -> Ticket:
+    return _change_field(
+        ticket, "category", category, Category, EventKind.CATEGORY_CHANGED, user=user, now=now or timezone.now()
+    )
+
+
+def tickets_auto_close(*, now: datetime | None = None, batch_size: int = 500) -> int:
+    """Close tickets resolved more than AUTO_CLOSE_AFTER ago, in batches; safe to re-run (closed ones are skipped)."""
+    now = now or timezone.now()
+    cutoff = now - settings.AUTO_CLOSE_AFTER
+    closed = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Ticket.objects.select_for_update(skip_locked=True)
+                .filter(status=Status.RESOLVED, resolved_at__lte=cutoff)
+                .order_by("resolved_at")[:batch_size]
+            )
+            if not batch:
+                return closed
+            ids = [ticket.pk for ticket in batch]
+            Ticket.objects.filter(pk__in=ids).update(status=Status.CLOSED, closed_at=now, updated_at=now)
+            TicketEvent.objects.bulk_create(
+                TicketEvent(
+                    ticket_id=pk,
+                    kind=EventKind.STATUS_CHANGED,
+                    actor_type=ActorType.SYSTEM,
+                    data={"from": Status.RESOLVED, "to": Status.CLOSED, "reason": "auto_close"},
+                    created_at=now,
+                )
+                for pk in ids
+            )
+            closed += len(ids)
+
+
+def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: Any) -> str:
+    """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
+    values = {
+        "customer_name": (ticket.customer.name if ticket.customer else "") or _("customer"),
+        "reference": ticket.reference,
+        "order_id": ticket.order_external_id,
+        "agent_name": agent.get_full_name() or agent.get_username(),
+    }
+    text = canned.body
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text

@@ -1,0 +1,179 @@
+"""The webhook outbox and its sender.
+
+A delivery row is written in the same transaction as the change it reports, so a rolled-back change sends
+nothing and a committed one is never lost: if the broker is down when the transaction commits, the row stays
+pending and the beat task `dispatch_due_webhooks` sends it once workers run again.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import urllib.error
+import urllib.request
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.models import Storefront, WebhookDelivery, WebhookStatus
+
+logger = logging.getLogger(__name__)
+
+# Exponential backoff: 30 s, 1 min, 2 min, ... capped at 2 hours, until give_up_at.
+FIRST_RETRY = timedelta(seconds=30)
+MAX_RETRY = timedelta(hours=2)
+
+
+def sign(*, secret: str, msg_id: str, timestamp: int, body: str) -> str:
+    """The Standard Webhooks signature header value: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def _enqueue_send(delivery_id: int) -> None:
+    from tickets.tasks import deliver_webhook
+
+    try:
+        deliver_webhook.delay(delivery_id)
+    except Exception:  # the broker is down: the row stays pending and the beat sweep sends it later
+        logger.warning("Could not enqueue webhook delivery %s; it will be sent by the next dispatch.", delivery_id)
+
+
+def webhook_enqueue(
+    *,
+    storefront: Storefront,
+    event_type: str,
+    data: dict[str, Any],
+    ordering_key: str = "",
+    now: datetime | None = None,
+) -> WebhookDelivery | None:
+    """Write one event to the outbox of a storefront that has a webhook URL; sent after commit."""
+    if not storefront.webhook_url:
+        return None
+    now = now or timezone.now()
+    event_id = f"msg_{uuid.uuid4().hex}"
+    payload = {"type": event_type, "id": event_id, "created_at": now.isoformat(), "data": data}
+    delivery = WebhookDelivery.objects.create(
+        storefront=storefront,
+        event_id=event_id,
+        event_type=event_type,
+        ordering_key=ordering_key,
+        payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+        next_attempt_at=now,
+        give_up_at=now + settings.WEBHOOK_RETRY_FOR,
+        created_at=now,
+    )
+    transaction.on_commit(lambda: _enqueue_send(delivery.pk))
+    return delivery
+
+
+def _earlier_pending(delivery: WebhookDelivery) -> bool:
+    if not delivery.ordering_key:
+        return False
+    return WebhookDelivery.objects.filter(
+        storefront_id=delivery.storefront_id,
+        ordering_key=delivery.ordering_key,
+        status=WebhookStatus.PENDING,
+        pk__lt=delivery.pk,
+    ).exists()
+
+
+def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, f"HTTP {error.code}"
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return None, str(getattr(error, "reason", error))[:500]
+
+
+def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Try to send one delivery. Safe to run twice: a delivered or failed row, or one another worker holds, is
+    left alone. Returns the delivery's status afterwards."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("storefront")
+            .filter(pk=delivery_id, status=WebhookStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return "skipped"
+        now = now or timezone.now()
+        if _earlier_pending(delivery):
+            # Per ordering key, events go out in order: wait for the earlier one, which re-dispatches this.
+            return WebhookStatus.PENDING
+        timestamp = int(now.timestamp())
+        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+        headers = {
+            "content-type": "application/json",
+            "user-agent": "aftersales-webhooks/1",
+            "webhook-id": delivery.event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(
+                secret=delivery.storefront.webhook_secret, msg_id=delivery.event_id, timestamp=timestamp, body=body
+            ),
+        }
+        status_code, error = _post(delivery.storefront.webhook_url, body, headers)
+        delivery.attempts += 1
+        delivery.last_status_code = status_code
+        delivery.last_error = error
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.status = WebhookStatus.DELIVERED
+            delivery.delivered_at = now
+        else:
+            delay = min(FIRST_RETRY * (2 ** (delivery.attempts - 1)), MAX_RETRY)
+            delivery.next_attempt_at = now + delay
+            if delivery.next_attempt_at > delivery.give_up_at:
+                delivery.status = WebhookStatus.FAILED
+        delivery.save()
+        following = None
+        if delivery.status == WebhookStatus.DELIVERED and delivery.ordering_key:
+            following = (
+                WebhookDelivery.objects.filter(
+                    storefront_id=delivery.storefront_id,
+                    ordering_key=delivery.ordering_key,
+                    status=WebhookStatus.PENDING,
+                    pk__gt=delivery.pk,
+                )
+                .order_by("pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
+        if following is not None:
+            transaction.on_commit(lambda: _enqueue_send(following))
+        return delivery.status
+
+
+def webhooks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Enqueue every pending delivery whose next attempt has come (retries and those the broker missed)."""
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(status=WebhookStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in ids:
+        _enqueue_send(delivery_id)
+    return len(ids)
+
+
+@transaction.atomic
+def webhook_resend(*, delivery: WebhookDelivery, now: datetime | None = None) -> WebhookDelivery:
+    """Send a delivery again (from the admin), with a fresh 24-hour retry window."""
+    now = now or timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookStatus.PENDING, next_attempt_at=now, give_up_at=now + settings.WEBHOOK_RETRY_FOR
+    )
+    transaction.on_commit(lambda: _enqueue_send(delivery.pk))
+    delivery.refresh_from_db()
+    return delivery

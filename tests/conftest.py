@@ -1,0 +1,106 @@
+"""Shared fixtures: teams, staff per role, storefronts with keys, API clients per role and storefront.
+
+Celery runs eagerly (tasks run in-process at enqueue time, after commit); e-mail goes to locmem (pytest-django).
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from aftersales.celery import app as celery_app
+from tests.factories import StorefrontFactory, TeamFactory, make_staff
+from tickets.models import Team
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings, tmp_path):
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def team(db) -> Team:
+    return TeamFactory(name="Customer service", is_default=True)
+
+
+@pytest.fixture
+def other_team(db) -> Team:
+    return TeamFactory(name="Logistics")
+
+
+@pytest.fixture
+def agent(team):
+    return make_staff("agent", "agent", teams=(team,), first_name="Ann", last_name="Agent")
+
+
+@pytest.fixture
+def other_agent(other_team):
+    return make_staff("other-agent", "agent", teams=(other_team,))
+
+
+@pytest.fixture
+def supervisor(team):
+    return make_staff("supervisor", "supervisor", teams=(team,))
+
+
+@pytest.fixture
+def finance_user(db):
+    return make_staff("finance", "finance")
+
+
+@pytest.fixture
+def storefront(db):
+    return StorefrontFactory(name="Acme Shop")
+
+
+@pytest.fixture
+def other_storefront(db):
+    return StorefrontFactory(name="Other Shop")
+
+
+def _api_client(header: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    return client
+
+
+@pytest.fixture
+def storefront_client(storefront) -> APIClient:
+    return _api_client(f"Api-Key {storefront.plain_key}")
+
+
+@pytest.fixture
+def other_storefront_client(other_storefront) -> APIClient:
+    return _api_client(f"Api-Key {other_storefront.plain_key}")
+
+
+@pytest.fixture
+def agent_api(agent) -> APIClient:
+    return _api_client(f"Token {agent.token}")
+
+
+@pytest.fixture
+def supervisor_api(supervisor) -> APIClient:
+    return _api_client(f"Token {supervisor.token}")
+
+
+@pytest.fixture
+def agent_desk(client, agent):
+    client.force_login(agent)
+    return client
+
+
+@pytest.fixture
+def supervisor_desk(client, supervisor):
+    client.force_login(supervisor)
+    return client

@@ -1,0 +1,124 @@
+"""Reads of the ticket core, with the visibility rules of tickets.md.
+
+An agent sees the tickets of their teams and the tickets assigned to them; a supervisor sees all; a storefront
+sees only its own. Every list here costs a fixed number of queries whatever its length.
+"""
+
+import uuid
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from tickets import roles
+from tickets.models import OPEN_STATUSES, Message, MessageKind, Storefront, Ticket, TicketEvent
+
+QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
+QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
+
+
+def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
+    if roles.is_supervisor(user):
+        return Ticket.objects.all()
+    if not roles.is_agent(user):
+        return Ticket.objects.none()
+    return Ticket.objects.filter(Q(team__in=user.teams.all()) | Q(assignee=user))
+
+
+def ticket_queue(
+    *, user: Any, scope: str = "mine", filters: dict[str, Any] | None = None, search: str = ""
+) -> QuerySet[Ticket]:
+    """The desk queue: soonest SLA deadline first (tickets without a running clock last), then oldest first.
+
+    Without a status filter it shows the tickets still open (new, open, pending, on hold).
+    """
+    filters = filters or {}
+    tickets = tickets_visible_to(user)
+    if scope == "mine":
+        tickets = tickets.filter(assignee=user)
+    elif scope == "team":
+        tickets = tickets.filter(team__in=user.teams.all())
+    elif scope == "unassigned":
+        tickets = tickets.filter(assignee__isnull=True)
+    status = filters.get("status")
+    if status:
+        tickets = tickets.filter(status__in=status if isinstance(status, (list, tuple)) else [status])
+    else:
+        tickets = tickets.filter(status__in=OPEN_STATUSES)
+    for field in ("kind", "category", "severity", "channel"):
+        if filters.get(field):
+            tickets = tickets.filter(**{field: filters[field]})
+    if filters.get("storefront"):
+        tickets = tickets.filter(storefront_id=filters["storefront"])
+    if search:
+        tickets = tickets.filter(_search_q(search.strip()))
+    return tickets.select_related("customer", "team", "assignee", "storefront").order_by("next_due_at", "id")
+
+
+def _search_q(text: str) -> Q:
+    """Reference, customer name/e-mail/phone, order id, and words in the subject or the messages."""
+    q = (
+        Q(reference__iexact=text)
+        | Q(order_external_id=text)
+        | Q(customer__email__iexact=text)
+        | Q(customer__phone=text)
+        | Q(customer__name__icontains=text)
+        | Q(subject__icontains=text)
+    )
+    in_messages = Message.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
+    return q | Q(Exists(in_messages))
+
+
+def ticket_get_for_user(*, user: Any, reference: str) -> Ticket:
+    """The ticket if this user may see it; 404 otherwise (never 403, so references cannot be probed)."""
+    ticket = (
+        tickets_visible_to(user)
+        .select_related("customer", "team", "assignee", "storefront", "previous_ticket")
+        .filter(reference=reference)
+        .first()
+    )
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def ticket_get_for_storefront(*, storefront: Storefront, public_id: Any) -> Ticket:
+    """A storefront's own ticket by its public id; another storefront's or an unknown one is 404."""
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404("No such ticket.") from None
+    ticket = Ticket.objects.select_related("customer").filter(storefront=storefront, public_id=public_id).first()
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+def ticket_public_messages(*, ticket: Ticket) -> QuerySet[Message]:
+    """What the customer and the storefront may see: replies and the customer's own messages, never notes."""
+    return (
+        ticket.messages.exclude(kind=MessageKind.INTERNAL)
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
+    )
+
+
+def ticket_timeline(*, ticket: Ticket) -> QuerySet[TicketEvent]:
+    """The ticket's events, oldest first, with their actors, messages and attachments, in three queries."""
+    return (
+        ticket.events.select_related("actor_user", "actor_storefront", "message", "message__author")
+        .prefetch_related(Prefetch("message__attachments"))
+        .order_by("created_at", "id")
+    )
+
+
+def customer_other_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> QuerySet[Ticket]:
+    if ticket.customer_id is None:
+        return Ticket.objects.none()
+    return (
+        tickets_visible_to(user)
+        .filter(customer_id=ticket.customer_id)
+        .exclude(pk=ticket.pk)
+        .order_by("-created_at")[:limit]
+    )

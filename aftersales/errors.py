@@ -65,6 +65,11 @@ class IdempotencyKeyReused(ApplicationError):
     type = "idempotency_key_reused"
 
 
+class IdempotencyInFlight(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+    type = "idempotency_in_flight"
+
+
 _DRF_TYPES = {
     exceptions.ParseError: "parse_error",
     exceptions.NotAuthenticated: "not_authenticated",

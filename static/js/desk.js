@@ -1,0 +1,43 @@
+// Small progressive enhancements; every form works without this file.
+(function () {
+  "use strict";
+
+  function autosubmit(event) {
+    var el = event.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) {
+      el.form.requestSubmit ? el.form.requestSubmit() : el.form.submit();
+    }
+  }
+
+  // The reply box looks different while it writes an internal note, so nobody sends a note to a customer by mistake.
+  function syncReplyKind(form) {
+    var checked = form.querySelector("input[name=kind]:checked");
+    var isNote = checked && checked.value === "note";
+    form.classList.toggle("is-note", !!isNote);
+    var then = form.querySelector("[data-reply-only]");
+    if (then) { then.hidden = !!isNote; }
+    var submit = form.querySelector("button[type=submit]");
+    if (submit && submit.dataset.labelReply) {
+      submit.textContent = isNote ? submit.dataset.labelNote : submit.dataset.labelReply;
+    }
+  }
+
+  document.addEventListener("change", function (event) {
+    autosubmit(event);
+    var form = event.target.closest && event.target.closest("form.reply-form");
+    if (form && event.target.name === "kind") { syncReplyKind(form); }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form.reply-form").forEach(syncReplyKind);
+  });
+
+  // After htmx puts a canned response in the reply box, move the focus there for editing.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = document.getElementById("id_body");
+    if (box && event.detail.target && event.detail.target.id === "reply-body") {
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+    }
+  });
+})();

@@ -1,0 +1,148 @@
+"""Desk forms: they parse and validate input; the services decide what is allowed."""
+
+import zoneinfo
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from tickets.models import Category, Channel, Kind, Severity, Status, Storefront, Team
+
+SCOPE_CHOICES = [
+    ("mine", _("Mine")),
+    ("team", _("Team")),
+    ("unassigned", _("Unassigned")),
+    ("all", _("All")),
+]
+
+
+def _blank(choices: Any, label: Any) -> list[tuple[str, Any]]:
+    return [("", label), *choices]
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, read from the query string; invalid values are ignored rather than refused."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=_blank(Status.choices, _("Open (any)")))
+    kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_blank(Kind.choices, _("Any kind")))
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=_blank(Category.choices, _("Any category"))
+    )
+    severity = forms.ChoiceField(
+        label=_("Severity"), required=False, choices=_blank(Severity.choices, _("Any severity"))
+    )
+    channel = forms.ChoiceField(label=_("Channel"), required=False, choices=_blank(Channel.choices, _("Any channel")))
+    storefront = forms.ModelChoiceField(
+        label=_("Storefront"),
+        required=False,
+        queryset=Storefront.objects.order_by("name"),
+        empty_label=_("Any storefront"),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters for selectors.ticket_queue; a field that did not validate is dropped."""
+        data = getattr(self, "cleaned_data", {})
+        out: dict[str, Any] = {}
+        for name in ("status", "kind", "category", "severity", "channel"):
+            if data.get(name):
+                out[name] = data[name]
+        if data.get("storefront") is not None:
+            out["storefront"] = data["storefront"].pk
+        return out
+
+    def search(self) -> str:
+        return (getattr(self, "cleaned_data", {}).get("q") or "").strip()
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class ReplyForm(forms.Form):
+    KIND_REPLY = "reply"
+    KIND_NOTE = "note"
+    THEN_CHOICES = [
+        ("", _("Keep the status")),
+        (Status.PENDING, _("Set pending")),
+        (Status.RESOLVED, _("Set resolved")),
+    ]
+
+    kind = forms.ChoiceField(
+        label=_("Type"),
+        choices=[(KIND_REPLY, _("Public reply")), (KIND_NOTE, _("Internal note"))],
+        initial=KIND_REPLY,
+        widget=forms.RadioSelect,
+    )
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6, "accesskey": "r"}))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+    then = forms.ChoiceField(label=_("Then"), choices=THEN_CHOICES, required=False)
+
+
+class CustomerMessageForm(forms.Form):
+    """A message the customer gave by phone, logged by the agent."""
+
+    body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
+
+
+class SeverityForm(forms.Form):
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+
+
+class CategoryForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+
+
+class AssignForm(forms.Form):
+    """Assign to a member of the ticket's team; supervisors may also move the ticket to another team."""
+
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=None)
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"), queryset=get_user_model().objects.none(), required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args: Any, teams: Any, members: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["assignee"].queryset = members
+
+
+class CannedPickForm(forms.Form):
+    canned = forms.IntegerField(label=_("Canned response"), min_value=1)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
+
+
+class PreferencesForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    is_available = forms.BooleanField(
+        label=_("Available for new tickets"),
+        required=False,
+        help_text=_("When away, auto-assignment passes you over."),
+    )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    next = forms.CharField(required=False, max_length=2000)

@@ -1,0 +1,88 @@
+"""Extension points of the desk: ticket-page panels and navigation items provided by apps above `tickets`.
+
+`tickets` never imports `returns`, `complaints` or `alerts`; those apps register here from their
+AppConfig.ready(), and the desk asks the registry what to show. The registry is filled once per process at start-up
+and only read afterwards, so it needs no locking and every process builds the same one.
+
+    from tickets.panels import register_ticket_panel, register_nav_item
+    register_ticket_panel(kind="return", build=build_return_panel, order=10)  # build(request, ticket) -> dict | None
+    register_nav_item(label=_("Returns"), url_name="returns:queue", visible=lambda user: ..., order=20)
+
+A panel builder returns None (nothing to show) or a dict with "template" plus that template's context.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+
+PanelBuilder = Callable[[HttpRequest, Any], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class TicketPanel:
+    kind: str
+    build: PanelBuilder
+    order: int
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url_name: str
+    visible: Callable[[Any], bool] | None
+    order: int
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """What the layout renders: a label, a resolved URL and the URL name (to mark the current page)."""
+
+    label: Any
+    url: str
+    url_name: str
+
+
+_panels: dict[str, TicketPanel] = {}
+_nav_items: dict[str, NavItem] = {}
+
+
+def register_ticket_panel(*, kind: str, build: PanelBuilder, order: int = 100) -> None:
+    """Show a panel on the ticket page. Registering the same kind again replaces it (ready() may run twice)."""
+    _panels[kind] = TicketPanel(kind=kind, build=build, order=order)
+
+
+def register_nav_item(
+    *, label: Any, url_name: str, visible: Callable[[Any], bool] | None = None, order: int = 100
+) -> None:
+    """Add a link to the desk navigation, shown to users for whom `visible(user)` is true (everyone if None)."""
+    _nav_items[url_name] = NavItem(label=label, url_name=url_name, visible=visible, order=order)
+
+
+def panels_for(request: HttpRequest, ticket: Any) -> list[dict[str, Any]]:
+    """The panels to render for this ticket, in order; each is a dict with "template", "kind" and its context."""
+    shown: list[dict[str, Any]] = []
+    for panel in sorted(_panels.values(), key=lambda p: (p.order, p.kind)):
+        context = panel.build(request, ticket)
+        if context is None:
+            continue
+        if "template" not in context:
+            raise ValueError(f"Ticket panel {panel.kind!r} returned no template.")
+        shown.append({"kind": panel.kind, **context})
+    return shown
+
+
+def nav_items(user: Any) -> list[NavLink]:
+    """The navigation links this user may see, in order. Links whose URL is not routed are left out."""
+    links: list[NavLink] = []
+    for item in sorted(_nav_items.values(), key=lambda i: (i.order, i.url_name)):
+        if item.visible is not None and not item.visible(user):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        links.append(NavLink(label=item.label, url=url, url_name=item.url_name))
+    return links

@@ -1,0 +1,128 @@
+"""Template helpers of the desk: navigation from the panel registry, SLA time left, query-string building."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import template
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from tickets import panels
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def desk_nav(context: template.Context) -> list[panels.NavLink]:
+    """The navigation links other apps registered, for the signed-in user."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    return panels.nav_items(user)
+
+
+def _span(delta: timedelta) -> str:
+    """A short human duration: "2 d 3 h", "3 h 5 min", "12 min"."""
+    minutes = int(delta.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return ngettext("%(minutes)d min", "%(minutes)d min", minutes) % {"minutes": minutes}
+
+
+@register.simple_tag
+def due_state(due_at: datetime | None, now: datetime | None = None) -> dict[str, Any] | None:
+    """{"overdue": bool, "text": "3 h 5 min"} for a deadline, or None when there is none."""
+    if due_at is None:
+        return None
+    now = now or timezone.now()
+    if due_at <= now:
+        return {"overdue": True, "text": _span(now - due_at)}
+    return {"overdue": False, "text": _span(due_at - now)}
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context: template.Context, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None or "" removes one); keeps filters on paging."""
+    request = context.get("request")
+    query: QueryDict = request.GET.copy() if request is not None else QueryDict(mutable=True)
+    for key, value in changes.items():
+        if value is None or value == "":
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def render_panel(context: template.Context, panel: dict[str, Any]) -> str:
+    """Render a registered ticket panel with its own context on top of the page's (request, user, csrf)."""
+    panel_template = context.template.engine.get_template(panel["template"])
+    with context.push(**panel, panel=panel):
+        return panel_template.render(context)
+
+
+@register.simple_tag
+def event_actor(event: Any) -> str:
+    if event.actor_user_id:
+        user = event.actor_user
+        return user.get_full_name() or user.get_username()
+    if event.actor_storefront_id:
+        return event.actor_storefront.name
+    return _("System")
+
+
+def _label(choices: type, value: Any) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+@register.simple_tag
+def event_summary(event: Any) -> str:
+    """One line saying what happened; the values come from the event's data (escaped by the template engine)."""
+    from tickets.models import Category, EventKind, Severity, Status
+
+    data = event.data or {}
+    kind = event.kind
+    if kind == EventKind.STATUS_CHANGED:
+        text = _("status %(from)s → %(to)s") % {
+            "from": _label(Status, data.get("from")),
+            "to": _label(Status, data.get("to")),
+        }
+        if data.get("reason") == "customer_message":
+            text += " " + _("(the customer wrote)")
+        elif data.get("reason") == "auto_close":
+            text += " " + _("(closed automatically)")
+        return text
+    if kind == EventKind.SEVERITY_CHANGED:
+        return _("severity %(from)s → %(to)s") % {
+            "from": _label(Severity, data.get("from")),
+            "to": _label(Severity, data.get("to")),
+        }
+    if kind == EventKind.CATEGORY_CHANGED:
+        return _("category %(from)s → %(to)s") % {
+            "from": _label(Category, data.get("from")),
+            "to": _label(Category, data.get("to")),
+        }
+    if kind == EventKind.ASSIGNED:
+        assignee = data.get("assignee") or _("nobody")
+        if data.get("team"):
+            return _("assigned to %(assignee)s (%(team)s)") % {"assignee": assignee, "team": data["team"]}
+        return _("assigned to %(assignee)s") % {"assignee": assignee}
+    if kind == EventKind.LINKED:
+        if data.get("follow_up"):
+            return _("continued in %(reference)s") % {"reference": data["follow_up"]}
+        if data.get("previous"):
+            return _("follows %(reference)s") % {"reference": data["previous"]}
+    label = _label(EventKind, kind)
+    detail = data.get("detail") or data.get("summary")
+    return f"{label}: {detail}" if detail else label

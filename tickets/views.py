@@ -1,0 +1,432 @@
+"""The agent desk: parse the request, call one selector or service, render.
+
+Business rules live in tickets.services; a refusal there (ApplicationError) becomes an error message on the page
+through `desk_action`, never a 500. Tickets the user may not see are 404 (selectors.ticket_get_for_user).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from aftersales.errors import ApplicationError
+from tickets import roles, selectors, services
+from tickets.forms import (
+    SCOPE_CHOICES,
+    AssignForm,
+    CannedPickForm,
+    CategoryForm,
+    CustomerMessageForm,
+    LanguageForm,
+    PreferencesForm,
+    QueueFilterForm,
+    ReplyForm,
+    SeverityForm,
+    StatusForm,
+)
+from tickets.models import ALLOWED_MOVES, Attachment, CannedResponse, StaffProfile, Status, Team, Ticket
+from tickets.panels import panels_for
+
+QUEUE_PAGE_SIZE = 25
+# The queue shows "1000+" beyond this: counting every matching row of a million-ticket table on each refresh
+# would cost more than the page itself.
+QUEUE_COUNT_CAP = 1000
+
+View = Callable[..., HttpResponseBase]
+
+
+def desk_view(view: View) -> View:
+    """Signed-in staff only: anonymous users go to the login page, other users get 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not roles.is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def desk_action(back_to: Callable[..., str]) -> Callable[[View], View]:
+    """The desk's one error path: a refused action (ApplicationError) becomes an error message and a redirect.
+
+    `back_to(request, **view_kwargs)` gives the page to return to, with or without success. Other apps' desk views
+    may use it too, e.g. `@desk_action(lambda request, pk: reverse("returns:detail", args=[pk]))`.
+    """
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            try:
+                return view(request, *args, **kwargs)
+            except ApplicationError as exc:
+                messages.error(request, str(exc.message))
+                return HttpResponseRedirect(back_to(request, *args, **kwargs))
+
+        return wrapper
+
+    return decorator
+
+
+def _ticket_url(request: HttpRequest, reference: str, **_kwargs: Any) -> str:
+    return reverse("tickets:ticket", args=[reference])
+
+
+def _form_errors(request: HttpRequest, form: Any) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+# The queue ---------------------------------------------------------------------------------------------------------
+
+
+def _queue_scopes(user: Any) -> list[tuple[str, Any]]:
+    return list(SCOPE_CHOICES)
+
+
+def _queue_page(tickets: QuerySet[Ticket], page_param: str | None) -> dict[str, Any]:
+    """Offset paging with a capped count: two queries whatever the table size."""
+    try:
+        number = max(1, int(page_param or 1))
+    except ValueError:
+        number = 1
+    capped = tickets.order_by()[: QUEUE_COUNT_CAP + 1].count()
+    last = max(1, -(-min(capped, QUEUE_COUNT_CAP) // QUEUE_PAGE_SIZE))
+    if capped <= QUEUE_COUNT_CAP:
+        number = min(number, last)
+    start = (number - 1) * QUEUE_PAGE_SIZE
+    rows = list(tickets[start : start + QUEUE_PAGE_SIZE + 1])
+    has_next = len(rows) > QUEUE_PAGE_SIZE
+    return {
+        "tickets": rows[:QUEUE_PAGE_SIZE],
+        "number": number,
+        "has_previous": number > 1,
+        "has_next": has_next,
+        "previous_number": number - 1,
+        "next_number": number + 1,
+        "count": min(capped, QUEUE_COUNT_CAP),
+        "count_capped": capped > QUEUE_COUNT_CAP,
+        "last_number": None if capped > QUEUE_COUNT_CAP else last,
+    }
+
+
+@require_GET
+@desk_view
+def queue(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    scopes = _queue_scopes(user)
+    scope = request.GET.get("scope") or "mine"
+    if scope not in dict(scopes):
+        scope = "mine"
+    form = QueueFilterForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()  # invalid fields are simply left out of the filters
+    tickets = selectors.ticket_queue(user=user, scope=scope, filters=form.filters(), search=form.search())
+    page = _queue_page(tickets, request.GET.get("page"))
+    context = {
+        "form": form,
+        "scopes": scopes,
+        "scope": scope,
+        "page": page,
+        "filtered": bool(form.filters() or form.search()),
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "queue-results":
+        return render(request, "tickets/_queue_results.html", context)
+    return render(request, "tickets/queue.html", context)
+
+
+# The ticket page ---------------------------------------------------------------------------------------------------
+
+
+def _assignable(ticket: Ticket, user: Any) -> tuple[QuerySet[Team], QuerySet[Any]]:
+    """Teams and people this user may assign the ticket to: the ticket's team (supervisors: any team)."""
+    User = get_user_model()
+    if roles.is_supervisor(user):
+        teams = Team.objects.order_by("name")
+        members = User.objects.filter(teams__isnull=False, is_active=True)
+    else:
+        teams = Team.objects.filter(pk=ticket.team_id)
+        members = User.objects.filter(teams=ticket.team_id, is_active=True) if ticket.team_id else User.objects.none()
+    return teams, members.distinct().order_by("first_name", "username")
+
+
+def _canned_for(ticket: Ticket, user: Any) -> QuerySet[CannedResponse]:
+    """The team's standard wording plus the shared ones (no team)."""
+    team_ids = [ticket.team_id] if ticket.team_id else []
+    return CannedResponse.objects.filter(Q(team__isnull=True) | Q(team_id__in=team_ids), is_active=True).order_by(
+        "title"
+    )
+
+
+def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm | None = None) -> dict[str, Any]:
+    user = request.user
+    teams, members = _assignable(ticket, user)
+    status_choices = [(value, label) for value, label in Status.choices if value in ALLOWED_MOVES[ticket.status]]
+    return {
+        "ticket": ticket,
+        "timeline": selectors.ticket_timeline(ticket=ticket),
+        "other_tickets": selectors.customer_other_tickets(ticket=ticket, user=user),
+        "reply_form": reply_form or ReplyForm(),
+        "canned_responses": _canned_for(ticket, user),
+        "assign_form": AssignForm(
+            teams=teams, members=members, initial={"team": ticket.team_id, "assignee": ticket.assignee_id}
+        ),
+        "status_choices": status_choices,
+        "severity_form": SeverityForm(initial={"severity": ticket.severity}),
+        "category_form": CategoryForm(initial={"category": ticket.category}),
+        "customer_message_form": CustomerMessageForm(prefix="phone"),
+        "panels": panels_for(request, ticket),
+        "is_mine": ticket.assignee_id == user.pk,
+        "can_acknowledge": ticket.acknowledged_at is None and ticket.is_open,
+    }
+
+
+@require_GET
+@desk_view
+def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    reply_form = None
+    canned_id = request.GET.get("canned")
+    if canned_id:
+        # Without JavaScript the canned response picker reloads the page with the text in the reply box.
+        text = _canned_text(request, ticket, canned_id)
+        if text is not None:
+            reply_form = ReplyForm(initial={"body": text, "kind": ReplyForm.KIND_REPLY})
+    return render(request, "tickets/ticket.html", _ticket_context(request, ticket, reply_form=reply_form))
+
+
+def _canned_text(request: HttpRequest, ticket: Ticket, canned_id: str) -> str | None:
+    form = CannedPickForm({"canned": canned_id})
+    if not form.is_valid():
+        return None
+    canned = _canned_for(ticket, request.user).filter(pk=form.cleaned_data["canned"]).first()
+    if canned is None:
+        return None
+    return services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)
+
+
+@require_GET
+@desk_view
+def canned_insert(request: HttpRequest, reference: str) -> HttpResponse:
+    """htmx: the reply textarea filled with a canned response, ready for editing."""
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    text = _canned_text(request, ticket, request.GET.get("canned", ""))
+    if text is None:
+        return HttpResponse(status=404)
+    form = ReplyForm(initial={"body": text})
+    return render(request, "tickets/_reply_body.html", {"reply_form": form})
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    form = ReplyForm(request.POST, request.FILES)
+    if not form.is_valid():
+        _form_errors(request, form)
+        # Keep what the agent wrote: render the page again instead of redirecting.
+        return render(request, "tickets/ticket.html", _ticket_context(request, ticket, reply_form=form), status=400)
+    data = form.cleaned_data
+    if data["kind"] == ReplyForm.KIND_NOTE:
+        services.ticket_add_note(ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"])
+        messages.success(request, _("Internal note added."))
+    else:
+        services.ticket_reply(
+            ticket=ticket,
+            user=request.user,
+            body=data["body"],
+            attachments=data["attachments"],
+            status=data["then"] or None,
+        )
+        messages.success(request, _("Reply sent to the customer."))
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_customer_message(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    form = CustomerMessageForm(request.POST, prefix="phone")
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("tickets:ticket", reference=reference)
+    message = services.ticket_add_customer_message(
+        ticket=ticket, body=form.cleaned_data["body"], user=request.user, channel="phone"
+    )
+    if message.ticket_id != ticket.pk:
+        # The ticket was closed: the service opened a follow-up ticket for the new message.
+        messages.success(request, _("The ticket was closed: the message opened a new ticket."))
+        return redirect("tickets:ticket", reference=message.ticket.reference)
+    messages.success(request, _("Phone message logged."))
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    services.ticket_acknowledge(ticket=ticket, user=request.user)
+    messages.success(request, _("Ticket acknowledged; the customer has been told."))
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    user = request.user
+    ticket = selectors.ticket_get_for_user(user=user, reference=reference)
+    teams, members = _assignable(ticket, user)
+    form = AssignForm(request.POST, teams=teams, members=members)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("tickets:ticket", reference=reference)
+    team = form.cleaned_data.get("team") or ticket.team
+    assignee = form.cleaned_data.get("assignee")
+    services.ticket_assign(ticket=ticket, user=user, assignee=assignee, team=team)
+    if assignee is None:
+        messages.success(request, _("Ticket unassigned."))
+    elif assignee.pk == user.pk:
+        messages.success(request, _("Ticket assigned to you."))
+    else:
+        name = assignee.get_full_name() or assignee.get_username()
+        messages.success(request, _("Ticket assigned to %(name)s.") % {"name": name})
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_change_status(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("tickets:ticket", reference=reference)
+    ticket = services.ticket_change_status(ticket=ticket, status=form.cleaned_data["status"], user=request.user)
+    messages.success(request, _("Status changed to %(status)s.") % {"status": ticket.get_status_display()})
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_change_severity(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    form = SeverityForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("tickets:ticket", reference=reference)
+    ticket = services.ticket_change_severity(ticket=ticket, severity=form.cleaned_data["severity"], user=request.user)
+    messages.success(request, _("Severity changed to %(severity)s.") % {"severity": ticket.get_severity_display()})
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_change_category(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    form = CategoryForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("tickets:ticket", reference=reference)
+    ticket = services.ticket_change_category(ticket=ticket, category=form.cleaned_data["category"], user=request.user)
+    messages.success(request, _("Category changed to %(category)s.") % {"category": ticket.get_category_display()})
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_GET
+@desk_view
+def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
+    """Attachments are served only to users who may see the ticket, never from a public media URL."""
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    attachment = get_object_or_404(Attachment, pk=attachment_id, ticket=ticket)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.filename)
+    response["Content-Type"] = attachment.content_type or "application/octet-stream"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# Preferences and language ------------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view
+def preferences(request: HttpRequest) -> HttpResponse:
+    profile = StaffProfile.objects.filter(user=request.user).first()
+    initial = {
+        "language": profile.language if profile else settings.LANGUAGE_CODE,
+        "time_zone": profile.time_zone if profile else settings.TIME_ZONE,
+        "is_available": profile.is_available if profile else True,
+    }
+    form = PreferencesForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            services.staff_set_preferences(
+                user=request.user,
+                language=data["language"],
+                time_zone=data["time_zone"],
+                is_available=data["is_available"],
+            )
+            # Say it in the language just chosen.
+            with translation.override(data["language"]):
+                messages.success(request, _("Preferences saved."))
+            return redirect("tickets:preferences")
+        _form_errors(request, form)
+    return render(request, "tickets/preferences.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switch: saved in the profile for staff, in a cookie for the login page."""
+    form = LanguageForm(request.POST)
+    fallback = reverse("tickets:queue") if request.user.is_authenticated else settings.LOGIN_URL
+    target = _safe_next(request, fallback)
+    response = HttpResponseRedirect(target)
+    if not form.is_valid():
+        return response
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated and roles.is_staff_member(request.user):
+        services.staff_set_preferences(user=request.user, language=language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response

@@ -188,6 +188,8 @@ class Ticket(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # The soonest deadline among the ticket's running SLA clocks; the queue's default order.
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    # The soonest warning point among the same clocks: at risk = next_warn_at <= now < next_due_at.
+    next_warn_at = models.DateTimeField(_("next warning"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -413,3 +415,213 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+# --- SLA: policies, business calendars and the clocks that measure each ticket against them -----------------------
+
+
+class Metric(models.TextChoices):
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledgement")
+    RESPONSE = "response", _("Response")
+    RESOLUTION = "resolution", _("Resolution")
+    REFUND = "refund", _("Refund")
+
+
+def default_working_hours() -> dict[str, list[list[str]]]:
+    """Monday to Friday, 09:00-18:00 (weekday numbers as strings, Monday = "0")."""
+    return {str(day): [["09:00", "18:00"]] for day in range(5)}
+
+
+class BusinessCalendar(models.Model):
+    """When the clock runs for policies that count business time.
+
+    `working_hours` maps a weekday ("0" = Monday ... "6" = Sunday) to local intervals [["09:00", "12:00"], ...];
+    "24:00" ends a day. Holidays and make-up working days are `CalendarDay` rows; `holiday_country` adds that
+    country's public holidays from the `holidays` package. A make-up working day uses Monday's hours.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    working_hours = models.JSONField(_("working hours"), default=default_working_hours)
+    holiday_country = models.CharField(
+        _("public holidays of"),
+        max_length=8,
+        blank=True,
+        help_text=_("ISO country code, e.g. CN; leave empty to list holidays by hand only."),
+    )
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday")
+    WORKING_DAY = "working_day", _("Make-up working day")
+
+
+class CalendarDay(models.Model):
+    """A date that differs from the weekly pattern: a holiday, or a weekend day worked to make up for one."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=CalendarDayKind.choices, default=CalendarDayKind.HOLIDAY)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class SlaPolicy(models.Model):
+    """Ordered; the first active policy whose set conditions all match a ticket applies to it.
+
+    Targets are minutes of working time in the policy's calendar (none = 24x7); an empty target = not tracked.
+    The refund clock counts in `refund_calendar` when set (business days), else in `calendar`.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    is_active = models.BooleanField(_("active"), default=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, null=True, blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("business calendar"),
+        help_text=_("Empty: the clocks run around the clock (24x7)."),
+    )
+    refund_calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("refund calendar"),
+        help_text=_("Business days for the refund target; empty: the policy's calendar."),
+    )
+    acknowledgement_minutes = models.PositiveIntegerField(_("acknowledgement target (minutes)"), null=True, blank=True)
+    response_minutes = models.PositiveIntegerField(_("response target (minutes)"), null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(_("resolution target (minutes)"), null=True, blank=True)
+    refund_minutes = models.PositiveIntegerField(
+        _("refund target (working minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("3 business days of 9 hours = 1620."),
+    )
+    warning_percent = models.PositiveSmallIntegerField(_("warning at (% of target)"), default=75)
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def matches(self, ticket: Ticket) -> bool:
+        return (
+            (not self.kind or self.kind == ticket.kind)
+            and (not self.category or self.category == ticket.category)
+            and (not self.severity or self.severity == ticket.severity)
+            and (not self.channel or self.channel == ticket.channel)
+            and (self.storefront_id is None or self.storefront_id == ticket.storefront_id)
+        )
+
+    def target_minutes(self, metric: str) -> int | None:
+        return getattr(self, f"{metric}_minutes")
+
+    def calendar_id_for(self, metric: str) -> int | None:
+        if metric == Metric.REFUND and self.refund_calendar_id is not None:
+            return self.refund_calendar_id
+        return self.calendar_id
+
+
+# A running clock: started, not stopped. The sweep reads only these, through the partial indexes below.
+RUNNING = Q(stopped_at__isnull=True, paused_at__isnull=True)
+
+
+class SlaClock(models.Model):
+    """One measured deadline of a ticket. All instants are computed in Python when the clock starts, pauses, resumes
+    or its policy changes; the sweep then needs nothing but indexed comparisons with now.
+
+    `paused_seconds` is the working time spent paused (plain seconds on 24x7), so
+    due_at = start + target + paused_seconds counted in working time. Escalation level 2 falls due one more
+    target length after due_at, level 3 two more.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="clocks")
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
+    # Tells apart several clocks of one metric on a ticket (e.g. one refund clock per refund); "" for the rest.
+    key = models.CharField(max_length=64, blank=True, default="")
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    target_minutes = models.PositiveIntegerField(_("target (minutes)"))
+    started_at = models.DateTimeField(_("started at"))
+    warn_at = models.DateTimeField(_("warning at"))
+    due_at = models.DateTimeField(_("due at"))
+    escalate2_at = models.DateTimeField(_("escalation level 2 at"))
+    escalate3_at = models.DateTimeField(_("escalation level 3 at"))
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("paused (seconds)"), default=0)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    warned_at = models.DateTimeField(_("warned at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+
+    class Meta:
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "metric", "key"], condition=Q(stopped_at__isnull=True), name="sla_clock_one_running"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["ticket", "started_at"], name="sla_clock_ticket_idx"),
+            # The sweep's four steps, each limited to the running clocks still owed that step.
+            models.Index(fields=["warn_at"], condition=RUNNING & Q(warned_at__isnull=True), name="sla_clock_warn_idx"),
+            models.Index(fields=["due_at"], condition=RUNNING & Q(breached_at__isnull=True), name="sla_clock_due_idx"),
+            models.Index(
+                fields=["escalate2_at"], condition=RUNNING & Q(escalation_level__lt=2), name="sla_clock_esc2_idx"
+            ),
+            models.Index(
+                fields=["escalate3_at"], condition=RUNNING & Q(escalation_level__lt=3), name="sla_clock_esc3_idx"
+            ),
+            # The dashboard's counts now and its compliance figures.
+            models.Index(fields=["warned_at", "breached_at"], condition=RUNNING, name="sla_clock_running_idx"),
+            models.Index(fields=["stopped_at", "metric"], name="sla_clock_stopped_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()} on {self.ticket_id}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+    @property
+    def met(self) -> bool | None:
+        """True: stopped in time; False: stopped late; None: still running."""
+        if self.stopped_at is None:
+            return None
+        return self.stopped_at <= self.due_at

@@ -1,5 +1,6 @@
 """Every write of the ticket core. Views, API views, tasks and commands call these; nothing else writes."""
 
+from tickets.services.clocks import clock_start, clock_stop
 from tickets.services.storefronts import (
     api_key_create,
     api_key_revoke,
@@ -28,6 +29,8 @@ __all__ = [
     "api_key_create",
     "api_key_revoke",
     "canned_response_render",
+    "clock_start",
+    "clock_stop",
     "customer_upsert",
     "staff_create",
     "staff_set_preferences",

@@ -32,6 +32,7 @@ from tickets.models import (
     Kind,
     Message,
     MessageKind,
+    Metric,
     RoutingRule,
     Severity,
     Status,
@@ -41,6 +42,7 @@ from tickets.models import (
     TicketEvent,
 )
 from tickets.roles import AGENTS
+from tickets.services import clocks
 from tickets.services.webhooks import webhook_enqueue
 
 User = AbstractBaseUser
@@ -216,6 +218,13 @@ def ticket_create(
         ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
     _route_and_assign(ticket, now=now)
     ticket.save(update_fields=["reference", "team", "assignee"])
+    # The SLA clocks start with the ticket; a return's request form is answered by its decision, not by a reply.
+    policy = clocks.sla_policy_for(ticket)
+    clocks._start(ticket, Metric.ACKNOWLEDGEMENT, now=now, policy=policy)
+    clocks._start(ticket, Metric.RESOLUTION, now=now, policy=policy)
+    if body and opening_message_is_customer_message and kind != Kind.RETURN:
+        clocks._start(ticket, Metric.RESPONSE, now=now, policy=policy)
+    clocks._refresh_next_due(ticket)
     return ticket
 
 
@@ -239,6 +248,7 @@ def _move(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str =
     elif previous == Status.RESOLVED:
         ticket.resolved_at = None
     ticket.save(update_fields=["status", "updated_at", "resolved_at", "closed_at"])
+    _move_clocks(ticket, previous, to, now=now)
     data = {"from": previous, "to": to}
     if reason:
         data["reason"] = reason
@@ -251,6 +261,21 @@ def _move(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str =
             ordering_key=f"ticket:{ticket.public_id}",
             now=now,
         )
+
+
+def _move_clocks(ticket: Ticket, previous: str, to: str, *, now: datetime) -> None:
+    """Resolution pauses while pending and stops on resolve (a reopen resumes it); resolving also ends the
+    acknowledgement and response clocks, which no longer measure anything once the request is settled."""
+    if to == Status.RESOLVED:
+        for metric in (Metric.ACKNOWLEDGEMENT, Metric.RESPONSE, Metric.RESOLUTION):
+            clocks._stop(ticket, metric, now=now)
+    elif to == Status.PENDING:
+        clocks._pause(ticket, Metric.RESOLUTION, now=now)
+    elif previous == Status.PENDING:
+        clocks._resume(ticket, Metric.RESOLUTION, now=now)
+    elif previous == Status.RESOLVED and to != Status.CLOSED:
+        clocks._restart(ticket, Metric.RESOLUTION, now=now)
+    clocks._refresh_next_due(ticket)
 
 
 def _ticket_ref(ticket: Ticket) -> dict[str, Any]:
@@ -280,6 +305,8 @@ def _acknowledge(ticket: Ticket, *, actor: Actor, now: datetime) -> None:
         return
     ticket.acknowledged_at = now
     ticket.save(update_fields=["acknowledged_at"])
+    clocks._stop(ticket, Metric.ACKNOWLEDGEMENT, now=now)
+    clocks._refresh_next_due(ticket)
     ticket_record_event(ticket=ticket, kind=EventKind.ACKNOWLEDGED, actor=actor, now=now)
     if ticket.status == Status.NEW:
         _move(ticket, Status.OPEN, actor=actor, now=now)
@@ -331,6 +358,8 @@ def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime, c
     if counts_as_reply and ticket.first_response_at is None:
         ticket.first_response_at = now
         ticket.save(update_fields=["first_response_at"])
+    if counts_as_reply and clocks._stop(ticket, Metric.RESPONSE, now=now):
+        clocks._refresh_next_due(ticket)
     webhook_enqueue(
         storefront=ticket.storefront,
         event_type="ticket.replied",
@@ -453,6 +482,9 @@ def ticket_add_customer_message(
         _move(ticket, Status.OPEN, actor=actor, now=now, reason="customer_message")
     else:
         Ticket.objects.filter(pk=ticket.pk).update(updated_at=now)
+    # A new round of conversation: answered within the response target, unless a round is already running.
+    clocks._start(ticket, Metric.RESPONSE, now=now)
+    clocks._refresh_next_due(ticket)
     return message
 
 
@@ -502,6 +534,8 @@ def _change_field(
     if not ticket.assigned_by_hand:
         _route_and_assign(ticket, now=now)
         ticket.save(update_fields=["team", "assignee"])
+    clocks._repick(ticket, now=now)
+    clocks._refresh_next_due(ticket)
     return ticket
 
 

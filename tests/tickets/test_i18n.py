@@ -1,0 +1,86 @@
+"""The desk in each user's language and time zone."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from tests.factories import make_ticket
+from tickets import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_user_with_chinese_sees_the_desk_in_chinese(agent_desk, agent, storefront, team):
+    # given an agent who chose Simplified Chinese
+    services.staff_set_preferences(user=agent, language="zh-hans")
+    ticket = make_ticket(storefront, subject="Kettle leaks")
+    # when they open the queue and the ticket
+    queue = agent_desk.get("/desk/", {"scope": "team"}).content.decode()
+    page = agent_desk.get(reverse("tickets:ticket", args=[ticket.reference])).content.decode()
+    # then the desk speaks Chinese, and the customer's own words stay as written
+    assert '<html lang="zh-hans">' in queue
+    assert "工单队列" in queue
+    assert "我的" in queue and "未分配" in queue
+    assert "新建" in queue  # the status label
+    assert "Kettle leaks" in queue
+    assert "处理记录" in page
+    assert "受理" in page
+    assert "Queue" not in queue.split("<main")[1]
+
+
+def test_english_user_sees_english(agent_desk, agent, storefront, team):
+    queue = agent_desk.get("/desk/").content.decode()
+    assert '<html lang="en">' in queue
+    assert ">Queue<" in queue
+    assert "工单队列" not in queue
+
+
+def test_action_messages_are_translated(agent_desk, agent, storefront, team):
+    services.staff_set_preferences(user=agent, language="zh-hans")
+    ticket = make_ticket(storefront)
+    # an illegal move: the service's refusal comes back in Chinese too
+    url = reverse("tickets:status", args=[ticket.reference])
+    page = agent_desk.post(url, {"status": "closed"}, follow=True).content.decode()
+    assert "工单不能从“新建”变为“已关闭”。" in page
+    page = agent_desk.post(reverse("tickets:acknowledge", args=[ticket.reference]), follow=True).content.decode()
+    assert "工单已受理，已通知客户。" in page
+    assert "工单不能从" not in page  # each message is shown once
+
+
+def test_language_switch_in_the_header_is_remembered(agent_desk, agent):
+    # when the agent picks Chinese in the header
+    response = agent_desk.post("/desk/language/", {"language": "zh-hans", "next": "/desk/?scope=team"})
+    # then they return to the same page, now in Chinese, and it stays so on the next visit
+    assert response["Location"] == "/desk/?scope=team"
+    agent.profile.refresh_from_db()
+    assert agent.profile.language == "zh-hans"
+    assert "工单队列" in agent_desk.get("/desk/").content.decode()
+
+
+def test_login_page_follows_the_language_cookie(client):
+    client.post("/desk/language/", {"language": "zh-hans", "next": "/accounts/login/"})
+    page = client.get("/accounts/login/").content.decode()
+    assert "登录" in page and "用户名" in page
+
+
+def test_preferences_change_the_language(agent_desk, agent):
+    response = agent_desk.post("/desk/preferences/", {"language": "zh-hans", "time_zone": "Asia/Shanghai"})
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["偏好设置已保存。"]
+    assert "偏好设置" in agent_desk.get("/desk/preferences/").content.decode()
+
+
+def test_times_are_shown_in_the_users_time_zone(agent_desk, agent, storefront, team):
+    # given a ticket created at 00:30 UTC
+    ticket = make_ticket(storefront, now=datetime(2026, 3, 2, 0, 30, tzinfo=UTC))
+    url = reverse("tickets:ticket", args=[ticket.reference])
+    # when the agent works in Shanghai, the queue and the ticket page say 08:30
+    services.staff_set_preferences(user=agent, time_zone="Asia/Shanghai")
+    assert "2026-03-02 08:30" in agent_desk.get("/desk/", {"scope": "team"}).content.decode()
+    assert "2026-03-02 08:30" in agent_desk.get(url).content.decode()
+    # and in New York, the evening before
+    services.staff_set_preferences(user=agent, time_zone="America/New_York")
+    page = agent_desk.get(url).content.decode()
+    assert "2026-03-01 19:30" in page
+    assert "08:30" not in page

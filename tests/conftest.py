@@ -104,3 +104,13 @@ def agent_desk(client, agent):
 def supervisor_desk(client, supervisor):
     client.force_login(supervisor)
     return client
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A real HTTP server on 127.0.0.1 in a thread: `.url`, `.requests`, `.respond_with(status)`, `.wait_for(n)`."""
+    from tests.receiver import WebhookReceiver
+
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()

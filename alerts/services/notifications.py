@@ -1,0 +1,172 @@
+"""Who hears about an alert, in the desk and by e-mail, and the optional outgoing alert webhook.
+
+- at_risk: the assignee;
+- breach: the assignee and the supervisors of the ticket's team;
+- escalation level 2, severe complaints, KPI alerts: all supervisors (and the assignee, if any);
+- escalation level 3: as level 2, plus the admin contacts in settings.ADMIN_ALERT_EMAILS (e-mail only).
+
+The in-desk rows are written in the transaction that raised the alerts; e-mails and the webhook go out from a Celery
+task enqueued after commit, which marks what it sent so a re-run sends nothing twice.
+"""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from alerts.models import Alert, AlertKind, Notification
+from tickets.models import Team, Ticket
+from tickets.roles import SUPERVISORS
+
+logger = logging.getLogger(__name__)
+
+
+def _recipients_sql() -> str:
+    user = get_user_model()
+    users, user_groups = user._meta.db_table, user.groups.through._meta.db_table
+    groups, members = Group._meta.db_table, Team.members.through._meta.db_table
+    alert, ticket, notification = Alert._meta.db_table, Ticket._meta.db_table, Notification._meta.db_table
+    # Only table names from model metadata are interpolated; every value is a bound parameter.
+    return f"""
+WITH supervisors AS (
+    SELECT ug.user_id FROM {user_groups} ug JOIN {groups} g ON g.id = ug.group_id WHERE g.name = %(supervisors)s
+), picked AS (
+    SELECT a.id AS alert_id, t.assignee_id AS user_id
+    FROM {alert} a JOIN {ticket} t ON t.id = a.ticket_id
+    WHERE a.id = ANY(%(ids)s) AND t.assignee_id IS NOT NULL
+    UNION
+    SELECT a.id, m.user_id
+    FROM {alert} a JOIN {members} m ON m.team_id = a.team_id JOIN supervisors s ON s.user_id = m.user_id
+    WHERE a.id = ANY(%(ids)s) AND a.kind = %(breach)s
+    UNION
+    SELECT a.id, s.user_id
+    FROM {alert} a CROSS JOIN supervisors s
+    WHERE a.id = ANY(%(ids)s) AND a.kind NOT IN (%(at_risk)s, %(breach)s)
+)
+INSERT INTO {notification} (recipient_id, alert_id, created_at)
+SELECT p.user_id, p.alert_id, %(now)s FROM picked p JOIN {users} u ON u.id = p.user_id AND u.is_active
+ON CONFLICT (recipient_id, alert_id) DO NOTHING
+"""  # noqa: S608
+
+
+def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> int:
+    """Write the in-desk notifications of newly raised alerts (set-based) and enqueue their e-mails after commit.
+
+    Call it in the transaction that inserted the alerts, with only the ids actually inserted.
+    """
+    if not alert_ids:
+        return 0
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _recipients_sql(),
+            {
+                "ids": alert_ids,
+                "now": now,
+                "supervisors": SUPERVISORS,
+                "breach": str(AlertKind.BREACH),
+                "at_risk": str(AlertKind.AT_RISK),
+            },
+        )
+        created = cursor.rowcount
+    ids = list(alert_ids)
+
+    def enqueue() -> None:
+        from alerts.tasks import send_alert_notifications
+
+        try:
+            send_alert_notifications.delay(ids)
+        except Exception:  # a broker outage must not fail the sweep; the desk notifications are already stored
+            logger.exception("Could not enqueue alert notifications for %s alerts", len(ids))
+
+    transaction.on_commit(enqueue)
+    return created
+
+
+def _subject(alert: Alert) -> str:
+    reference = alert.ticket.reference if alert.ticket_id else ""
+    return f"[{alert.get_kind_display()}] {reference} {alert.text}".strip()
+
+
+def _body(alert: Alert, recipient_tz: str) -> str:
+    lines = [alert.text]
+    if alert.ticket_id:
+        lines.append(_("Ticket: %(reference)s") % {"reference": alert.ticket.reference})
+        lines.append(_("Subject: %(subject)s") % {"subject": alert.ticket.subject})
+        lines.append(
+            settings.SITE_URL.rstrip("/") + reverse("tickets:ticket", args=[alert.ticket.reference])
+            if getattr(settings, "SITE_URL", "")
+            else reverse("tickets:ticket", args=[alert.ticket.reference])
+        )
+    with timezone.override(recipient_tz):
+        lines.append(_("At: %(when)s") % {"when": timezone.localtime(alert.occurred_at).strftime("%Y-%m-%d %H:%M %Z")})
+    return "\n".join(lines)
+
+
+def _post_webhook(alert: Alert, url: str) -> bool:
+    payload = {
+        "kind": alert.kind,
+        "metric": alert.metric,
+        "level": alert.level,
+        "text": alert.text,
+        "ticket": alert.ticket.reference if alert.ticket_id else None,
+        "team": alert.team.name if alert.team_id else None,
+        "occurred_at": alert.occurred_at.isoformat(),
+        "created_at": alert.created_at.isoformat(),
+    }
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        logger.warning("Alert webhook %s failed for alert %s", url, alert.pk, exc_info=True)
+        return False
+
+
+def alerts_send_notifications(*, alert_ids: list[int], now: datetime | None = None) -> int:
+    """E-mail each notification not yet e-mailed (in the recipient's language and time zone), the admin contacts of
+    level-3 escalations, and post the alert webhook. Safe to re-run: sent parts are marked and skipped."""
+    now = now or timezone.now()
+    sent = 0
+    pending = (
+        Notification.objects.filter(alert_id__in=alert_ids, emailed_at__isnull=True)
+        .exclude(recipient__email="")
+        .select_related("alert__ticket", "alert__team", "recipient__profile")
+    )
+    for notification in pending:
+        recipient = notification.recipient
+        profile = getattr(recipient, "profile", None)
+        language = profile.language if profile else settings.LANGUAGE_CODE
+        tz = profile.time_zone if profile else settings.TIME_ZONE
+        with translation.override(language):
+            send_mail(
+                _subject(notification.alert),
+                _body(notification.alert, tz),
+                settings.DEFAULT_FROM_EMAIL,
+                [recipient.email],
+            )
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=now)
+        sent += 1
+    alerts = Alert.objects.filter(pk__in=alert_ids).select_related("ticket", "team")
+    admin_emails = list(getattr(settings, "ADMIN_ALERT_EMAILS", []))
+    webhook_url = getattr(settings, "ALERT_WEBHOOK_URL", "")
+    for alert in alerts:
+        if admin_emails and alert.kind == AlertKind.ESCALATION and alert.level >= 3 and not alert.admins_emailed_at:
+            send_mail(_subject(alert), _body(alert, settings.TIME_ZONE), settings.DEFAULT_FROM_EMAIL, admin_emails)
+            Alert.objects.filter(pk=alert.pk).update(admins_emailed_at=now)
+            sent += 1
+        if webhook_url and not alert.webhook_sent_at and _post_webhook(alert, webhook_url):
+            Alert.objects.filter(pk=alert.pk).update(webhook_sent_at=now)
+    return sent

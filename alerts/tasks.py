@@ -1,0 +1,16 @@
+"""Celery tasks of the alerts app: plain values in, one service call each, safe to run twice."""
+
+from celery import shared_task
+
+from alerts import services
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_sla() -> dict[str, int]:
+    # Overlapping or duplicated runs are harmless: every alert is unique in the database.
+    return services.sla_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_alert_notifications(alert_ids: list[int]) -> int:
+    return services.alerts_send_notifications(alert_ids=alert_ids)

@@ -221,6 +221,8 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # How long a retry waits for the first request with its key before answering 409.
 IDEMPOTENCY_WAIT_SECONDS = 10
 # Webhook retries: exponential backoff, given up after this long.
+# The SLA sweep's period; alerts are raised at most this late.
+SLA_SWEEP_SECONDS = int(os.environ.get("SLA_SWEEP_SECONDS", "60"))
 WEBHOOK_RETRY_FOR = timedelta(hours=24)
 WEBHOOK_TIMEOUT_SECONDS = 10
 # Who receives level-3 escalations besides the supervisors.
@@ -228,7 +230,10 @@ ADMIN_ALERT_EMAILS = env_list("ADMIN_ALERT_EMAILS", "")
 
 LOGGING = {
     "version": 1,
+    "sweep-sla": {"task": "alerts.tasks.sweep_sla", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+# Optional: every new alert is POSTed here as JSON (e.g. a chat tool's robot URL).
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")

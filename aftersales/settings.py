@@ -206,6 +206,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The SLA sweep's period; alerts are raised at most this late.
+SLA_SWEEP_SECONDS = int(os.environ.get("SLA_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-webhooks": {"task": "tickets.tasks.dispatch_due_webhooks", "schedule": timedelta(seconds=30)},
     "auto-close-resolved-tickets": {
@@ -213,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=17),
     },
     "purge-idempotency-records": {"task": "tickets.tasks.purge_idempotency_records", "schedule": crontab(minute=41)},
+    "sweep-sla": {"task": "alerts.tasks.sweep_sla", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
 }
 
 # Tickets resolved this long ago are closed by the daily beat task.
@@ -221,19 +224,16 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # How long a retry waits for the first request with its key before answering 409.
 IDEMPOTENCY_WAIT_SECONDS = 10
 # Webhook retries: exponential backoff, given up after this long.
-# The SLA sweep's period; alerts are raised at most this late.
-SLA_SWEEP_SECONDS = int(os.environ.get("SLA_SWEEP_SECONDS", "60"))
 WEBHOOK_RETRY_FOR = timedelta(hours=24)
 WEBHOOK_TIMEOUT_SECONDS = 10
 # Who receives level-3 escalations besides the supervisors.
 ADMIN_ALERT_EMAILS = env_list("ADMIN_ALERT_EMAILS", "")
+# Optional: every new alert is POSTed here as JSON (e.g. a chat tool's robot URL).
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
 
 LOGGING = {
     "version": 1,
-    "sweep-sla": {"task": "alerts.tasks.sweep_sla", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
-# Optional: every new alert is POSTed here as JSON (e.g. a chat tool's robot URL).
-ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")

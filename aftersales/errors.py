@@ -7,8 +7,9 @@ Format: {"type": "<code>", "detail": "<sentence>", "errors": {"<field path>": ["
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -140,3 +141,17 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonRe
 
 def json_500(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)
+
+
+def not_found_handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the JSON error format under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return json_404(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error_handler(request: HttpRequest) -> HttpResponse:
+    """handler500: the JSON error format under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return json_500(request)
+    return defaults.server_error(request)

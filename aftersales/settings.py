@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tickets",
     "returns",
     "complaints",
@@ -180,7 +181,21 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models share field names (status, kind): each enum gets its own component name.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.models.Status",
+        "TicketKindEnum": "tickets.models.Kind",
+        "TicketCategoryEnum": "tickets.models.Category",
+        "TicketSeverityEnum": "tickets.models.Severity",
+        "TicketChannelEnum": "tickets.models.Channel",
+        "MessageKindEnum": "tickets.models.MessageKind",
+        "TicketEventKindEnum": "tickets.models.EventKind",
+        "ActorTypeEnum": "tickets.models.ActorType",
+    },
+    # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport under var/.

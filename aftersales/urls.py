@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/v1/", include("tickets.api_urls")),
     path("", include("tickets.urls")),
 ]
+
+handler404 = "aftersales.errors.not_found_handler"
+handler500 = "aftersales.errors.server_error_handler"

@@ -85,9 +85,14 @@ def request_fingerprint(request: Request) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _plain(data: Any) -> Any:
-    """The body exactly as the JSON renderer would write it, so a first answer and its replays are identical."""
-    return json.loads(json.dumps(data, cls=JSONEncoder, ensure_ascii=False))
+def _stored_body(data: Any) -> str:
+    """The body as JSON text. Stored as a string because PostgreSQL's jsonb reorders object keys, and a replay must
+    be byte-for-byte the first answer."""
+    return json.dumps(data, cls=JSONEncoder, ensure_ascii=False)
+
+
+def _loaded_body(body: Any) -> Any:
+    return json.loads(body) if isinstance(body, str) else body
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
@@ -95,7 +100,7 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
         raise IdempotencyKeyReused(
             _("This Idempotency-Key was already used with a different request."), field="Idempotency-Key"
         )
-    return Response(record.body, status=record.status_code, headers={REPLAYED_HEADER: "true"})
+    return Response(_loaded_body(record.body), status=record.status_code, headers={REPLAYED_HEADER: "true"})
 
 
 def _set_lock_timeout(value: str) -> None:
@@ -150,7 +155,7 @@ def idempotent(method: ViewMethod) -> ViewMethod:
                 response = _run_view(view, method, request, args, kwargs)
                 if response.status_code >= 500:
                     raise _ServerError(response)
-                body = _plain(response.data)
+                body = _stored_body(response.data)
                 IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, body=body)
         except _ServerError as error:
             return error.response
@@ -164,7 +169,7 @@ def idempotent(method: ViewMethod) -> ViewMethod:
                 raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
             raise
         # The first answer is sent in its stored form, so it is byte-for-byte the same as every replay.
-        response.data = body
+        response.data = _loaded_body(body)
         return response
 
     return wrapper

@@ -191,6 +191,8 @@ SPECTACULAR_SETTINGS = {
         "MessageKindEnum": "tickets.models.MessageKind",
         "TicketEventKindEnum": "tickets.models.EventKind",
         "ActorTypeEnum": "tickets.models.ActorType",
+        "SlaMetricEnum": "tickets.models.Metric",
+        "SlaStateEnum": "tickets.api.SLA_STATE_CHOICES",
     },
     # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -201,6 +203,10 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport under var/.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    # Publishing to an unreachable Redis raises at once instead of retrying for the connection timeout (kombu's
+    # default_channel retries until `broker_connection_timeout`); the socket connect is bounded too. Workers keep
+    # reconnecting on their own (broker_connection_retry), this only affects a failing publish.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
 else:
     CELERY_BROKER_URL = "filesystem://"
     _broker_dir = VAR_DIR / "broker"
@@ -210,6 +216,8 @@ else:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    # Kombu's filesystem transport does not create its folders; web, worker and beat all import these settings.
+    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -14,7 +14,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
@@ -37,16 +39,23 @@ from tickets.models import (
     Kind,
     Message,
     MessageKind,
+    Metric,
     Severity,
     Status,
     Team,
     Ticket,
 )
 from tickets.permissions import IsDeskAgent, IsStorefront
-from tickets.selectors import QUEUE_SCOPES
+from tickets.selectors import QUEUE_SCOPES, SLA_STATES
 
 SUBJECT_MAX = 200
 BODY_MAX = 20000
+SLA_STATE_LABELS = {
+    "on_track": gettext_lazy("On track"),
+    "at_risk": gettext_lazy("At risk"),
+    "breached": gettext_lazy("Breached"),
+}
+SLA_STATE_CHOICES = [(state, SLA_STATE_LABELS[state]) for state in SLA_STATES]
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -208,11 +217,38 @@ class DeskTicketOut(serializers.Serializer):
     team = NamedRefOut(allow_null=True)
     assignee = StaffRefOut(allow_null=True)
     next_due_at = serializers.DateTimeField(allow_null=True, help_text="The soonest running SLA deadline.")
+    next_warn_at = serializers.DateTimeField(allow_null=True, help_text="The soonest SLA warning point.")
+    sla_state = serializers.SerializerMethodField(help_text="null when no SLA clock is running.")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(serializers.ChoiceField(choices=SLA_STATE_CHOICES, allow_null=True))
+    def get_sla_state(self, ticket: Ticket) -> str | None:
+        # The same rule as selectors.sla_state_q, read from the ticket's own columns: no per-row clock query.
+        now = self.context.get("now") or timezone.now()
+        if ticket.next_due_at is None:
+            return None
+        if ticket.next_due_at <= now:
+            return "breached"
+        if ticket.next_warn_at is not None and ticket.next_warn_at <= now:
+            return "at_risk"
+        return "on_track"
+
+
+class ClockOut(serializers.Serializer):
+    metric = serializers.ChoiceField(choices=Metric.choices)
+    started_at = serializers.DateTimeField()
+    warn_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField()
+    paused_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    breached_at = serializers.DateTimeField(allow_null=True)
+    escalation_level = serializers.IntegerField()
+    is_running = serializers.BooleanField()
+    met = serializers.BooleanField(allow_null=True, help_text="Stopped in time; null while running.")
 
 
 class EventOut(serializers.Serializer):
@@ -240,6 +276,7 @@ class DeskTicketDetailOut(DeskTicketOut):
     previous_ticket = TicketRefOut(allow_null=True, help_text="The closed ticket this one follows up.")
     messages = MessageOut(many=True, source="shown_messages")
     timeline = EventOut(many=True, source="shown_timeline")
+    clocks = ClockOut(many=True, source="shown_clocks", help_text="Running clocks first, soonest deadline first.")
 
 
 class CannedResponseOut(serializers.Serializer):
@@ -271,6 +308,7 @@ def _desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
         ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
     )
     ticket.shown_timeline = list(selectors.ticket_timeline(ticket=ticket))
+    ticket.shown_clocks = selectors.ticket_clocks(ticket=ticket)
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 
 
@@ -482,6 +520,7 @@ class DeskQueueIn(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     storefront = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
     q = Text(required=False, max_length=200, help_text="Reference, customer, order id, words.")
     cursor = Text(required=False, max_length=500)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
@@ -506,7 +545,7 @@ class DeskTicketListApi(DeskApi):
     )
     def get(self, request: Request) -> Response:
         params = _validated(DeskQueueIn, request.query_params)
-        fields = ("kind", "category", "severity", "channel", "storefront")
+        fields = ("kind", "category", "severity", "channel", "storefront", "sla")
         filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
         if params.get("status"):
             filters["status"] = sorted(params["status"])

@@ -389,6 +389,32 @@ def test_desk_detail_has_notes_and_the_timeline(agent_api, storefront, agent):
     assert body["timeline"][-1]["actor_name"] == "Ann Agent"
     assert body["timeline"][-1]["message_id"] == body["messages"][-1]["id"]
     assert body["previous_ticket"] is None
+    # the SLA clocks started with the ticket, running ones first
+    assert {clock["metric"] for clock in body["clocks"]} >= {"acknowledgement", "resolution"}
+    assert all(clock["is_running"] and clock["met"] is None for clock in body["clocks"])
+
+
+def test_queue_shows_and_filters_the_sla_state(agent_api, storefront, agent):
+    now = timezone.now()
+    states = {
+        "breached": (now - timedelta(minutes=5), now - timedelta(hours=1)),
+        "at_risk": (now + timedelta(minutes=30), now - timedelta(minutes=1)),
+        "on_track": (now + timedelta(hours=8), now + timedelta(hours=6)),
+        "none": (None, None),
+    }
+    for subject, (due, warn) in states.items():
+        ticket = make_ticket(storefront, subject=subject)
+        Ticket.objects.filter(pk=ticket.pk).update(next_due_at=due, next_warn_at=warn)
+    rows = agent_api.get(DESK).json()["results"]
+    assert {row["subject"]: row["sla_state"] for row in rows} == {
+        "breached": "breached",
+        "at_risk": "at_risk",
+        "on_track": "on_track",
+        "none": None,
+    }
+    for state in ("breached", "at_risk", "on_track"):
+        filtered = agent_api.get(f"{DESK}?sla={state}").json()["results"]
+        assert [row["subject"] for row in filtered] == [state]
 
 
 def test_desk_detail_costs_a_fixed_number_of_queries(agent_api, storefront, agent, django_assert_num_queries):
@@ -396,8 +422,8 @@ def test_desk_detail_costs_a_fixed_number_of_queries(agent_api, storefront, agen
     for index in range(8):
         services.ticket_reply(ticket=ticket, user=agent, body=f"Reply {index}")
         services.ticket_add_note(ticket=ticket, user=agent, body=f"Note {index}")
-    # token + user, groups, ticket, messages, their attachments, events, their attachments
-    with django_assert_num_queries(7):
+    # token + user, groups, ticket, messages, their attachments, events, their attachments, clocks
+    with django_assert_num_queries(8):
         response = agent_api.get(f"{DESK}{ticket.reference}/")
     assert len(response.json()["messages"]) == 17
 

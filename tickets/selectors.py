@@ -5,13 +5,15 @@ sees only its own. Every list here costs a fixed number of queries whatever its 
 """
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from tickets import roles
-from tickets.models import OPEN_STATUSES, Message, MessageKind, Storefront, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, Message, MessageKind, SlaClock, Storefront, Ticket, TicketEvent
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
@@ -50,9 +52,36 @@ def ticket_queue(
             tickets = tickets.filter(**{field: filters[field]})
     if filters.get("storefront"):
         tickets = tickets.filter(storefront_id=filters["storefront"])
+    if filters.get("sla"):
+        tickets = tickets.filter(sla_state_q(filters["sla"]))
     if search:
         tickets = tickets.filter(_search_q(search.strip()))
     return tickets.select_related("customer", "team", "assignee", "storefront").order_by("next_due_at", "id")
+
+
+SLA_STATES = ("on_track", "at_risk", "breached")
+
+
+def sla_state_q(state: str, now: datetime | None = None) -> Q:
+    """Tickets by SLA state, from the ticket's own soonest deadline and warning point (no per-row clock reads):
+    breached = a running clock is past its deadline; at risk = past a warning point, none past its deadline;
+    on track = running clocks, none past either."""
+    now = now or timezone.now()
+    if state == "breached":
+        return Q(next_due_at__lte=now)
+    if state == "at_risk":
+        return Q(next_warn_at__lte=now, next_due_at__gt=now)
+    if state == "on_track":
+        return Q(next_warn_at__gt=now, next_due_at__gt=now)
+    return Q()
+
+
+def ticket_clocks(*, ticket: Ticket) -> list[SlaClock]:
+    """A ticket's SLA clocks, running ones first (soonest deadline first), then the history, latest first."""
+    clocks = list(SlaClock.objects.filter(ticket=ticket).order_by("started_at", "id"))
+    running = sorted((c for c in clocks if c.stopped_at is None), key=lambda c: (c.paused_at is not None, c.due_at))
+    stopped = sorted((c for c in clocks if c.stopped_at is not None), key=lambda c: c.stopped_at, reverse=True)
+    return running + stopped
 
 
 def _search_q(text: str) -> Q:

@@ -1,0 +1,93 @@
+"""Admin for alerts, and for the SLA settings the supervisors edit: policies and business calendars.
+
+The SLA models live in `tickets` (the clocks are part of a ticket) but are administered here, next to the sweep
+that uses them. Clock rows and alerts are read-only: only the services and the sweep write them.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from alerts.models import Alert, Notification
+from tickets.models import BusinessCalendar, CalendarDay, SlaPolicy
+
+
+class CalendarDayInline(admin.TabularInline):
+    model = CalendarDay
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    list_display = ("name", "time_zone", "holiday_country")
+    inlines = [CalendarDayInline]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "position",
+        "is_active",
+        "kind",
+        "category",
+        "severity",
+        "channel",
+        "storefront",
+        "calendar",
+        "acknowledgement_minutes",
+        "response_minutes",
+        "resolution_minutes",
+        "refund_minutes",
+        "warning_percent",
+    )
+    list_editable = ("position", "is_active")
+    list_filter = ("is_active",)
+    fieldsets = (
+        (None, {"fields": ("name", "position", "is_active")}),
+        ("Conditions", {"fields": ("kind", "category", "severity", "channel", "storefront")}),
+        (
+            "Targets",
+            {
+                "fields": (
+                    "calendar",
+                    "acknowledgement_minutes",
+                    "response_minutes",
+                    "resolution_minutes",
+                    "refund_calendar",
+                    "refund_minutes",
+                    "warning_percent",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "metric", "level", "ticket", "team", "occurred_at", "created_at", "acknowledged_at")
+    list_filter = ("kind", "metric", "level")
+    list_select_related = ("ticket", "team")
+    search_fields = ("ticket__reference",)
+    date_hierarchy = "created_at"
+    raw_id_fields = ("ticket", "clock", "acknowledged_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("id", "recipient", "alert", "created_at", "read_at", "emailed_at")
+    list_select_related = ("recipient", "alert")
+    raw_id_fields = ("recipient", "alert")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

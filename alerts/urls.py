@@ -1,0 +1,11 @@
+from django.urls import path
+
+from alerts import views
+
+app_name = "alerts"
+urlpatterns = [
+    path("alerts/", views.dashboard, name="dashboard"),
+    path("alerts/<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("alerts/notifications/", views.notifications, name="notifications"),
+    path("alerts/notifications/read/", views.notifications_read, name="notifications_read"),
+]

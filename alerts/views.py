@@ -1,0 +1,96 @@
+"""The supervisors' alerts dashboard and the staff's alert actions: parse, call a selector or service, render."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from alerts import selectors, services
+from alerts.models import AlertKind
+from tickets import roles
+from tickets.models import Metric, Team
+from tickets.views import desk_action, desk_view
+
+ALERT_LIST_LIMIT = 50
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("alerts:dashboard")
+
+
+def _filters(request: HttpRequest) -> dict[str, Any]:
+    """Filters from the query string; unknown values are ignored rather than failing the page."""
+    filters: dict[str, Any] = {}
+    team = request.GET.get("team", "")
+    if team.isdigit():
+        filters["team"] = int(team)
+    if request.GET.get("metric") in Metric.values:
+        filters["metric"] = request.GET["metric"]
+    if request.GET.get("kind") in AlertKind.values:
+        filters["kind"] = request.GET["kind"]
+    return filters
+
+
+def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    filters = _filters(request)
+    alerts = list(selectors.alert_list(user=request.user, filters=filters)[: ALERT_LIST_LIMIT + 1])
+    return {
+        "figures": selectors.dashboard_figures(),
+        "alerts": alerts[:ALERT_LIST_LIMIT],
+        "more_alerts": len(alerts) > ALERT_LIST_LIMIT,
+        "filters": filters,
+        "query": request.GET.urlencode(),
+    }
+
+
+@require_GET
+@desk_view
+def dashboard(request: HttpRequest) -> HttpResponse:
+    if not roles.is_supervisor(request.user):
+        raise PermissionDenied
+    context = _dashboard_context(request)
+    if request.headers.get("HX-Request"):
+        # The 15-second refresh swaps only the live part; the filters form stays as the user left it.
+        return render(request, "alerts/_dashboard_live.html", context)
+    context.update(
+        teams=Team.objects.order_by("name"),
+        metrics=Metric.choices,
+        kinds=AlertKind.choices,
+    )
+    return render(request, "alerts/dashboard.html", context)
+
+
+@require_POST
+@desk_view
+@desk_action(lambda request, alert_id: _next_url(request))
+def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = selectors.alert_get_for_user(user=request.user, alert_id=alert_id)
+    services.alert_acknowledge(alert=alert, user=request.user)
+    messages.success(request, _("Alert acknowledged."))
+    return HttpResponseRedirect(_next_url(request))
+
+
+@require_GET
+@desk_view
+def notifications(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "alerts/notifications.html",
+        {"notifications": selectors.notifications_for(user=request.user)},
+    )
+
+
+@require_POST
+@desk_view
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_read(user=request.user)
+    return HttpResponseRedirect(reverse("alerts:notifications"))

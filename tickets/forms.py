@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from tickets.models import Category, Channel, Kind, Severity, Status, Storefront, Team
@@ -35,6 +36,16 @@ class QueueFilterForm(forms.Form):
         label=_("Severity"), required=False, choices=_blank(Severity.choices, _("Any severity"))
     )
     channel = forms.ChoiceField(label=_("Channel"), required=False, choices=_blank(Channel.choices, _("Any channel")))
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        required=False,
+        choices=[
+            ("", _("Any SLA state")),
+            ("on_track", _("On track")),
+            ("at_risk", _("At risk")),
+            ("breached", _("Breached")),
+        ],
+    )
     storefront = forms.ModelChoiceField(
         label=_("Storefront"),
         required=False,
@@ -46,7 +57,7 @@ class QueueFilterForm(forms.Form):
         """The valid filters for selectors.ticket_queue; a field that did not validate is dropped."""
         data = getattr(self, "cleaned_data", {})
         out: dict[str, Any] = {}
-        for name in ("status", "kind", "category", "severity", "channel"):
+        for name in ("status", "kind", "category", "severity", "channel", "sla"):
             if data.get(name):
                 out[name] = data[name]
         if data.get("storefront") is not None:
@@ -111,11 +122,30 @@ class CategoryForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
 
 
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class TeamChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return team_label(obj)
+
+
+def team_label(team: Any) -> str:
+    """The team's Chinese name for users working in Chinese, when it has one."""
+    if team is None:
+        return ""
+    if translation.get_language() == "zh-hans" and team.name_zh:
+        return team.name_zh
+    return team.name
+
+
 class AssignForm(forms.Form):
     """Assign to a member of the ticket's team; supervisors may also move the ticket to another team."""
 
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=None)
-    assignee = forms.ModelChoiceField(
+    team = TeamChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=None)
+    assignee = StaffChoiceField(
         label=_("Assignee"), queryset=get_user_model().objects.none(), required=False, empty_label=_("Nobody")
     )
 

@@ -84,3 +84,13 @@ def test_times_are_shown_in_the_users_time_zone(agent_desk, agent, storefront, t
     page = agent_desk.get(url).content.decode()
     assert "2026-03-01 19:30" in page
     assert "08:30" not in page
+
+
+def test_team_names_follow_the_language(agent_desk, agent, storefront, team):
+    team.name_zh = "客服部"
+    team.save()
+    ticket = make_ticket(storefront)
+    url = reverse("tickets:ticket", args=[ticket.reference])
+    assert "客服部" not in agent_desk.get(url).content.decode()
+    services.staff_set_preferences(user=agent, language="zh-hans")
+    assert "客服部" in agent_desk.get(url).content.decode()

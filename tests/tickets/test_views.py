@@ -593,3 +593,20 @@ def test_preferences_refuse_an_unknown_time_zone(agent_desk, agent):
 def test_language_switch_ignores_foreign_redirects(agent_desk, agent):
     response = agent_desk.post("/desk/language/", {"language": "en", "next": "https://evil.example.com/"})
     assert response["Location"] == "/desk/"
+
+
+def test_queue_filters_by_sla_state(agent_desk, storefront, agent, team):
+    now = timezone.now()
+    Ticket = type(make_ticket(storefront, subject="placeholder"))
+    states = {
+        "breached": (now - timedelta(minutes=5), now - timedelta(hours=1)),
+        "at_risk": (now + timedelta(minutes=20), now - timedelta(minutes=5)),
+        "on_track": (now + timedelta(hours=5), now + timedelta(hours=4)),
+    }
+    for state, (due, warn) in states.items():
+        ticket = make_ticket(storefront, subject=f"SLA {state}")
+        Ticket.objects.filter(pk=ticket.pk).update(next_due_at=due, next_warn_at=warn)
+    for state in states:
+        response = agent_desk.get("/desk/", {"scope": "team", "sla": state})
+        assert f"SLA {state}" in subjects(response)
+        assert {s for s in subjects(response) if s.startswith("SLA ")} == {f"SLA {state}"}

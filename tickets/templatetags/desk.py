@@ -10,8 +10,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tickets import panels
+from tickets.forms import team_label
 
 register = template.Library()
+
+
+@register.filter
+def team_name(team: Any) -> str:
+    """A team's name in the user's language (Team.name_zh for Chinese, when set)."""
+    return team_label(team)
 
 
 @register.simple_tag(takes_context=True)

@@ -37,13 +37,18 @@ def sign(*, secret: str, msg_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def _enqueue_send(delivery_id: int) -> None:
+def _enqueue_send(delivery_id: int) -> bool:
+    """Hand one delivery to a worker. False when the broker cannot be reached: the row stays pending and the next
+    dispatch sends it. Publishing fails at once (no retries, see the Celery settings), so a web request whose
+    transaction enqueued a webhook is never held up by a dead broker."""
     from tickets.tasks import deliver_webhook
 
     try:
         deliver_webhook.delay(delivery_id)
-    except Exception:  # the broker is down: the row stays pending and the beat sweep sends it later
+    except Exception:
         logger.warning("Could not enqueue webhook delivery %s; it will be sent by the next dispatch.", delivery_id)
+        return False
+    return True
 
 
 def webhook_enqueue(
@@ -74,21 +79,36 @@ def webhook_enqueue(
     return delivery
 
 
-def _earlier_pending(delivery: WebhookDelivery) -> bool:
+def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:
+    """The oldest still-pending delivery with the same ordering key created before this one, if any."""
     if not delivery.ordering_key:
-        return False
-    return WebhookDelivery.objects.filter(
-        storefront_id=delivery.storefront_id,
-        ordering_key=delivery.ordering_key,
-        status=WebhookStatus.PENDING,
-        pk__lt=delivery.pk,
-    ).exists()
+        return None
+    return (
+        WebhookDelivery.objects.filter(
+            storefront_id=delivery.storefront_id,
+            ordering_key=delivery.ordering_key,
+            status=WebhookStatus.PENDING,
+            pk__lt=delivery.pk,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect is not a delivery: following it would turn the POST into a GET and count a 200 from elsewhere as
+    # delivered. The 3xx is recorded as a failed attempt instead, as Standard Webhooks senders do.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
 
 
 def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str]:
     request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
             return response.status, ""
     except urllib.error.HTTPError as error:
         return error.code, f"HTTP {error.code}"
@@ -109,8 +129,16 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
         if delivery is None:
             return "skipped"
         now = now or timezone.now()
-        if _earlier_pending(delivery):
-            # Per ordering key, events go out in order: wait for the earlier one, which re-dispatches this.
+        if delivery.attempts and delivery.next_attempt_at > now:
+            # A retry enqueued twice (by two dispatches while workers were busy): the backoff decides when it goes.
+            return WebhookStatus.PENDING
+        earlier = _earlier_pending(delivery)
+        if earlier is not None:
+            # Per ordering key, events go out in order: wait for the earlier one, which enqueues this one when it is
+            # settled. Waiting until its next attempt keeps the dispatch sweep from picking this row up meanwhile.
+            if earlier.next_attempt_at > delivery.next_attempt_at:
+                delivery.next_attempt_at = earlier.next_attempt_at
+                delivery.save(update_fields=["next_attempt_at"])
             return WebhookStatus.PENDING
         timestamp = int(now.timestamp())
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
@@ -137,7 +165,8 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
                 delivery.status = WebhookStatus.FAILED
         delivery.save()
         following = None
-        if delivery.status == WebhookStatus.DELIVERED and delivery.ordering_key:
+        # Settled either way (delivered, or given up): the next event of the same key may go now.
+        if delivery.status != WebhookStatus.PENDING and delivery.ordering_key:
             following = (
                 WebhookDelivery.objects.filter(
                     storefront_id=delivery.storefront_id,
@@ -150,6 +179,7 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
                 .first()
             )
         if following is not None:
+            WebhookDelivery.objects.filter(pk=following, next_attempt_at__gt=now).update(next_attempt_at=now)
             transaction.on_commit(lambda: _enqueue_send(following))
         return delivery.status
 
@@ -162,9 +192,12 @@ def webhooks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> i
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+    sent = 0
     for delivery_id in ids:
-        _enqueue_send(delivery_id)
-    return len(ids)
+        if not _enqueue_send(delivery_id):
+            break  # the broker is down: the rest stay pending for the next dispatch
+        sent += 1
+    return sent
 
 
 @transaction.atomic

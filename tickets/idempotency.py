@@ -45,6 +45,10 @@ class _KeyTaken(Exception):
     """Another request with the same owner and key committed first."""
 
 
+class _StillRunning(Exception):
+    """Another request with the same owner and key has not finished within IDEMPOTENCY_WAIT_SECONDS."""
+
+
 class _ServerError(Exception):
     """The view answered 5xx: roll everything back (the record too) so a retry runs again."""
 
@@ -151,6 +155,11 @@ def idempotent(method: ViewMethod) -> ViewMethod:
                         )
                 except IntegrityError:
                     raise _KeyTaken() from None
+                except OperationalError as exc:
+                    # Only the wait for the key's row counts as "in flight"; a lock error in the view is its own.
+                    if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
+                        raise _StillRunning() from None
+                    raise
                 _set_lock_timeout("0")
                 response = _run_view(view, method, request, args, kwargs)
                 if response.status_code >= 500:
@@ -164,10 +173,8 @@ def idempotent(method: ViewMethod) -> ViewMethod:
             if record is None:
                 raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
             return _replay(record, fingerprint)
-        except OperationalError as exc:
-            if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
-                raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
-            raise
+        except _StillRunning:
+            raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
         # The first answer is sent in its stored form, so it is byte-for-byte the same as every replay.
         response.data = _loaded_body(body)
         return response

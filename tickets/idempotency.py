@@ -25,6 +25,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
@@ -83,9 +84,16 @@ def _canonical(value: Any) -> Any:
 
 def request_fingerprint(request: Request) -> str:
     """SHA-256 of method, path and the body's canonical form (key order and whitespace do not matter)."""
-    canonical = json.dumps(
-        [request.method, request.path, _canonical(request.data)], sort_keys=True, cls=JSONEncoder, ensure_ascii=False
-    )
+    try:
+        canonical = json.dumps(
+            [request.method, request.path, _canonical(request.data)],
+            sort_keys=True,
+            cls=JSONEncoder,
+            ensure_ascii=False,
+        )
+    except RecursionError:
+        # The parser accepted it, but it is too deep to hash within Python's stack: malformed input, not a 500.
+        raise ParseError(_("The request body is nested too deeply.")) from None
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

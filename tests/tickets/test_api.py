@@ -201,6 +201,17 @@ def test_malformed_bodies_are_400_never_500(raw, content_type, storefront_client
     assert Ticket.objects.count() == 0
 
 
+@pytest.mark.parametrize("depth", [990, 100_000])
+@pytest.mark.parametrize("key", [None, "deep-1"])
+def test_deeply_nested_json_is_400_with_or_without_an_idempotency_key(depth, key, storefront_client, team):
+    raw = '{"subject": "x", "body": "y", "customer": ' + "[" * depth + "]" * depth + "}"
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = storefront_client.post(TICKETS, data=raw, content_type="application/json", **extra)
+    assert response.status_code == 400, response.content
+    assert response.json()["type"] in {"parse_error", "validation_error"}
+    assert Ticket.objects.count() == 0
+
+
 def test_non_json_content_type_is_415(storefront_client, team):
     response = storefront_client.post(TICKETS, data="subject=x", content_type="text/plain")
     assert_error(response, 415, "unsupported_media_type")

@@ -293,6 +293,7 @@ def test_agent_outside_the_team_gets_404(client, other_agent, storefront, team, 
 def test_unknown_ticket_is_404_page(agent_desk):
     response = agent_desk.get("/desk/tickets/T-999999/")
     assert response.status_code == 404
+    assert "Back to the queue" in response.content.decode()
 
 
 def test_public_reply_through_the_form(agent_desk, storefront, agent, team):
@@ -610,3 +611,18 @@ def test_queue_filters_by_sla_state(agent_desk, storefront, agent, team):
         response = agent_desk.get("/desk/", {"scope": "team", "sla": state})
         assert f"SLA {state}" in subjects(response)
         assert {s for s in subjects(response) if s.startswith("SLA ")} == {f"SLA {state}"}
+
+
+def test_timeline_describes_sla_and_other_apps_events(agent_desk, storefront, agent, team):
+    ticket = make_ticket(storefront)
+    services.ticket_record_event(ticket=ticket, kind=EventKind.SLA_BREACH, data={"metric": "response", "level": 1})
+    services.ticket_record_event(ticket=ticket, kind=EventKind.ESCALATION, data={"metric": "response", "level": 2})
+    services.ticket_record_event(
+        ticket=ticket, kind=EventKind.RETURN, data={"return": "R-000042", "from": "requested", "to": "approved"}
+    )
+    services.ticket_record_event(ticket=ticket, kind=EventKind.REFUND, data={"refund": "F-7", "action": "issued"})
+    body = agent_desk.get(ticket_url(ticket)).content.decode()
+    assert "SLA breach: Response" in body
+    assert "escalation of Response to level 2" in body
+    assert "Return R-000042: requested → approved" in body
+    assert "Refund F-7: issued" in body

@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from tickets import panels
 from tickets.forms import team_label
+from tickets.models import Category, EventKind, Metric, Severity, Status
 
 register = template.Library()
 
@@ -96,8 +97,6 @@ def _label(choices: type, value: Any) -> str:
 @register.simple_tag
 def event_summary(event: Any) -> str:
     """One line saying what happened; the values come from the event's data (escaped by the template engine)."""
-    from tickets.models import Category, EventKind, Severity, Status
-
     data = event.data or {}
     kind = event.kind
     if kind == EventKind.STATUS_CHANGED:
@@ -131,5 +130,31 @@ def event_summary(event: Any) -> str:
         if data.get("previous"):
             return _("follows %(reference)s") % {"reference": data["previous"]}
     label = _label(EventKind, kind)
-    detail = data.get("detail") or data.get("summary")
-    return f"{label}: {detail}" if detail else label
+    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.ESCALATION) and data.get("metric"):
+        metric = _label(Metric, data["metric"])
+        if kind == EventKind.ESCALATION:
+            return _("escalation of %(metric)s to level %(level)s") % {"metric": metric, "level": data.get("level")}
+        return f"{label}: {metric}"
+    return _generic_summary(label, data)
+
+
+def _generic_summary(label: str, data: dict[str, Any]) -> str:
+    """Events of the apps above tickets (returns, refunds, complaints): their reference and what changed.
+
+    Their own status labels live in those apps, which tickets may not import; the raw codes are readable enough.
+    """
+    text = label
+    references = [str(data[key]) for key in ("return", "refund", "complaint") if data.get(key)]
+    if references:
+        text += " " + " ".join(references)
+    if data.get("from") and data.get("to"):
+        text += ": " + _("%(from)s → %(to)s") % {"from": _readable(data["from"]), "to": _readable(data["to"])}
+    elif data.get("action"):
+        text += ": " + _readable(data["action"])
+    elif data.get("detail") or data.get("summary"):
+        text += ": " + str(data.get("detail") or data.get("summary"))
+    return text
+
+
+def _readable(code: Any) -> str:
+    return str(code).replace("_", " ")

@@ -1,30 +1,48 @@
 """`/api/v1/`: the ticket endpoints, then the other apps' (included by aftersales/urls.py)."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from tickets import api
+
+
+class ReferenceConverter:
+    """A ticket reference (T-000123). Anything else never reaches the database: a NUL byte in a path would make
+    PostgreSQL's driver raise instead of answering 404."""
+
+    regex = r"[A-Za-z0-9-]{1,20}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ReferenceConverter, "reference")
 
 urlpatterns = [
     path("tickets/", api.TicketCreateApi.as_view(), name="api-ticket-create"),
     path("tickets/<str:id>/", api.TicketDetailApi.as_view(), name="api-ticket-detail"),
     path("tickets/<str:id>/messages/", api.TicketMessageCreateApi.as_view(), name="api-ticket-messages"),
     path("desk/tickets/", api.DeskTicketListApi.as_view(), name="api-desk-tickets"),
-    path("desk/tickets/<str:reference>/", api.DeskTicketDetailApi.as_view(), name="api-desk-ticket"),
-    path("desk/tickets/<str:reference>/reply/", api.DeskReplyApi.as_view(), name="api-desk-reply"),
-    path("desk/tickets/<str:reference>/notes/", api.DeskNoteApi.as_view(), name="api-desk-notes"),
-    path("desk/tickets/<str:reference>/acknowledge/", api.DeskAcknowledgeApi.as_view(), name="api-desk-acknowledge"),
-    path("desk/tickets/<str:reference>/assign/", api.DeskAssignApi.as_view(), name="api-desk-assign"),
-    path("desk/tickets/<str:reference>/status/", api.DeskStatusApi.as_view(), name="api-desk-status"),
-    path("desk/tickets/<str:reference>/severity/", api.DeskSeverityApi.as_view(), name="api-desk-severity"),
-    path("desk/tickets/<str:reference>/category/", api.DeskCategoryApi.as_view(), name="api-desk-category"),
+    path("desk/tickets/<reference:reference>/", api.DeskTicketDetailApi.as_view(), name="api-desk-ticket"),
+    path("desk/tickets/<reference:reference>/reply/", api.DeskReplyApi.as_view(), name="api-desk-reply"),
+    path("desk/tickets/<reference:reference>/notes/", api.DeskNoteApi.as_view(), name="api-desk-notes"),
     path(
-        "desk/tickets/<str:reference>/customer-messages/",
+        "desk/tickets/<reference:reference>/acknowledge/", api.DeskAcknowledgeApi.as_view(), name="api-desk-acknowledge"
+    ),
+    path("desk/tickets/<reference:reference>/assign/", api.DeskAssignApi.as_view(), name="api-desk-assign"),
+    path("desk/tickets/<reference:reference>/status/", api.DeskStatusApi.as_view(), name="api-desk-status"),
+    path("desk/tickets/<reference:reference>/severity/", api.DeskSeverityApi.as_view(), name="api-desk-severity"),
+    path("desk/tickets/<reference:reference>/category/", api.DeskCategoryApi.as_view(), name="api-desk-category"),
+    path(
+        "desk/tickets/<reference:reference>/customer-messages/",
         api.DeskCustomerMessageApi.as_view(),
         name="api-desk-customer-messages",
     ),
     path("desk/canned-responses/", api.DeskCannedListApi.as_view(), name="api-desk-canned"),
     path(
-        "desk/tickets/<str:reference>/canned-responses/<int:canned_id>/render/",
+        "desk/tickets/<reference:reference>/canned-responses/<int:canned_id>/render/",
         api.DeskCannedRenderApi.as_view(),
         name="api-desk-canned-render",
     ),

@@ -138,9 +138,9 @@ def idempotent(method: ViewMethod) -> ViewMethod:
         key = request.headers.get(HEADER)
         if key is None:
             return method(view, request, *args, **kwargs)
-        if not key.strip() or len(key) > MAX_KEY_LENGTH:
+        if not key.strip() or len(key) > MAX_KEY_LENGTH or any(ord(char) < 32 or ord(char) == 127 for char in key):
             raise InvalidInput(
-                _("The Idempotency-Key must be 1 to %(max)d characters long.") % {"max": MAX_KEY_LENGTH},
+                _("The Idempotency-Key must be 1 to %(max)d printable characters.") % {"max": MAX_KEY_LENGTH},
                 field=HEADER,
             )
         owner = request_owner(request)

@@ -484,6 +484,10 @@ def test_storefront_keys_and_finance_users_are_refused_on_desk_endpoints(
 
 def test_unknown_reference_is_404(agent_api, supervisor_api):
     assert_error(agent_api.get(f"{DESK}T-999999/"), 404, "not_found")
+    for reference in ("%00", "T-%00", "T%2F1", "x" * 21, "T-000001%20"):
+        assert_error(agent_api.get(f"{DESK}{reference}/"), 404, "not_found")
+        assert_error(agent_api.post(f"{DESK}{reference}/reply/", {"body": "x"}, format="json"), 404, "not_found")
+        assert_error(agent_api.get(f"{DESK}{reference}/canned-responses/1/render/"), 404, "not_found")
     assert_error(supervisor_api.post(f"{DESK}T-999999/reply/", {"body": "x"}, format="json"), 404, "not_found")
 
 

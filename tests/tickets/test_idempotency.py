@@ -80,7 +80,7 @@ def test_keys_of_staff_users_are_their_own(agent_api, supervisor_api, storefront
     assert ticket.messages.filter(body="Checked stock").count() == 2
 
 
-@pytest.mark.parametrize("key", ["", "   ", "x" * 256])
+@pytest.mark.parametrize("key", ["", "   ", "x" * 256, "a\x00b", "tab\tkey"])
 def test_malformed_key_is_400_on_the_header(key, storefront_client, team):
     response = create(storefront_client, NEW_TICKET, key)
     assert response.status_code == 400

@@ -685,10 +685,18 @@ class DeskAcknowledgeApi(DeskApi):
         return Response(_desk_ticket_after_action(ticket))
 
 
+def _by_id_or(value: str, field: str) -> Q:
+    """An id when the value is a plain number that fits the id column (anything bigger would be a database error),
+    else the given name field."""
+    if value.isascii() and value.isdigit():
+        return Q(pk=int(value)) if len(value) <= 18 else Q(pk__in=[])
+    return Q(**{field: value})
+
+
 def _resolve_team(value: str | None, *, user: Any, ticket: Ticket) -> Team | None:
     if value is None:
         return None
-    lookup = Q(pk=int(value)) if value.isdigit() else Q(name=value)
+    lookup = _by_id_or(value, "name")
     teams = Team.objects.all() if roles.is_supervisor(user) else Team.objects.filter(pk=ticket.team_id)
     team = teams.filter(lookup).first()
     if team is None:
@@ -699,7 +707,7 @@ def _resolve_team(value: str | None, *, user: Any, ticket: Ticket) -> Team | Non
 def _resolve_assignee(value: str | None, *, team: Team | None) -> Any:
     if value is None:
         return None
-    lookup = Q(pk=int(value)) if value.isdigit() else Q(username=value)
+    lookup = _by_id_or(value, "username")
     members = team.members.filter(is_active=True) if team is not None else get_user_model().objects.none()
     assignee = members.filter(lookup).first()
     if assignee is None:

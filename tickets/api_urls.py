@@ -18,7 +18,20 @@ class ReferenceConverter:
         return value
 
 
+class IdConverter:
+    """A row id that fits a bigint column; a longer number is 404, not a database error."""
+
+    regex = r"[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
 register_converter(ReferenceConverter, "reference")
+register_converter(IdConverter, "row_id")
 
 urlpatterns = [
     path("tickets/", api.TicketCreateApi.as_view(), name="api-ticket-create"),
@@ -42,7 +55,7 @@ urlpatterns = [
     ),
     path("desk/canned-responses/", api.DeskCannedListApi.as_view(), name="api-desk-canned"),
     path(
-        "desk/tickets/<reference:reference>/canned-responses/<int:canned_id>/render/",
+        "desk/tickets/<reference:reference>/canned-responses/<row_id:canned_id>/render/",
         api.DeskCannedRenderApi.as_view(),
         name="api-desk-canned-render",
     ),

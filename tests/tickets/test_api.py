@@ -488,6 +488,7 @@ def test_unknown_reference_is_404(agent_api, supervisor_api):
         assert_error(agent_api.get(f"{DESK}{reference}/"), 404, "not_found")
         assert_error(agent_api.post(f"{DESK}{reference}/reply/", {"body": "x"}, format="json"), 404, "not_found")
         assert_error(agent_api.get(f"{DESK}{reference}/canned-responses/1/render/"), 404, "not_found")
+    assert_error(agent_api.get(f"{DESK}T-000001/canned-responses/{'9' * 40}/render/"), 404, "not_found")
     assert_error(supervisor_api.post(f"{DESK}T-999999/reply/", {"body": "x"}, format="json"), 404, "not_found")
 
 
@@ -559,6 +560,9 @@ def test_assign_within_the_team_by_username_or_id(agent_api, storefront, agent, 
     assert post(agent_api, url, {"assignee": str(agent.pk)}).json()["assignee"]["username"] == "agent"
     assert_error(post(agent_api, url, {"assignee": "other-agent"}), 400, "validation_error", "assignee")
     assert_error(post(agent_api, url, {"team": "Logistics"}), 400, "validation_error", "team")
+    for nonsense in ("9" * 40, "²", "-1", ""):
+        assert_error(post(agent_api, url, {"assignee": nonsense}), 400, "validation_error", "assignee")
+        assert_error(post(agent_api, url, {"team": nonsense}), 400, "validation_error", "team")
     assert post(agent_api, url, {"assignee": None}).json()["assignee"] is None
     ticket.refresh_from_db()
     assert ticket.assigned_by_hand

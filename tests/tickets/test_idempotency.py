@@ -7,11 +7,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.test import APIClient
+from rest_framework.response import Response
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
+from rest_framework.views import APIView
 
 from tests.factories import make_ticket
-from tickets.idempotency import idempotency_purge_expired
-from tickets.models import IdempotencyRecord, Message, Ticket
+from tickets.authentication import StorefrontPrincipal
+from tickets.idempotency import idempotency_purge_expired, idempotent
+from tickets.models import ApiKey, IdempotencyRecord, Message, Team, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -135,6 +138,54 @@ def test_files_count_by_content(agent_api, storefront):
     assert same["Idempotent-Replayed"] == "true"
     assert other.status_code == 422
     assert ticket.attachments.count() == 1
+
+
+class FlakyApi(APIView):
+    """Fails with a 5xx on its first call, after writing; then succeeds."""
+
+    calls = 0
+
+    @idempotent
+    def post(self, request):
+        FlakyApi.calls += 1
+        Team.objects.create(name=f"attempt {FlakyApi.calls}")
+        if FlakyApi.calls == 1:
+            return Response({"type": "unavailable", "detail": "Try again."}, status=503)
+        if request.data.get("explode"):
+            raise RuntimeError("bug")
+        return Response({"attempt": FlakyApi.calls}, status=201)
+
+
+def _flaky_call(storefront, data: dict, key: str):
+    request = APIRequestFactory().post("/flaky/", data, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    force_authenticate(request, user=StorefrontPrincipal(storefront, ApiKey.objects.get(storefront=storefront)))
+    response = FlakyApi.as_view()(request)
+    response.render()
+    return response
+
+
+def test_a_server_error_is_not_stored_and_its_writes_are_rolled_back(storefront, monkeypatch):
+    monkeypatch.setattr(FlakyApi, "calls", 0)
+    first = _flaky_call(storefront, {"x": 1}, "k-5xx")
+    assert first.status_code == 503
+    assert not Team.objects.filter(name="attempt 1").exists()
+    assert not IdempotencyRecord.objects.exists()
+    # the retry runs for real, and its answer is the one kept
+    second = _flaky_call(storefront, {"x": 1}, "k-5xx")
+    assert second.status_code == 201
+    assert not second.has_header("Idempotent-Replayed")
+    third = _flaky_call(storefront, {"x": 1}, "k-5xx")
+    assert third["Idempotent-Replayed"] == "true"
+    assert third.content == second.content
+    assert Team.objects.filter(name__startswith="attempt").count() == 1
+
+
+def test_an_unexpected_exception_stores_nothing(storefront, monkeypatch):
+    monkeypatch.setattr(FlakyApi, "calls", 1)
+    with pytest.raises(RuntimeError):
+        _flaky_call(storefront, {"explode": True}, "k-bug")
+    assert not IdempotencyRecord.objects.exists()
+    assert not Team.objects.filter(name__startswith="attempt").exists()
 
 
 def test_purge_deletes_only_expired_records_and_is_safe_to_rerun():

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from aftersales.errors import ApplicationError
 from tickets import roles, selectors, services
@@ -135,7 +135,7 @@ def _queue_page(tickets: QuerySet[Ticket], page_param: str | None) -> dict[str, 
     }
 
 
-@require_GET
+@require_safe
 @desk_view
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -206,7 +206,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyFo
     }
 
 
-@require_GET
+@require_safe
 @desk_view
 def ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
@@ -230,7 +230,7 @@ def _canned_text(request: HttpRequest, ticket: Ticket, canned_id: str) -> str | 
     return services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)
 
 
-@require_GET
+@require_safe
 @desk_view
 def canned_insert(request: HttpRequest, reference: str) -> HttpResponse:
     """htmx: the reply textarea filled with a canned response, ready for editing."""
@@ -364,7 +364,7 @@ def ticket_change_category(request: HttpRequest, reference: str) -> HttpResponse
     return redirect("tickets:ticket", reference=reference)
 
 
-@require_GET
+@require_safe
 @desk_view
 def attachment_download(request: HttpRequest, reference: str, attachment_id: int) -> FileResponse:
     """Attachments are served only to users who may see the ticket, never from a public media URL."""

@@ -189,6 +189,7 @@ SPECTACULAR_SETTINGS = {
         "TicketSeverityEnum": "tickets.models.Severity",
         "TicketChannelEnum": "tickets.models.Channel",
         "MessageKindEnum": "tickets.models.MessageKind",
+        "PublicMessageKindEnum": "tickets.api.PUBLIC_MESSAGE_KINDS",
         "TicketEventKindEnum": "tickets.models.EventKind",
         "ActorTypeEnum": "tickets.models.ActorType",
         "SlaMetricEnum": "tickets.models.Metric",

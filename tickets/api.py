@@ -159,6 +159,13 @@ class MessageOut(serializers.Serializer):
         return ""
 
 
+PUBLIC_MESSAGE_KINDS = [(kind.value, kind.label) for kind in (MessageKind.PUBLIC, MessageKind.CUSTOMER)]
+
+
+class PublicMessageOut(MessageOut):
+    kind = serializers.ChoiceField(choices=PUBLIC_MESSAGE_KINDS)
+
+
 class TicketOut(serializers.Serializer):
     """What a storefront sees of a ticket: public replies and customer messages, never internal notes."""
 
@@ -177,7 +184,7 @@ class TicketOut(serializers.Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
-    messages = MessageOut(many=True, source="shown_messages")
+    messages = PublicMessageOut(many=True, source="shown_messages")
 
 
 class StaffRefOut(serializers.Serializer):

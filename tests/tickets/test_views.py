@@ -626,3 +626,20 @@ def test_timeline_describes_sla_and_other_apps_events(agent_desk, storefront, ag
     assert "escalation of Response to level 2" in body
     assert "Return R-000042: requested → approved" in body
     assert "Refund F-7: issued" in body
+
+
+def test_queue_count_is_capped_on_big_queues(agent_desk, storefront, agent, team, monkeypatch):
+    from tickets import views
+
+    # a small cap stands in for a queue of a million tickets
+    monkeypatch.setattr(views, "QUEUE_COUNT_CAP", 3)
+    monkeypatch.setattr(views, "QUEUE_PAGE_SIZE", 2)
+    for number in range(5):
+        make_ticket(storefront, subject=f"Ticket {number}")
+    first = agent_desk.get("/desk/", {"scope": "team"})
+    body = first.content.decode()
+    assert "3+ tickets" in body
+    assert "Page 1<" in body and "Page 1 of" not in body
+    third = agent_desk.get("/desk/", {"scope": "team", "page": 3})
+    assert len(third.context["page"]["tickets"]) == 1
+    assert not third.context["page"]["has_next"]

@@ -27,6 +27,8 @@ def test_schema_generates_without_warnings_and_validates(tmp_path):
     assert created == {"$ref": "#/components/schemas/TicketOut"}
     components = schema["components"]["schemas"]
     assert components["TicketStatusEnum"]["enum"] == ["new", "open", "pending", "on_hold", "resolved", "closed"]
+    # storefronts are told they only ever get replies and their customers' messages, never internal notes
+    assert components["PublicMessageKindEnum"]["enum"] == ["public", "customer"]
     assert "ApiKeyAuth" in schema["components"]["securitySchemes"]
 
 

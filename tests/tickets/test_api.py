@@ -444,6 +444,17 @@ def test_desk_works_with_the_browser_session_too(agent_desk, storefront):
     assert agent_desk.get(f"{DESK}{ticket.reference}/").status_code == 200
 
 
+def test_a_session_post_without_the_csrf_token_is_refused(agent, storefront):
+    from django.test import Client
+
+    ticket = make_ticket(storefront)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(agent)
+    response = browser.post(f"{DESK}{ticket.reference}/notes/", {"body": "x"}, content_type="application/json")
+    assert_error(response, 403, "permission_denied")
+    assert not ticket.messages.filter(kind=MessageKind.INTERNAL).exists()
+
+
 DESK_ACTIONS = [
     ("get", "", None),
     ("post", "reply/", {"body": "Hello"}),

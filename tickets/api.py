@@ -310,7 +310,7 @@ def _storefront_ticket_body(*, storefront: Any, public_id: Any) -> dict[str, Any
 
 def _desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
     """The full desk view of a ticket already checked for visibility."""
-    # All messages, notes included: the desk shows everything; three queries whatever the number of messages.
+    # All messages, notes included: the desk shows everything; two queries whatever the number of messages.
     ticket.shown_messages = list(
         ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
     )

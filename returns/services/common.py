@@ -1,0 +1,188 @@
+"""What the return and refund services share: row locks in the fixed order, the one return mover, the ticket it
+drives, role checks and the webhooks.
+
+Lock order, everywhere: the ticket row, then the return, then the order, then the refund. Two requests touching
+one return therefore queue on its ticket; two refunds of one order (even of two returns) queue on the order row.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from aftersales.errors import IllegalStateChange, NotPermitted
+from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
+from tickets import roles, services
+from tickets.models import EventKind, Status, Ticket
+from tickets.services.tickets import Actor
+
+SYSTEM = Actor()
+
+
+@dataclass
+class Locked:
+    ticket: Ticket
+    return_request: ReturnRequest
+
+
+def lock_return(return_request: ReturnRequest) -> Locked:
+    """Lock the return's ticket row, then the return row; returns fresh copies of both."""
+    ticket = Ticket.objects.select_for_update().select_related("storefront").get(pk=return_request.ticket_id)
+    locked = (
+        ReturnRequest.objects.select_for_update(of=("self",))
+        .select_related("storefront", "order")
+        .get(pk=return_request.pk)
+    )
+    locked.ticket = ticket
+    return Locked(ticket=ticket, return_request=locked)
+
+
+def lock_order(order_id: int) -> Order:
+    return Order.objects.select_for_update().get(pk=order_id)
+
+
+def require_agent(user: Any) -> None:
+    if not roles.is_agent(user):
+        raise NotPermitted(_("Only agents and supervisors may do this."))
+
+
+def require_finance(user: Any) -> None:
+    if not roles.is_finance(user):
+        raise NotPermitted(_("Only finance may do this."))
+
+
+def return_summary(return_request: ReturnRequest) -> dict[str, Any]:
+    """The return as webhooks describe it."""
+    return {
+        "id": str(return_request.public_id),
+        "reference": return_request.reference,
+        "status": return_request.status,
+        "resolution": return_request.resolution,
+        "order_external_id": return_request.order.external_id,
+        "refundable_amount": f"{return_request.refundable_amount:.2f}",
+        "currency": return_request.currency,
+        "ticket": {"reference": return_request.ticket.reference, "status": return_request.ticket.status},
+    }
+
+
+def refund_summary(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": str(refund.public_id),
+        "reference": refund.reference,
+        "amount": f"{refund.amount:.2f}",
+        "currency": refund.currency,
+        "status": refund.status,
+        "due_at": refund.due_at.isoformat(),
+        "transaction_id": refund.transaction_id,
+        "failure_reason": refund.failure_reason,
+    }
+
+
+def send_webhook(
+    return_request: ReturnRequest, event_type: str, *, now: datetime, refund: Refund | None = None, **extra: Any
+) -> None:
+    """One event to the storefront's outbox, in order with the return's other events."""
+    data: dict[str, Any] = {"return": return_summary(return_request), **extra}
+    if refund is not None:
+        data["refund"] = refund_summary(refund)
+    services.webhook_enqueue(
+        storefront=return_request.storefront,
+        event_type=event_type,
+        data=data,
+        ordering_key=f"return:{return_request.public_id}",
+        now=now,
+    )
+
+
+# What the return's ticket shows while the return is in each state (returns.md): a decision acknowledges it (new
+# -> open); while the parcel is on its way nothing is to be done (pending pauses the resolution clock); receipt
+# brings it back to the agent; a final state resolves it.
+TICKET_STATUS_FOR: dict[str, str] = {
+    ReturnStatus.APPROVED: Status.OPEN,
+    ReturnStatus.IN_TRANSIT: Status.PENDING,
+    ReturnStatus.RECEIVED: Status.OPEN,
+    ReturnStatus.INSPECTED: Status.OPEN,
+    ReturnStatus.COMPLETED: Status.RESOLVED,
+    ReturnStatus.REJECTED: Status.RESOLVED,
+    ReturnStatus.CANCELLED: Status.RESOLVED,
+}
+
+WEBHOOK_FOR: dict[str, str] = {
+    ReturnStatus.APPROVED: "return.approved",
+    ReturnStatus.REJECTED: "return.rejected",
+    ReturnStatus.RECEIVED: "return.received",
+    ReturnStatus.COMPLETED: "return.completed",
+    ReturnStatus.CANCELLED: "return.cancelled",
+}
+
+
+def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> None:
+    ticket = locked.ticket
+    if to in (ReturnStatus.APPROVED, ReturnStatus.REJECTED) and ticket.acknowledged_at is None and ticket.is_open:
+        # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
+        ticket = services.ticket_acknowledge(ticket=ticket, actor=actor, send_message=False, now=now)
+    target = TICKET_STATUS_FOR.get(to)
+    if target is None or ticket.status in (target, Status.CLOSED):
+        locked.ticket = ticket
+        return
+    if not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
+        # Someone resolved the ticket by hand while the return went on: reopen it to follow the return.
+        ticket = services.ticket_change_status(
+            ticket=ticket, status=Status.OPEN, user=actor.user, storefront=actor.storefront, now=now
+        )
+    if ticket.status != target:
+        ticket = services.ticket_change_status(
+            ticket=ticket, status=target, user=actor.user, storefront=actor.storefront, reason=f"return_{to}", now=now
+        )
+    locked.ticket = ticket
+
+
+def move(
+    locked: Locked,
+    to: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+    fields: tuple[str, ...] = (),
+) -> None:
+    """Apply one return status move to a locked return: the only code that writes `ReturnRequest.status`.
+
+    Checks ALLOWED_MOVES, saves the status with `fields` the caller set, writes the ticket event, drives the
+    ticket's status and writes the webhook to the outbox, all in the caller's transaction.
+    """
+    return_request = locked.return_request
+    previous = return_request.status
+    if to not in ALLOWED_MOVES[previous]:
+        raise IllegalStateChange(
+            _("A return cannot move from %(from)s to %(to)s.")
+            % {"from": ReturnStatus(previous).label, "to": ReturnStatus(to).label},
+            field="status",
+        )
+    return_request.status = to
+    return_request.updated_at = now
+    return_request.save(update_fields=["status", "updated_at", *fields])
+    services.ticket_record_event(
+        ticket=locked.ticket,
+        kind=EventKind.RETURN,
+        actor=actor,
+        data={"return": return_request.reference, "from": previous, "to": to, **(data or {})},
+        now=now,
+    )
+    _drive_ticket(locked, to, actor=actor, now=now)
+    return_request.ticket = locked.ticket
+    event_type = WEBHOOK_FOR.get(to)
+    if event_type is not None:
+        send_webhook(return_request, event_type, now=now)
+
+
+def record(locked: Locked, action: str, *, actor: Actor, now: datetime, **data: Any) -> None:
+    """A ticket event for a return step that does not change its status (evidence, a refund lowered...)."""
+    services.ticket_record_event(
+        ticket=locked.ticket,
+        kind=EventKind.RETURN,
+        actor=actor,
+        data={"return": locked.return_request.reference, "action": action, **data},
+        now=now,
+    )

@@ -1,0 +1,343 @@
+"""Admin for the ticket core's settings-like models, and read-only views of what the services write.
+
+Storefronts are created through `storefront_create` (so they get a secret and a first key), keys through
+`api_key_create` and revoked through `api_key_revoke`, deliveries resent through `webhook_resend`. Tickets,
+customers, events and deliveries are browsed here, never edited: their only writers are the services.
+Customer text is shown as plain text (the admin escapes it); nothing here marks it safe.
+"""
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from tickets import services
+from tickets.models import (
+    ApiKey,
+    CannedResponse,
+    Customer,
+    Message,
+    RoutingRule,
+    StaffProfile,
+    Storefront,
+    Team,
+    Ticket,
+    TicketEvent,
+    WebhookDelivery,
+)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse only: rows written by the services are never added, edited or deleted here."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# Storefronts and keys
+
+
+# A new storefront gets its secret and first key from `storefront_create`; only these are asked for.
+STOREFRONT_ADD_FIELDS = ("name", "webhook_url", "language")
+
+
+class ApiKeyInline(admin.TabularInline):
+    model = ApiKey
+    fields = ("name", "prefix", "created_at", "revoked_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Storefront)
+class StorefrontAdmin(admin.ModelAdmin):
+    list_display = ("name", "webhook_url", "language", "is_active", "active_keys", "created_at")
+    list_filter = ("is_active", "language")
+    search_fields = ("name",)
+    fields = ("name", "webhook_url", "language", "is_active", "webhook_secret", "created_at")
+    readonly_fields = ("webhook_secret", "created_at")
+    inlines = [ApiKeyInline]
+    actions = ["create_api_key"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Storefront]:
+        return (
+            super().get_queryset(request).annotate(_active_keys=Count("api_keys", filter=Q(api_keys__revoked_at=None)))
+        )
+
+    @admin.display(description=_("active API keys"), ordering="_active_keys")
+    def active_keys(self, obj: Storefront) -> int:
+        return obj._active_keys
+
+    def get_form(self, request: HttpRequest, obj: Storefront | None = None, **kwargs: Any) -> type[forms.ModelForm]:
+        if obj is None:
+            kwargs["fields"] = STOREFRONT_ADD_FIELDS
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Storefront | None = None) -> Any:
+        return STOREFRONT_ADD_FIELDS if obj is None else self.fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Storefront | None = None) -> Any:
+        return () if obj is None else self.readonly_fields
+
+    def get_inlines(self, request: HttpRequest, obj: Storefront | None) -> list:
+        return [] if obj is None else self.inlines
+
+    def save_model(self, request: HttpRequest, obj: Storefront, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            # URL, language and the active flag are plain settings; the secret is read-only.
+            super().save_model(request, obj, form, change)
+            return
+        storefront, key = services.storefront_create(
+            name=form.cleaned_data["name"],
+            webhook_url=form.cleaned_data["webhook_url"],
+            language=form.cleaned_data["language"],
+        )
+        # The admin goes on with `obj` (log entry, redirect): make it the row the service created.
+        obj.pk = storefront.pk
+        obj.webhook_secret = storefront.webhook_secret
+        obj.created_at = storefront.created_at
+        obj._state.adding = False
+        self._show_key(request, storefront, key)
+
+    @admin.action(description=_("Create a new API key"), permissions=["change"])
+    def create_api_key(self, request: HttpRequest, queryset: QuerySet[Storefront]) -> None:
+        for storefront in queryset:
+            _api_key, key = services.api_key_create(storefront=storefront, name=f"admin:{request.user.get_username()}")
+            self._show_key(request, storefront, key)
+
+    def _show_key(self, request: HttpRequest, storefront: Storefront, key: str) -> None:
+        self.message_user(
+            request,
+            _("API key for %(storefront)s, shown only this once: %(key)s") % {"storefront": storefront, "key": key},
+            messages.WARNING,
+        )
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "storefront", "name", "created_at", "revoked_at", "is_active")
+    list_filter = ("storefront", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("storefront",)
+    search_fields = ("prefix", "name", "storefront__name")
+    fields = ("storefront", "name", "prefix", "created_at", "revoked_at")
+    readonly_fields = ("storefront", "prefix", "created_at", "revoked_at")
+    actions = ["revoke"]
+
+    @admin.display(description=_("active"), boolean=True)
+    def is_active(self, obj: ApiKey) -> bool:
+        return obj.is_active
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A key is shown once when it is made: from the storefront list's action, or `create_api_key`.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: the row stays as the record of the key
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        revoked = 0
+        for api_key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(api_key=api_key)
+            revoked += 1
+        self.message_user(
+            request, ngettext("%(n)d key revoked.", "%(n)d keys revoked.", revoked) % {"n": revoked}, messages.SUCCESS
+        )
+
+
+# Teams, people, routing, wording
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "name_zh", "is_default", "member_count")
+    search_fields = ("name", "name_zh")
+    filter_horizontal = ("members",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Team]:
+        return super().get_queryset(request).annotate(_members=Count("members"))
+
+    @admin.display(description=_("members"), ordering="_members")
+    def member_count(self, obj: Team) -> int:
+        return obj._members
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "language", "time_zone", "is_available")
+    list_filter = ("is_available", "language")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    readonly_fields = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # made with the user by `staff_create`
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "team", "is_active")
+    list_filter = ("is_active", "team")
+    list_select_related = ("team",)
+    search_fields = ("title", "body")
+    fields = ("title", "team", "body", "is_active")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "body":
+            field.help_text = _("Placeholders: {customer_name} {reference} {order_id} {agent_name}")
+        return field
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("position", "kind", "category", "severity", "channel", "storefront", "team", "is_active")
+    list_display_links = ("team",)
+    list_editable = ("position", "is_active")
+    list_filter = ("is_active", "team")
+    list_select_related = ("team", "storefront")
+
+
+# Read-only views of what the services write
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    list_display = ("name", "email", "phone", "external_id", "storefront", "created_at")
+    list_filter = ("storefront",)
+    list_select_related = ("storefront",)
+    search_fields = ("name", "email", "phone", "external_id")
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    fields = ("created_at", "kind", "author", "channel", "body")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("created_at", "id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("author")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "subject",
+        "status",
+        "kind",
+        "category",
+        "severity",
+        "channel",
+        "storefront",
+        "team",
+        "assignee",
+        "created_at",
+    )
+    list_filter = ("status", "kind", "category", "severity", "channel", "team", "storefront")
+    list_select_related = ("storefront", "team", "assignee")
+    search_fields = ("=reference", "subject", "order_external_id", "customer__name", "customer__email")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = ("desk_link",)
+    inlines = [MessageInline]
+
+    @admin.display(description=_("in the desk"))
+    def desk_link(self, obj: Ticket) -> str:
+        # Only the generated reference goes into the link, escaped by format_html anyway.
+        return format_html('<a href="{}">{}</a>', reverse("tickets:ticket", args=[obj.reference]), obj.reference)
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "ticket", "kind", "actor_type", "actor_user", "actor_storefront")
+    list_filter = ("kind", "actor_type")
+    list_select_related = ("ticket", "actor_user", "actor_storefront")
+    search_fields = ("=ticket__reference",)
+    show_full_result_count = False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = (
+        "event_type",
+        "storefront",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+    )
+    list_filter = ("status", "event_type", "storefront")
+    list_select_related = ("storefront",)
+    search_fields = ("=event_id", "ordering_key")
+    date_hierarchy = "created_at"
+    fields = (
+        "storefront",
+        "event_type",
+        "event_id",
+        "ordering_key",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "give_up_at",
+        "delivered_at",
+        "body",
+    )
+    readonly_fields = fields
+    actions = ["resend"]
+
+    @admin.display(description=_("body"))
+    def body(self, obj: WebhookDelivery) -> str:
+        # Plain text: the admin escapes it (the payload carries customer messages).
+        return json.dumps(obj.payload, indent=2, ensure_ascii=False)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=_("Resend the selected deliveries"), permissions=["change"])
+    def resend(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        count = 0
+        for delivery in queryset:
+            services.webhook_resend(delivery=delivery)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d delivery queued to be sent again.", "%(n)d deliveries queued to be sent again.", count)
+            % {"n": count},
+            messages.SUCCESS,
+        )

@@ -194,6 +194,9 @@ SPECTACULAR_SETTINGS = {
         "ActorTypeEnum": "tickets.models.ActorType",
         "SlaMetricEnum": "tickets.models.Metric",
         "SlaStateEnum": "tickets.api.SLA_STATE_CHOICES",
+        "ReturnStatusEnum": "returns.models.ReturnStatus",
+        "RefundStatusEnum": "returns.models.RefundStatus",
+        "RefundConfirmStatusEnum": ["succeeded", "failed"],
     },
     # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

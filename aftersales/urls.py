@@ -13,8 +13,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("tickets.api_urls")),
     path("api/v1/", include("complaints.api_urls")),
+    path("api/v1/", include("complaints.api_urls")),
     path("api/v1/", include("returns.api_urls")),
     path("", include("alerts.urls")),
+    path("", include("complaints.urls")),
     path("", include("complaints.urls")),
     path("", include("tickets.urls")),
 ]

@@ -1,5 +1,33 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+ENUM_NAMES = {
+    "ComplaintStatusEnum": "complaints.models.ComplaintStatus",
+    "ComplaintCategoryEnum": "complaints.models.ComplaintCategory",
+    "ComplaintDepartmentEnum": "complaints.models.Department",
+    "ComplaintCustomerResponseEnum": "complaints.models.CustomerResponse",
+    "ComplaintRootCauseEnum": "complaints.models.RootCause",
+}
 
 
 class ComplaintsConfig(AppConfig):
     name = "complaints"
+    verbose_name = _("Complaints")
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from complaints import views
+        from tickets import roles
+        from tickets.panels import register_nav_item, register_ticket_panel
+
+        register_ticket_panel(kind="complaint", build=views.build_complaint_panel, order=20)
+        register_nav_item(label=_("Complaints"), url_name="complaints:list", visible=roles.is_agent, order=30)
+        register_nav_item(
+            label=_("Complaint report"), url_name="complaints:report", visible=roles.is_supervisor, order=70
+        )
+        # The complaint enums share field names with the ticket ones (status, category): each gets its own schema
+        # component name. Registered here so that the complaints app brings its own API naming with it.
+        overrides = settings.SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})
+        for name, choices in ENUM_NAMES.items():
+            overrides.setdefault(name, choices)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from complaints import views
+
+app_name = "complaints"
+urlpatterns = [
+    path("desk/complaints/", views.complaint_list, name="list"),
+    path("desk/complaints/<str:reference>/", views.complaint_detail, name="detail"),
+    path("desk/complaints/<str:reference>/department/", views.complaint_department, name="department"),
+    path("desk/complaints/<str:reference>/<slug:step>/", views.complaint_step, name="step"),
+    path("reports/complaints/", views.complaint_report, name="report"),
+]

@@ -99,10 +99,10 @@ def _validate_snapshot(snapshot: OrderSnapshot, now: datetime) -> None:
     seen: set[str] = set()
     for index, line in enumerate(snapshot.lines):
         if line.external_id in seen:
-            raise InvalidInput(_("This line id appears twice in the order."), field=f"order.lines[{index}].external_id")
+            raise InvalidInput(_("This line id appears twice in the order."), field=f"order.lines.{index}.external_id")
         seen.add(line.external_id)
         if line.unit_price < 0:
-            raise InvalidInput(_("A price cannot be negative."), field=f"order.lines[{index}].unit_price")
+            raise InvalidInput(_("A price cannot be negative."), field=f"order.lines.{index}.unit_price")
 
 
 def _differences(order: Order, snapshot: OrderSnapshot) -> list[str]:
@@ -180,7 +180,7 @@ def _claims(order: Order, items: list[ItemRequest]) -> dict[str, _Claim]:
     for index, item in enumerate(items):
         line = lines.get(item.line)
         if line is None:
-            raise InvalidInput(_("This line is not in the order."), field=f"items[{index}].line")
+            raise InvalidInput(_("This line is not in the order."), field=f"items.{index}.line")
         claims.setdefault(item.line, _Claim(line=line)).items.append((index, item))
     # Quantities already claimed by the order's other returns (rejected and cancelled ones released theirs).
     claimed = dict(
@@ -197,7 +197,7 @@ def _claims(order: Order, items: list[ItemRequest]) -> dict[str, _Claim]:
             raise InvalidInput(
                 _("Only %(left)d of the %(bought)d bought can still be returned.")
                 % {"left": max(left, 0), "bought": claim.line.quantity},
-                field=f"items[{index}].quantity",
+                field=f"items.{index}.quantity",
             )
     return claims
 

@@ -31,6 +31,11 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form.reply-form").forEach(syncReplyKind);
   });
+  // Content swapped in by htmx (an action's answer) gets the same treatment.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (root.querySelectorAll) { root.querySelectorAll("form.reply-form").forEach(syncReplyKind); }
+  });
 
   // After htmx puts a canned response in the reply box, move the focus there for editing.
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -283,7 +283,13 @@ def ticket_customer_message(request: HttpRequest, reference: str) -> HttpRespons
     if message.ticket_id != ticket.pk:
         # The ticket was closed: the service opened a follow-up ticket for the new message.
         messages.success(request, _("The ticket was closed: the message opened a new ticket."))
-        return redirect("tickets:ticket", reference=message.ticket.reference)
+        url = reverse("tickets:ticket", args=[message.ticket.reference])
+        if request.headers.get("HX-Request"):
+            # Another page: htmx must navigate rather than swap it into this ticket's URL.
+            response = HttpResponse(status=200)
+            response["HX-Redirect"] = url
+            return response
+        return HttpResponseRedirect(url)
     messages.success(request, _("Phone message logged."))
     return redirect("tickets:ticket", reference=reference)
 

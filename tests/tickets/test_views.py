@@ -643,3 +643,18 @@ def test_queue_count_is_capped_on_big_queues(agent_desk, storefront, agent, team
     third = agent_desk.get("/desk/", {"scope": "team", "page": 3})
     assert len(third.context["page"]["tickets"]) == 1
     assert not third.context["page"]["has_next"]
+
+
+def test_phone_message_on_a_closed_ticket_opens_a_follow_up(agent_desk, storefront, agent, team):
+    ticket = make_ticket(storefront)
+    services.ticket_change_status(ticket=ticket, status=Status.RESOLVED, user=agent)
+    services.ticket_change_status(ticket=ticket, status=Status.CLOSED, user=agent)
+    url = ticket_url(ticket, "customer_message")
+    # without JS: a redirect to the new ticket
+    response = agent_desk.post(url, {"phone-body": "It broke again"})
+    follow_up = selectors.tickets_visible_to(agent).get(previous_ticket=ticket)
+    assert response["Location"] == ticket_url(follow_up)
+    # with htmx: told to navigate there
+    response = agent_desk.post(url, {"phone-body": "And again"}, headers={"HX-Request": "true"})
+    second = selectors.tickets_visible_to(agent).filter(previous_ticket=ticket).exclude(pk=follow_up.pk).get()
+    assert response["HX-Redirect"] == ticket_url(second)

@@ -35,12 +35,22 @@ run: install
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
 	DEBUG=1 PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile.dev
 
-test: install chromium check-services
+# Order matters: services are checked before anything slow, so a stopped PostgreSQL or Redis fails at once.
+# pytest's exit status is kept (5 = no tests collected fails too); the summary line fails a run that proved nothing.
+test: install check-services chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) manage.py makemigrations --check --dry-run
+	@# The check compares models with migration files; it needs no database (silence the history check warning).
+	DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(PY) -W ignore::RuntimeWarning manage.py makemigrations --check --dry-run
+	@mkdir -p test-results && rm -f test-results/junit.xml
+	@status=0; \
 	DEBUG=1 DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		CELERY_TASK_ALWAYS_EAGER=1 $(VENV)/bin/pytest $(PYTEST_ARGS)
+		CELERY_TASK_ALWAYS_EAGER=1 $(VENV)/bin/pytest -p no:cacheprovider --junitxml=test-results/junit.xml \
+		$(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; fi; \
+	$(PY) .ci/junit_summary.py test-results/junit.xml $(if $(PYTEST_ARGS),,--require-e2e) || \
+		[ $$status -ne 0 ] || status=1; \
+	exit $$status
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -44,6 +44,7 @@ QUEUE_PAGE_SIZE = 25
 # The queue shows "1000+" beyond this: counting every matching row of a million-ticket table on each refresh
 # would cost more than the page itself.
 QUEUE_COUNT_CAP = 1000
+QUEUE_MAX_PAGE = 10_000
 
 View = Callable[..., HttpResponseBase]
 
@@ -105,14 +106,11 @@ def _form_errors(request: HttpRequest, form: Any) -> None:
 # The queue ---------------------------------------------------------------------------------------------------------
 
 
-def _queue_scopes(user: Any) -> list[tuple[str, Any]]:
-    return list(SCOPE_CHOICES)
-
-
 def _queue_page(tickets: QuerySet[Ticket], page_param: str | None) -> dict[str, Any]:
     """Offset paging with a capped count: two queries whatever the table size."""
     try:
-        number = max(1, int(page_param or 1))
+        # Bounded: an absurd page number must not become an OFFSET the database refuses.
+        number = min(max(1, int(page_param or 1)), QUEUE_MAX_PAGE)
     except ValueError:
         number = 1
     capped = tickets.order_by()[: QUEUE_COUNT_CAP + 1].count()
@@ -139,7 +137,7 @@ def _queue_page(tickets: QuerySet[Ticket], page_param: str | None) -> dict[str, 
 @desk_view
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
-    scopes = _queue_scopes(user)
+    scopes = list(SCOPE_CHOICES)
     scope = request.GET.get("scope") or "mine"
     if scope not in dict(scopes):
         scope = "mine"

@@ -152,6 +152,7 @@ def test_queue_ignores_unknown_filter_values(agent_desk, queue_tickets):
     response = agent_desk.get("/desk/", {"scope": "nonsense", "severity": "apocalyptic", "page": "x"})
     assert response.status_code == 200
     assert subjects(response) == {"Mine: kettle"}
+    assert agent_desk.get("/desk/", {"page": "9" * 30}).status_code == 200
 
 
 def test_queue_filters_by_storefront(agent_desk, queue_tickets, other_storefront, supervisor, team):

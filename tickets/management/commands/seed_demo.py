@@ -35,8 +35,16 @@ TEAMS = [
 
 # (username, role, teams, first name, last name, language, what they are for)
 USERS = [
-    ("agent", "agent", ["Customer service", "Logistics"], "Wei", "Zhang", "en", "agent"),
-    ("agent2", "agent", ["Customer service", "Technical support"], "Na", "Li", "zh-hans", "agent (Chinese desk)"),
+    ("agent", "agent", ["Customer service", "Logistics"], "Wei", "Zhang", "en", "agent: Customer service, Logistics"),
+    (
+        "agent2",
+        "agent",
+        ["Customer service", "Technical support"],
+        "Na",
+        "Li",
+        "zh-hans",
+        "agent: Customer service, Technical support; desk in Chinese",
+    ),
     ("supervisor", "supervisor", ["Customer service"], "Min", "Wang", "en", "supervisor: all teams, alerts, reports"),
     ("finance", "finance", ["Finance"], "Jun", "Chen", "en", "finance: refunds"),
 ]

@@ -60,9 +60,10 @@ def make_return(
     lines: list[services.LineSnapshot] | None = None,
     items: list[services.ItemRequest] | None = None,
     now: datetime | None = None,
+    delivered: datetime | None = None,
 ) -> ReturnRequest:
     """A return created through the service `day` days after delivery (day 2 of a fault: auto-approved)."""
-    delivered = DELIVERED
+    delivered = delivered or DELIVERED
     snapshot = services.OrderSnapshot(
         external_id=order_id,
         placed_at=delivered - timedelta(days=2),

@@ -296,8 +296,8 @@ def test_a_redirect_is_not_counted_as_delivered(hooked_storefront, webhook_recei
 
 
 def _reset_producer_pool() -> None:
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # Drop the app's references so the next publish builds a pool for the current broker_url. The pools stay open:
+    # kombu keeps them in a process-wide registry keyed by URL, and later tests reuse the one of their URL.
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

@@ -1,5 +1,23 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReturnsConfig(AppConfig):
     name = "returns"
+    verbose_name = _("Returns and refunds")
+
+    def ready(self) -> None:
+        # Show the return's panel on its ticket page and the queues in the desk navigation (tickets never imports
+        # returns: this app registers itself).
+        from returns.panels import build_return_panel
+        from tickets import roles
+        from tickets.panels import register_nav_item, register_ticket_panel
+
+        register_ticket_panel(kind="return", build=build_return_panel, order=10)
+        register_nav_item(label=_("Returns"), url_name="returns:queue", visible=roles.is_staff_member, order=20)
+        register_nav_item(
+            label=_("Refunds"),
+            url_name="returns:refunds",
+            visible=lambda user: roles.is_finance(user) or roles.is_supervisor(user),
+            order=25,
+        )

@@ -1,0 +1,116 @@
+"""The desk for returns: the panel on the return's ticket page, its actions per role, the two queues."""
+
+import pytest
+from django.contrib.messages import get_messages
+
+from returns import services
+from returns.models import Refund, RefundStatus, ReturnStatus
+from tests.factories import make_staff
+from tests.returns.conftest import make_return
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, return_request):
+    return client.get(f"/desk/tickets/{return_request.ticket.reference}/")
+
+
+def _reload(return_request):
+    return type(return_request).objects.get(pk=return_request.pk)
+
+
+@pytest.fixture
+def finance_desk(client, finance_user):
+    client.force_login(finance_user)
+    return client
+
+
+def test_the_ticket_page_shows_the_return_with_its_decision_and_the_agents_actions(agent_desk, storefront):
+    return_request = make_return(storefront, reason="changed_mind", unused=False)
+    response = _page(agent_desk, return_request)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert return_request.reference in html
+    assert "Electric kettle" in html
+    assert "no_reason_item_used" in html
+    assert f"/desk/returns/{return_request.reference}/approve/" in html
+    assert f"/desk/returns/{return_request.reference}/reject/" in html
+
+
+def test_an_agent_approves_from_the_panel_and_a_refused_action_comes_back_as_a_message(agent_desk, storefront):
+    return_request = make_return(storefront, reason="changed_mind", unused=False)
+    response = agent_desk.post(f"/desk/returns/{return_request.reference}/approve/", {"approve-reason": ""})
+    assert response.status_code == 302
+    assert response["Location"] == f"/desk/tickets/{return_request.ticket.reference}/"
+    assert _reload(return_request).status == ReturnStatus.APPROVED
+    refused = agent_desk.post(f"/desk/returns/{return_request.reference}/receive/", follow=True)
+    assert refused.status_code == 200
+    assert any("cannot move" in str(m) for m in get_messages(refused.wsgi_request))
+    assert _reload(return_request).status == ReturnStatus.APPROVED
+
+
+def test_a_rejection_without_a_reason_is_refused_on_the_page(agent_desk, storefront):
+    return_request = make_return(storefront, reason="changed_mind", unused=False)
+    response = agent_desk.post(f"/desk/returns/{return_request.reference}/reject/", {"reject-reason": ""}, follow=True)
+    assert any("Reason" in str(m) for m in get_messages(response.wsgi_request))
+    assert _reload(return_request).status == ReturnStatus.REQUESTED
+
+
+def test_finance_issues_and_settles_from_the_refunds_queue(finance_desk, storefront, agent):
+    return_request = make_return(storefront)
+    services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
+    services.return_receive(return_request=return_request, user=agent)
+    services.return_inspect(return_request=return_request, user=agent, passed=True)
+    refund = Refund.objects.get()
+
+    queue = finance_desk.get("/desk/refunds/")
+    assert queue.status_code == 200
+    assert refund.reference in queue.content.decode()
+    finance_desk.post(f"/desk/refunds/{refund.public_id}/issue/", {"next": "/desk/refunds/"})
+    assert Refund.objects.get().status == RefundStatus.PROCESSING
+    finance_desk.post(
+        f"/desk/refunds/{refund.public_id}/settle/", {"settle-status": "succeeded", "settle-transaction_id": "B-1"}
+    )
+    assert Refund.objects.get().status == RefundStatus.SUCCEEDED
+    assert _reload(return_request).status == ReturnStatus.COMPLETED
+
+
+def test_an_agent_cannot_issue_a_refund_and_finance_cannot_approve(client, agent, finance_user, storefront):
+    return_request = make_return(storefront, reason="changed_mind", unused=False)
+    client.force_login(finance_user)
+    client.post(f"/desk/returns/{return_request.reference}/approve/", {"approve-reason": ""})
+    assert _reload(return_request).status == ReturnStatus.REQUESTED
+    assert client.get("/desk/returns/").status_code == 200
+    client.force_login(agent)
+    assert client.get("/desk/refunds/").status_code == 403
+
+
+def test_the_returns_queue_lists_open_returns_oldest_first_in_few_queries(
+    agent_desk, storefront, django_assert_max_num_queries
+):
+    first = make_return(storefront, order_id="SO-1", day=1)
+    second = make_return(storefront, order_id="SO-2", day=2)
+    make_return(storefront, order_id="SO-3", reason="changed_mind", unused=True, day=9)  # rejected: not open
+    with django_assert_max_num_queries(12):
+        html = agent_desk.get("/desk/returns/").content.decode()
+    assert html.index(first.reference) < html.index(second.reference)
+    assert "R-" in html and html.count("SO-3") == 0
+    assert "SO-3" in agent_desk.get("/desk/returns/", {"status": "rejected"}).content.decode()
+
+
+def test_an_agent_of_another_team_gets_404_on_the_actions(client, storefront, other_team):
+    outsider = make_staff("outsider", "agent", teams=(other_team,))
+    return_request = make_return(storefront, reason="changed_mind", unused=False)
+    client.force_login(outsider)
+    assert client.post(f"/desk/returns/{return_request.reference}/approve/").status_code == 404
+    assert _reload(return_request).status == ReturnStatus.REQUESTED
+
+
+def test_customer_text_is_escaped_in_the_panel(agent_desk, storefront):
+    from returns.models import ReturnRequest
+
+    return_request = make_return(storefront)
+    ReturnRequest.objects.filter(pk=return_request.pk).update(description="<script>alert(1)</script>")
+    html = _page(agent_desk, return_request).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html

@@ -75,12 +75,13 @@ def _require(field: str, value: Any, message: str) -> str:
     return text
 
 
-def _summary(complaint: Complaint, previous: str | None, to: str) -> str:
-    # Stored in the event; written in the site's default language so the audit trail reads the same for everyone.
+def _summary(previous: str | None, to: str) -> str:
+    # Stored in the event (the timeline shows it next to the complaint's reference); written in the site's default
+    # language so that the audit trail reads the same for everyone.
     with translation.override(settings.LANGUAGE_CODE):
         if previous is None:
-            return f"{complaint.reference}: {ComplaintStatus(to).label}"
-        return f"{complaint.reference}: {ComplaintStatus(previous).label} → {ComplaintStatus(to).label}"
+            return str(ComplaintStatus(to).label)
+        return f"{ComplaintStatus(previous).label} → {ComplaintStatus(to).label}"
 
 
 def _event_value(value: Any) -> Any:
@@ -137,7 +138,7 @@ def _move(complaint: Complaint, to: str, *, actor: Actor, now: datetime, fields:
             "from": previous,
             "to": to,
             "fields": {name: _event_value(value) for name, value in fields.items()},
-            "summary": _summary(complaint, previous, to),
+            "summary": _summary(previous, to),
         },
     )
 
@@ -208,7 +209,7 @@ def complaint_create(
             "from": None,
             "to": ComplaintStatus.RECEIVED,
             "fields": {"category": category, "severity": severity, "department": department},
-            "summary": _summary(complaint, None, ComplaintStatus.RECEIVED),
+            "summary": _summary(None, ComplaintStatus.RECEIVED),
         },
     )
     complaint.ticket = _route_to_department(ticket, department, user=None, now=now)
@@ -415,8 +416,7 @@ def complaint_change_department(
     complaint.updated_at = now
     complaint.save(update_fields=["department", "updated_at"])
     with translation.override(settings.LANGUAGE_CODE):
-        summary = _("%(reference)s: department %(from)s → %(to)s") % {
-            "reference": complaint.reference,
+        summary = _("department %(from)s → %(to)s") % {
             "from": Department(previous).label,
             "to": Department(department).label,
         }

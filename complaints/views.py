@@ -371,11 +371,13 @@ def complaint_report(request: HttpRequest) -> HttpResponse:
         {"key": key, "title": title, "pivot": pivots[key], "bars": _bars(pivots[key])}
         for key, (title, _choices) in TABLES.items()
     ]
+    # The form shows the period actually reported (the default one when none was asked for).
+    shown_form = ReportForm({"since": since, "until": until, "storefront": storefront.pk if storefront else ""})
     return render(
         request,
         "complaints/report.html",
         {
-            "form": form,
+            "form": shown_form,
             "since": since,
             "until": until,
             "tables": tables,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import ComplaintCategory, ComplaintStatus, CustomerResponse, Department, RootCause
 from complaints.selectors import ACTIVE
-from tickets.models import Severity, Storefront
+from tickets.models import Severity, Storefront, Team
 
 AGE_CHOICES = [
     ("", _("Any age")),
@@ -129,3 +129,35 @@ class ReportForm(forms.Form):
         # A bounded period keeps the report's tables a readable size.
         since = max(since, until - timedelta(days=self.MAX_DAYS))
         return since, until, data.get("storefront")
+
+
+class MappingForm(forms.Form):
+    """One department per category and one team per department, on one page."""
+
+    def __init__(self, *args: Any, departments: dict[str, str], teams: dict[str, int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for value, label in ComplaintCategory.choices:
+            self.fields[f"category_{value}"] = forms.ChoiceField(
+                label=label, choices=Department.choices, initial=departments.get(value)
+            )
+        team_choices = Team.objects.order_by("name")
+        for value, label in Department.choices:
+            self.fields[f"team_{value}"] = forms.ModelChoiceField(
+                label=label,
+                queryset=team_choices,
+                required=False,
+                initial=teams.get(value),
+                empty_label=_("The team named like the department"),
+            )
+
+    def category_fields(self) -> list[forms.BoundField]:
+        return [self[f"category_{value}"] for value in ComplaintCategory.values]
+
+    def team_fields(self) -> list[forms.BoundField]:
+        return [self[f"team_{value}"] for value in Department.values]
+
+    def departments(self) -> dict[str, str]:
+        return {value: self.cleaned_data[f"category_{value}"] for value in ComplaintCategory.values}
+
+    def teams(self) -> dict[str, Team | None]:
+        return {value: self.cleaned_data[f"team_{value}"] for value in Department.values}

@@ -428,3 +428,29 @@ def complaint_change_department(
     )
     complaint.ticket = _route_to_department(complaint.ticket, department, user=user, now=now)
     return complaint
+
+
+@transaction.atomic
+def complaint_mapping_update(
+    *, user: Any, departments: dict[str, str], teams: dict[str, Team | None] | None = None
+) -> None:
+    """A supervisor edits which department handles each category and which team works each department.
+
+    Applies to complaints filed from now on; existing complaints keep their department (a supervisor moves one by
+    hand with complaint_change_department).
+    """
+    if user is None or not roles.is_supervisor(user):
+        raise NotPermitted(_("Only a supervisor may change which department handles complaints."))
+    for category, department in departments.items():
+        if category not in ComplaintCategory.values:
+            raise InvalidInput(_("Unknown category %(value)s.") % {"value": category}, field=category)
+        if department not in Department.values:
+            raise InvalidInput(_("Unknown department %(value)s.") % {"value": department}, field=category)
+        CategoryDepartment.objects.update_or_create(category=category, defaults={"department": department})
+    for department, team in (teams or {}).items():
+        if department not in Department.values:
+            raise InvalidInput(_("Unknown department %(value)s.") % {"value": department}, field=department)
+        if team is None:
+            DepartmentTeam.objects.filter(department=department).delete()
+        else:
+            DepartmentTeam.objects.update_or_create(department=department, defaults={"team": team})

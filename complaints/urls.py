@@ -5,6 +5,8 @@ from complaints import views
 app_name = "complaints"
 urlpatterns = [
     path("desk/complaints/", views.complaint_list, name="list"),
+    # Before the complaint's own address, which would otherwise take "routing" for a reference.
+    path("desk/complaints/routing/", views.complaint_mapping, name="mapping"),
     path("desk/complaints/<str:reference>/", views.complaint_detail, name="detail"),
     path("desk/complaints/<str:reference>/department/", views.complaint_department, name="department"),
     path("desk/complaints/<str:reference>/<slug:step>/", views.complaint_step, name="step"),

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from complaints import selectors, services
 from complaints.forms import (
@@ -29,16 +29,20 @@ from complaints.forms import (
     ExecuteForm,
     FollowUpForm,
     InvestigateForm,
+    MappingForm,
     ProposeForm,
     ReportForm,
     ResponseForm,
 )
 from complaints.models import (
     ALLOWED_MOVES,
+    DEFAULT_DEPARTMENTS,
+    CategoryDepartment,
     Complaint,
     ComplaintCategory,
     ComplaintStatus,
     Department,
+    DepartmentTeam,
     RootCause,
 )
 from tickets import roles
@@ -272,6 +276,37 @@ def complaint_list(request: HttpRequest) -> HttpResponse:
         "complaints/list.html",
         {"form": form, "page": page, "filtered": any(key in request.GET for key in form.fields)},
     )
+
+
+# --- The category -> department mapping ---------------------------------------------------------------------------
+
+
+def _mapping_form(data: Any = None) -> MappingForm:
+    mapped = dict(CategoryDepartment.objects.values_list("category", "department"))
+    departments = {
+        category: mapped.get(category) or DEFAULT_DEPARTMENTS[category] for category in ComplaintCategory.values
+    }
+    teams = dict(DepartmentTeam.objects.values_list("department", "team_id"))
+    return MappingForm(data, departments=departments, teams=teams)
+
+
+@require_http_methods(["GET", "POST"])
+@desk_view
+@desk_action(lambda request, *args, **kwargs: reverse("complaints:mapping"))
+def complaint_mapping(request: HttpRequest) -> HttpResponse:
+    """Supervisors: which department handles each category, and which team works each department."""
+    if not roles.is_supervisor(request.user):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = _mapping_form(request.POST)
+        if form.is_valid():
+            services.complaint_mapping_update(user=request.user, departments=form.departments(), teams=form.teams())
+            messages.success(request, _("Complaint routing saved. It applies to complaints filed from now on."))
+            return redirect("complaints:mapping")
+        _form_errors(request, form)
+    else:
+        form = _mapping_form()
+    return render(request, "complaints/mapping.html", {"form": form})
 
 
 # --- The report ---------------------------------------------------------------------------------------------------

@@ -287,3 +287,51 @@ def test_report_costs_a_fixed_number_of_queries(supervisor_desk, make_complaint,
     with django_assert_max_num_queries(10) as many:
         supervisor_desk.get("/reports/complaints/")
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+# --- Routing (the category -> department mapping) -----------------------------------------------------------------
+
+
+def test_supervisor_edits_the_routing_of_new_complaints(supervisor_desk, make_complaint, other_team):
+    page = supervisor_desk.get("/desk/complaints/routing/")
+    assert page.status_code == 200
+    form = page.context["form"]
+    data = {name: field.initial for name, field in form.fields.items()}
+    data = {name: (value if value is not None else "") for name, value in data.items()}
+    assert data["category_payment"] == "finance"
+    # when payment complaints go to customer service, and customer service's complaints to the logistics team
+    data["category_payment"] = "customer_service"
+    data["team_customer_service"] = str(other_team.pk)
+    response = supervisor_desk.post("/desk/complaints/routing/", data)
+    assert response.status_code == 302
+    # then the next payment complaint is customer service's, worked by that team
+    complaint = make_complaint(category="payment")
+    assert complaint.department == "customer_service"
+    assert complaint.ticket.team == other_team
+
+
+def test_routing_is_for_supervisors(agent_desk):
+    assert agent_desk.get("/desk/complaints/routing/").status_code == 403
+    assert agent_desk.post("/desk/complaints/routing/", {"category_payment": "security"}).status_code == 403
+
+
+def test_routing_refuses_unknown_departments(supervisor_desk):
+    from complaints.models import CategoryDepartment
+
+    response = supervisor_desk.post("/desk/complaints/routing/", {"category_payment": "marketing"})
+    assert response.status_code == 200
+    assert any(message.startswith("Payment:") for message in _messages(response))
+    assert CategoryDepartment.objects.get(category="payment").department == "finance"
+
+
+def test_admin_shows_complaints_read_only(client, make_complaint):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pass-1234")
+    client.force_login(admin)
+    complaint = make_complaint()
+    assert client.get("/admin/complaints/complaint/").status_code == 200
+    page = client.get(f"/admin/complaints/complaint/{complaint.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+    assert client.get("/admin/complaints/categorydepartment/").status_code == 200

@@ -192,6 +192,36 @@ class ComplaintDetailApi(APIView):
         return Response(ComplaintOut(complaint).data)
 
 
+class ComplaintResponseIn(serializers.Serializer):
+    response = serializers.ChoiceField(choices=CustomerResponse.choices)
+    note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="", help_text="The customer's words.")
+
+
+class ComplaintResponseApi(APIView):
+    permission_classes = [IsStorefront]
+
+    @extend_schema(
+        operation_id="complaints_response",
+        tags=STOREFRONT_TAGS,
+        summary="The customer accepts or declines the proposed solution",
+        description="Allowed while a solution is proposed (409 otherwise). A declined proposal goes back to "
+        "investigation; an accepted one is carried out.",
+        parameters=[COMPLAINT_ID, IDEMPOTENCY_KEY],
+        request=ComplaintResponseIn,
+        responses={200: ComplaintOut, **POST_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, id: str) -> Response:
+        storefront = request.user.storefront
+        complaint = selectors.complaint_get_for_storefront(storefront=storefront, public_id=id)
+        data = _validated(ComplaintResponseIn, request.data)
+        services.complaint_record_response(
+            complaint=complaint, storefront=storefront, response=data["response"], note=data["note"]
+        )
+        complaint = selectors.complaint_get_for_storefront(storefront=storefront, public_id=id)
+        return Response(ComplaintOut(complaint).data)
+
+
 # --- Desk endpoints -----------------------------------------------------------------------------------------------
 
 

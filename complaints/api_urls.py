@@ -7,6 +7,7 @@ from complaints import api
 urlpatterns = [
     path("complaints/", api.ComplaintCreateApi.as_view(), name="api-complaint-create"),
     path("complaints/<str:id>/", api.ComplaintDetailApi.as_view(), name="api-complaint-detail"),
+    path("complaints/<str:id>/response/", api.ComplaintResponseApi.as_view(), name="api-complaint-response"),
     path("desk/complaints/", api.DeskComplaintListApi.as_view(), name="api-desk-complaints"),
     path("desk/complaints/<str:id>/", api.DeskComplaintDetailApi.as_view(), name="api-desk-complaint"),
     path(

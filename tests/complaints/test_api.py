@@ -346,6 +346,7 @@ def test_schema_describes_the_complaint_endpoints_without_warnings(tmp_path):
     schema = yaml.safe_load(target.read_text())
     paths = schema["paths"]
     assert "post" in paths["/api/v1/complaints/"] and "get" in paths["/api/v1/complaints/{id}/"]
+    assert "post" in paths["/api/v1/complaints/{id}/response/"]
     for action in ("investigate", "propose", "customer-response", "execute", "follow-up", "archive", "department"):
         operation = paths[f"/api/v1/desk/complaints/{{id}}/{action}/"]["post"]
         assert any(parameter["name"] == "Idempotency-Key" for parameter in operation["parameters"])
@@ -358,3 +359,29 @@ def test_schema_describes_the_complaint_endpoints_without_warnings(tmp_path):
     public = components["ComplaintOut"]["properties"]
     assert not set(INTERNAL_FIELDS) & set(public)
     assert {"findings", "root_cause_code", "lessons"} <= set(components["DeskComplaintOut"]["properties"])
+
+
+def test_storefront_relays_the_customers_answer(storefront_client, other_storefront_client, make_complaint):
+    complaint = make_complaint(ComplaintStatus.SOLUTION_PROPOSED)
+    url = f"{CREATE}{complaint.public_id}/response/"
+    # another storefront cannot answer for this customer
+    assert other_storefront_client.post(url, {"response": "accepted"}, format="json").status_code == 404
+    assert storefront_client.post(url, {"response": "perhaps"}, format="json").status_code == 400
+    response = storefront_client.post(url, {"response": "accepted", "note": "Deal."}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "accepted"
+    assert response.json()["customer_response"]["note"] == "Deal."
+    event = TicketEvent.objects.filter(ticket=complaint.ticket, kind=EventKind.COMPLAINT).latest("id")
+    assert event.actor_storefront is not None and event.data["to"] == "accepted"
+    # answering twice is an illegal move, and changes nothing
+    again = storefront_client.post(url, {"response": "declined"}, format="json")
+    assert again.status_code == 409
+    assert Complaint.objects.get(pk=complaint.pk).customer_response == "accepted"
+
+
+def test_storefront_cannot_answer_before_a_proposal(storefront_client, make_complaint):
+    complaint = make_complaint(ComplaintStatus.INVESTIGATING)
+    response = storefront_client.post(
+        f"{CREATE}{complaint.public_id}/response/", {"response": "accepted"}, format="json"
+    )
+    assert response.status_code == 409

@@ -385,3 +385,11 @@ def test_storefront_cannot_answer_before_a_proposal(storefront_client, make_comp
         f"{CREATE}{complaint.public_id}/response/", {"response": "accepted"}, format="json"
     )
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"text"', "null", '{"findings": {"a": 1}}'])
+def test_malformed_desk_step_bodies_are_400(agent_api, make_complaint, raw):
+    complaint = make_complaint(ComplaintStatus.INVESTIGATING)
+    response = agent_api.generic("POST", _desk(complaint.reference, "propose"), raw, content_type="application/json")
+    assert response.status_code == 400
+    assert Complaint.objects.get(pk=complaint.pk).status == ComplaintStatus.INVESTIGATING

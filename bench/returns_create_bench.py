@@ -1,0 +1,258 @@
+"""How fast `POST /api/v1/returns/` is under gunicorn on PostgreSQL, driven from the same machine.
+
+    .venv/bin/python bench/returns_create_bench.py                 # 20 s, 8 clients, 4 gunicorn workers
+    .venv/bin/python bench/returns_create_bench.py --seconds 30 --clients 12 --workers 5
+    BENCH_RETURNS_DATABASE_URL=postgres://... .venv/bin/python bench/returns_create_bench.py
+
+It works in its own database, `aftersales_bench_returns` (created when missing and migrated), never in the
+development or test databases. Each request is the example body of api.md for a new order (a first return: the order
+snapshot, the customer, the ticket with its SLA clocks, the return, the policy's decision and the webhook row are all
+written), so every create does the full work. The storefront has a webhook URL, so the outbox row is written too;
+the broker is the bench's own Redis database, and no worker runs (deliveries stay pending, as they would while
+workers lag).
+
+It prints requests per second, p50/p99 latency, and the number of SQL queries one create makes (measured in-process
+through the same view), and exits non-zero when the target of issue 4 (>= 150/s, p99 < 300 ms) is missed.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_URL = os.environ.get("BENCH_RETURNS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_bench_returns")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+TARGET_RPS = 150
+TARGET_P99_MS = 300
+
+
+def server_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": BENCH_URL,
+        "REDIS_URL": REDIS_URL,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # The per-key throttle (6000/min by default) would cap one storefront at 100/s: the bench measures the
+        # endpoint, not the throttle.
+        "API_THROTTLE_RATE": "10000000/min",
+        # Plain HTTP on the loopback: production terminates TLS in front of gunicorn.
+        "SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SETTINGS_MODULE": "aftersales.settings",
+    }
+
+
+def setup_django() -> None:
+    import psycopg2
+
+    parts = urllib.parse.urlparse(BENCH_URL)
+    name = parts.path.lstrip("/")
+    admin = psycopg2.connect(
+        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(server_env())
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_storefront() -> str:
+    from tickets import services
+    from tickets.models import Team
+
+    Team.objects.get_or_create(name="Bench customer service", defaults={"is_default": True})
+    name = f"Bench returns shop {uuid.uuid4().hex[:8]}"
+    _storefront, key = services.storefront_create(name=name, webhook_url="http://127.0.0.1:9/webhooks", language="en")
+    return key
+
+
+def body(order_id: str) -> str:
+    now = datetime.now(UTC)
+    return json.dumps(
+        {
+            "order": {
+                "external_id": order_id,
+                "placed_at": (now - timedelta(days=4)).isoformat(),
+                "delivered_at": (now - timedelta(days=2)).isoformat(),
+                "currency": "CNY",
+                "lines": [
+                    {
+                        "external_id": "L1",
+                        "sku": "KET-01",
+                        "name": "Electric kettle",
+                        "quantity": 2,
+                        "unit_price": "199.00",
+                    }
+                ],
+            },
+            "customer": {"external_id": "C-9", "name": "Li Lei", "email": "li.lei@example.com"},
+            "items": [
+                {"line": "L1", "quantity": 1, "reason": "quality_issue", "unused": False, "original_packaging": True}
+            ],
+            "resolution": "refund",
+            "description": "The kettle leaks from the base.",
+        }
+    )
+
+
+def queries_per_create(key: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    client = APIClient(SERVER_NAME="127.0.0.1")
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    client.post("/api/v1/returns/", body(f"Q-{uuid.uuid4().hex}"), content_type="application/json")  # warm caches
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/returns/", body(f"Q-{uuid.uuid4().hex}"), content_type="application/json")
+    assert response.status_code == 201, (response.status_code, response.content, dict(response.headers))
+    return len(queries.captured_queries)
+
+
+def wait_for_server(timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+            connection.request("GET", "/api/schema/")
+            connection.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start")
+
+
+def drive(key: str, seconds: float, clients: int) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    samples: list[str] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        nonlocal errors
+        connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        mine: list[float] = []
+        failed = 0
+        headers = {"Authorization": f"Api-Key {key}", "Content-Type": "application/json"}
+        while time.monotonic() < stop_at:
+            payload = body(f"B-{index}-{uuid.uuid4().hex}")
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/v1/returns/", payload, headers)
+                response = connection.getresponse()
+                answer = response.read()
+                ok = response.status == 201
+                if not ok and not samples:
+                    samples.append(f"{response.status} {answer[:300]!r}")
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+                ok = False
+            elapsed = time.perf_counter() - started
+            if ok:
+                mine.append(elapsed)
+            else:
+                failed += 1
+        with lock:
+            latencies.extend(mine)
+            errors += failed
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if samples:
+        print("first error:", samples[0], file=sys.stderr)
+    return latencies, errors
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+
+    setup_django()
+    key = make_storefront()
+    query_count = queries_per_create(key)
+
+    gunicorn = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "aftersales.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=server_env(),
+    )
+    try:
+        wait_for_server()
+        drive(key, 2, args.clients)  # warm-up: connections, imports, caches
+        started = time.monotonic()
+        latencies, errors = drive(key, args.seconds, args.clients)
+        elapsed = time.monotonic() - started
+    finally:
+        gunicorn.terminate()
+        gunicorn.wait(10)
+
+    if not latencies:
+        print(json.dumps({"creates": 0, "errors": errors}))
+        return 1
+    rps = len(latencies) / elapsed
+    p50 = percentile(latencies, 0.50) * 1000
+    p99 = percentile(latencies, 0.99) * 1000
+    result = {
+        "creates": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 1),
+        "clients": args.clients,
+        "gunicorn_workers": args.workers,
+        "requests_per_second": round(rps, 1),
+        "p50_ms": round(p50, 1),
+        "p99_ms": round(p99, 1),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+        "queries_per_create": query_count,
+    }
+    print(json.dumps(result))
+    met = rps >= TARGET_RPS and p99 < TARGET_P99_MS and errors == 0
+    print(f"target (>= {TARGET_RPS}/s, p99 < {TARGET_P99_MS} ms, no errors): {'met' if met else 'MISSED'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

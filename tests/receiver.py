@@ -11,6 +11,7 @@ import hmac
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -31,6 +32,8 @@ class ReceivedRequest:
 class WebhookReceiver:
     status: int = 204
     requests: list[ReceivedRequest] = field(default_factory=list)
+    # Called in the server's thread with each request before it is answered (e.g. to look at the database then).
+    on_request: Callable[[ReceivedRequest], None] | None = None
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -76,7 +79,10 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode()
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                status = receiver._record(ReceivedRequest(path=self.path, headers=headers, body=body))
+                request = ReceivedRequest(path=self.path, headers=headers, body=body)
+                if receiver.on_request is not None:
+                    receiver.on_request(request)
+                status = receiver._record(request)
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from aftersales.celery import app as celery_app
@@ -356,3 +357,31 @@ def test_dispatch_stops_at_the_first_publish_failure(hooked_storefront, dead_bro
     assert services.webhooks_dispatch_due(now=t0) == 0
     assert time.monotonic() - started < 1.5
     assert WebhookDelivery.objects.filter(status=WebhookStatus.PENDING).count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_row_lock_or_transaction_is_held_while_the_storefront_answers(webhook_receiver):
+    # given a storefront endpoint that, while answering, tries to lock the delivery row from another connection
+    seen: list[str] = []
+
+    def probe(request) -> None:
+        try:
+            with transaction.atomic():
+                WebhookDelivery.objects.select_for_update(nowait=True).get(event_id=request.headers["webhook-id"])
+            seen.append("free")
+        except DatabaseError:
+            seen.append("locked")
+        finally:
+            connection.close()
+
+    webhook_receiver.on_request = probe
+    storefront = StorefrontFactory(webhook_url=webhook_receiver.url)
+
+    # when a delivery is sent (committed at once here, so the eager task runs right away)
+    delivery = _enqueue(storefront)
+
+    # then the row was free during the request, and the attempt was counted before it
+    webhook_receiver.wait_for(1)
+    assert seen == ["free"]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (WebhookStatus.DELIVERED, 1)

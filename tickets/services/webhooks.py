@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 # Exponential backoff: 30 s, 1 min, 2 min, ... capped at 2 hours, until give_up_at.
 FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=2)
+# While an attempt is under way its row is not due: longer than the request's own timeout.
+ATTEMPT_LEASE = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + 20)
 
 
 def sign(*, secret: str, msg_id: str, timestamp: int, body: str) -> str:
@@ -116,9 +118,10 @@ def _post(url: str, body: str, headers: dict[str, str]) -> tuple[int | None, str
         return None, str(getattr(error, "reason", error))[:500]
 
 
-def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
-    """Try to send one delivery. Safe to run twice: a delivered or failed row, or one another worker holds, is
-    left alone. Returns the delivery's status afterwards."""
+def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    """Take one due delivery for an attempt, or None. The attempt is counted and the next one pushed past the
+    request's timeout before any HTTP happens: a duplicate task, or the dispatch sweep, then leaves the row alone
+    while this attempt runs, and if the worker dies mid-request the row simply falls due again."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -127,11 +130,10 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
             .first()
         )
         if delivery is None:
-            return "skipped"
-        now = now or timezone.now()
+            return None
         if delivery.attempts and delivery.next_attempt_at > now:
-            # A retry enqueued twice (by two dispatches while workers were busy): the backoff decides when it goes.
-            return WebhookStatus.PENDING
+            # A retry enqueued twice (two dispatches while workers were busy), or an attempt still under way.
+            return None
         earlier = _earlier_pending(delivery)
         if earlier is not None:
             # Per ordering key, events go out in order: wait for the earlier one, which enqueues this one when it is
@@ -139,49 +141,71 @@ def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
             if earlier.next_attempt_at > delivery.next_attempt_at:
                 delivery.next_attempt_at = earlier.next_attempt_at
                 delivery.save(update_fields=["next_attempt_at"])
-            return WebhookStatus.PENDING
-        timestamp = int(now.timestamp())
-        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
-        headers = {
-            "content-type": "application/json",
-            "user-agent": "aftersales-webhooks/1",
-            "webhook-id": delivery.event_id,
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(
-                secret=delivery.storefront.webhook_secret, msg_id=delivery.event_id, timestamp=timestamp, body=body
-            ),
-        }
-        status_code, error = _post(delivery.storefront.webhook_url, body, headers)
+            return None
         delivery.attempts += 1
-        delivery.last_status_code = status_code
-        delivery.last_error = error
-        if status_code is not None and 200 <= status_code < 300:
-            delivery.status = WebhookStatus.DELIVERED
-            delivery.delivered_at = now
-        else:
-            delay = min(FIRST_RETRY * (2 ** (delivery.attempts - 1)), MAX_RETRY)
-            delivery.next_attempt_at = now + delay
-            if delivery.next_attempt_at > delivery.give_up_at:
-                delivery.status = WebhookStatus.FAILED
-        delivery.save()
-        following = None
-        # Settled either way (delivered, or given up): the next event of the same key may go now.
-        if delivery.status != WebhookStatus.PENDING and delivery.ordering_key:
-            following = (
-                WebhookDelivery.objects.filter(
-                    storefront_id=delivery.storefront_id,
-                    ordering_key=delivery.ordering_key,
-                    status=WebhookStatus.PENDING,
-                    pk__gt=delivery.pk,
-                )
-                .order_by("pk")
-                .values_list("pk", flat=True)
-                .first()
+        delivery.next_attempt_at = now + ATTEMPT_LEASE
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
+        return delivery
+
+
+def webhook_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
+    """Try to send one delivery. Safe to run twice: a delivered or failed row, one not due, or one another worker
+    is sending, is left alone. Returns the delivery's status afterwards ("skipped" when it was not pending).
+
+    No database transaction or row lock is held during the HTTP request: a slow storefront never holds up the
+    writes of the rest of the application."""
+    now = now or timezone.now()
+    delivery = _claim(delivery_id, now)
+    if delivery is None:
+        status = WebhookDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
+        return WebhookStatus.PENDING if status == WebhookStatus.PENDING else "skipped"
+    timestamp = int(now.timestamp())
+    body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "aftersales-webhooks/1",
+        "webhook-id": delivery.event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(
+            secret=delivery.storefront.webhook_secret, msg_id=delivery.event_id, timestamp=timestamp, body=body
+        ),
+    }
+    status_code, error = _post(delivery.storefront.webhook_url, body, headers)
+    return _record(delivery, status_code=status_code, error=error, now=now)
+
+
+@transaction.atomic
+def _record(delivery: WebhookDelivery, *, status_code: int | None, error: str, now: datetime) -> str:
+    delivery.last_status_code = status_code
+    delivery.last_error = error
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status = WebhookStatus.DELIVERED
+        delivery.delivered_at = now
+    else:
+        delay = min(FIRST_RETRY * (2 ** (delivery.attempts - 1)), MAX_RETRY)
+        delivery.next_attempt_at = now + delay
+        if delivery.next_attempt_at > delivery.give_up_at:
+            delivery.status = WebhookStatus.FAILED
+    delivery.save(
+        update_fields=["last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"],
+    )
+    # Settled either way (delivered, or given up): the next event of the same key may go now.
+    if delivery.status != WebhookStatus.PENDING and delivery.ordering_key:
+        following = (
+            WebhookDelivery.objects.filter(
+                storefront_id=delivery.storefront_id,
+                ordering_key=delivery.ordering_key,
+                status=WebhookStatus.PENDING,
+                pk__gt=delivery.pk,
             )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
         if following is not None:
             WebhookDelivery.objects.filter(pk=following, next_attempt_at__gt=now).update(next_attempt_at=now)
             transaction.on_commit(lambda: _enqueue_send(following))
-        return delivery.status
+    return delivery.status
 
 
 def webhooks_dispatch_due(*, now: datetime | None = None, limit: int = 500) -> int:

@@ -63,13 +63,15 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     today = _start_of_today(now)
     week_ago = now - timedelta(days=7)
-    running = SlaClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True)
-    at_risk_q = Q(warned_at__isnull=False, breached_at__isnull=True)
+    # Only warned clocks can be at risk, breached or escalated (the sweep marks a breached clock warned too), so the
+    # partial index on running clocks by warned_at reads just those, not every running clock.
+    running = SlaClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True, warned_at__isnull=False)
+    at_risk_q = Q(breached_at__isnull=True)
     breached_q = Q(breached_at__isnull=False)
     escalated_q = Q(escalation_level__gte=2)
 
     # 1. Running clocks per team: the counts now (the sweep's marks; they lag at most one sweep).
-    per_team_now = running.values("ticket__team").annotate(
+    per_team_now = running.values("team").annotate(
         at_risk=Count("pk", filter=at_risk_q),
         breached=Count("pk", filter=breached_q),
         escalated=Count("pk", filter=escalated_q),
@@ -77,7 +79,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
     # 2. Clocks that ended in the last 7 days, per metric and team: met = stopped by the deadline.
     ended = (
         SlaClock.objects.filter(stopped_at__gte=week_ago, stopped_at__lte=now)
-        .values("metric", "ticket__team")
+        .values("metric", "team")
         .annotate(
             total=Count("pk"),
             met=Count("pk", filter=Q(stopped_at__lte=F("due_at"))),
@@ -107,7 +109,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
 
     totals = {"at_risk": 0, "breached": 0, "escalated": 0}
     for item in per_team_now:
-        target = row(item["ticket__team"])
+        target = row(item["team"])
         for key in totals:
             setattr(target, key, getattr(target, key) + item[key])
             totals[key] += item[key]
@@ -116,7 +118,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
         sums = by_metric.setdefault(item["metric"], {"total": 0, "met": 0, "total_today": 0, "met_today": 0})
         for key in sums:
             sums[key] += item[key]
-        target = row(item["ticket__team"])
+        target = row(item["team"])
         target.ended_7d += item["total"]
         target.met_7d += item["met"]
     breaches_today = 0

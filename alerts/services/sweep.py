@@ -44,7 +44,8 @@ STEPS = (
         EventKind.SLA_BREACH,
         "due_at",
         "c.breached_at IS NULL",
-        "breached_at = c.due_at, escalation_level = GREATEST(c.escalation_level, 1)",
+        "breached_at = c.due_at, escalation_level = GREATEST(c.escalation_level, 1), "
+        "warned_at = COALESCE(c.warned_at, c.warn_at)",
     ),
     _Step(
         AlertKind.ESCALATION,

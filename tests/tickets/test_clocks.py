@@ -178,3 +178,15 @@ def test_business_hours_policy_skips_nights_weekends_holidays_and_counts_make_up
     # Fri 17-18 (1 h), Sat off, Sun make-up 9-18 (9 h), Mon holiday, Tue 9-17 (8 h) -> Tue 17:00 Shanghai.
     assert _clock(ticket, Metric.RESOLUTION).due_at == datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
     assert not SlaClock.objects.filter(ticket=ticket, metric=Metric.ACKNOWLEDGEMENT).exists()
+
+
+def test_running_clocks_follow_the_ticket_to_its_new_team_and_stopped_ones_stay(
+    storefront, agent, other_team, supervisor
+):
+    ticket = make_ticket(storefront, now=T0)
+    services.ticket_acknowledge(ticket=ticket, user=agent, now=T0 + timedelta(minutes=1))
+
+    services.ticket_assign(ticket=ticket, user=supervisor, team=other_team, now=T0 + timedelta(minutes=2))
+
+    assert _clock(ticket, Metric.RESOLUTION).team == other_team
+    assert _clock(ticket, Metric.ACKNOWLEDGEMENT).team == agent.teams.get()

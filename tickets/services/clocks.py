@@ -113,6 +113,7 @@ def _start(
         key=key,
         policy=policy,
         calendar_id=calendar_id,
+        team_id=ticket.team_id,
         target_minutes=target,
         started_at=now,
     )
@@ -190,10 +191,18 @@ def _repick(ticket: Ticket, *, now: datetime) -> None:
         if not target:
             continue  # the new policy does not track it: the clock keeps the deadline it was given
         clock.policy = policy
+        clock.team_id = ticket.team_id
         clock.calendar_id = policy.calendar_id_for(clock.metric)
         clock.target_minutes = target
         _plan(clock, _schedule(clock.calendar_id, cache), policy.warning_percent)
         clock.save()
+
+
+def _follow_team(ticket: Ticket) -> None:
+    """The ticket changed team: its running clocks now count for the new team (stopped ones stay with the old)."""
+    SlaClock.objects.filter(ticket=ticket, stopped_at__isnull=True).exclude(team_id=ticket.team_id).update(
+        team_id=ticket.team_id
+    )
 
 
 def _refresh_next_due(ticket: Ticket) -> None:

@@ -506,6 +506,7 @@ def ticket_assign(
     ticket.assigned_by_hand = True
     ticket.updated_at = now
     ticket.save(update_fields=["team", "assignee", "assigned_by_hand", "updated_at"])
+    clocks._follow_team(ticket)
     ticket_record_event(
         ticket=ticket,
         kind=EventKind.ASSIGNED,
@@ -534,6 +535,7 @@ def _change_field(
     if not ticket.assigned_by_hand:
         _route_and_assign(ticket, now=now)
         ticket.save(update_fields=["team", "assignee"])
+    clocks._follow_team(ticket)
     clocks._repick(ticket, now=now)
     clocks._refresh_next_due(ticket)
     return ticket

@@ -413,7 +413,8 @@ class ReturnCancelApi(StorefrontApi):
         operation_id="returns_cancel_create",
         tags=STOREFRONT_TAGS,
         summary="The customer withdraws the return",
-        description="Allowed while the return is requested or approved and no refund is under way.",
+        description="Allowed before the item is received (requested, approved, in_transit) while no refund is under "
+        "way.",
         parameters=[RETURN_ID, IDEMPOTENCY_KEY],
         request=ReasonIn,
         responses={200: ReturnOut, **POST_ERRORS},

@@ -100,7 +100,8 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     ReturnStatus.APPROVED: frozenset(
         {ReturnStatus.IN_TRANSIT, ReturnStatus.COMPLETED, ReturnStatus.CANCELLED, ReturnStatus.REJECTED}
     ),
-    ReturnStatus.IN_TRANSIT: frozenset({ReturnStatus.RECEIVED}),
+    # api.md: the customer may withdraw the return until it is received, so also while the parcel is on its way.
+    ReturnStatus.IN_TRANSIT: frozenset({ReturnStatus.RECEIVED, ReturnStatus.CANCELLED}),
     ReturnStatus.RECEIVED: frozenset({ReturnStatus.INSPECTED}),
     ReturnStatus.INSPECTED: frozenset({ReturnStatus.COMPLETED, ReturnStatus.REJECTED}),
     ReturnStatus.COMPLETED: frozenset(),

@@ -24,7 +24,7 @@ def _agent_actions(return_request: Any) -> list[str]:
     elif status == ReturnStatus.REJECTED and by_policy:
         actions.append("approve")
     elif status == ReturnStatus.IN_TRANSIT:
-        actions.append("receive")
+        actions += ["receive", "cancel"]
     elif status == ReturnStatus.RECEIVED:
         actions.append("inspect")
     elif status == ReturnStatus.INSPECTED and return_request.inspection_passed:

@@ -293,6 +293,11 @@ def test_the_customer_cancels_before_receipt_but_not_after(storefront_client, ag
     storefront_client.post(f"/api/v1/returns/{second}/shipment/", {"carrier": "SF", "tracking_number": "1"})
     services.return_receive(return_request=ReturnRequest.objects.get(public_id=second), user=agent)
     assert storefront_client.post(f"/api/v1/returns/{second}/cancel/", {}, format="json").status_code == 409
+    third = create(storefront_client, recent_body(order__external_id="SO-3")).json()["id"]
+    storefront_client.post(f"/api/v1/returns/{third}/shipment/", {"carrier": "SF", "tracking_number": "3"})
+    in_transit = storefront_client.post(f"/api/v1/returns/{third}/cancel/", {"reason": "Lost it"}, format="json")
+    assert in_transit.status_code == 200
+    assert in_transit.json()["status"] == "cancelled"
 
 
 def _refund_processing(return_request, agent, finance_user):

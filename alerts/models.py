@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from complaints.models import Complaint
 from tickets.models import Metric, SlaClock, Team, Ticket
 
 
@@ -28,6 +29,7 @@ class Alert(models.Model):
     clock = models.ForeignKey(SlaClock, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts")
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts")
     key = models.CharField(max_length=200, blank=True, default="")
     # Free text for alerts without a clock (KPI); SLA alerts compose theirs from kind, metric and level.
     message = models.CharField(_("message"), max_length=500, blank=True)
@@ -52,6 +54,9 @@ class Alert(models.Model):
                 fields=["clock", "kind", "level"], condition=Q(clock__isnull=False), name="alert_once_per_clock"
             ),
             models.UniqueConstraint(fields=["kind", "key"], condition=~Q(key=""), name="alert_once_per_key"),
+            models.UniqueConstraint(
+                fields=["complaint", "kind"], condition=Q(complaint__isnull=False), name="alert_once_per_complaint"
+            ),
         ]
         indexes = [
             models.Index(fields=["-created_at", "-id"], condition=Q(resolved_at__isnull=True), name="alert_open_idx"),

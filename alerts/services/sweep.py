@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from alerts.models import Alert, AlertKind
 from alerts.services.notifications import alerts_notify
-from tickets.models import EventKind, SlaClock, Ticket, TicketEvent
+from complaints.models import Complaint, ComplaintStatus
+from tickets.models import EventKind, Severity, SlaClock, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,8 @@ def _run_step(step: _Step, *, now: datetime, batch_size: int) -> int:
 
 
 def _resolve_stopped(*, now: datetime) -> int:
-    """Mark resolved the open alerts whose clock has stopped (the dashboard then shows "since answered")."""
+    """Mark resolved the open alerts whose clock has stopped (the dashboard then shows "since answered"), and those
+    of archived complaints."""
     alert, clock = Alert._meta.db_table, SlaClock._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -135,7 +137,17 @@ def _resolve_stopped(*, now: datetime) -> int:
             """,  # noqa: S608
             {"now": now},
         )
-        return cursor.rowcount
+        resolved = cursor.rowcount
+        complaint = Complaint._meta.db_table
+        cursor.execute(
+            f"""
+            UPDATE {alert} a SET resolved_at = LEAST(c.archived_at, %(now)s)
+            FROM {complaint} c
+            WHERE a.complaint_id = c.id AND a.resolved_at IS NULL AND c.archived_at IS NOT NULL
+            """,  # noqa: S608
+            {"now": now},
+        )
+        return resolved + cursor.rowcount
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -155,10 +167,61 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> d
         else:
             counts["escalations"] += raised
     resolved = _resolve_stopped(now=now)
-    complaints = _raise_severe_complaints(now=now)
+    complaints = _raise_severe_complaints(now=now, batch_size=batch_size)
     logger.info("SLA sweep at %s: %s, %s resolved, %s complaint alerts", now.isoformat(), counts, resolved, complaints)
     return counts
 
 
-def _raise_severe_complaints(*, now: datetime) -> int:
-    return 0
+def _complaints_sql() -> str:
+    complaint, ticket = Complaint._meta.db_table, Ticket._meta.db_table
+    alert, event = Alert._meta.db_table, TicketEvent._meta.db_table
+    # Only table names from model metadata are interpolated; every value is a bound parameter.
+    return f"""
+WITH picked AS (
+    SELECT c.id, c.ticket_id, c.updated_at FROM {complaint} c
+    WHERE c.severity = %(severe)s AND c.status <> %(archived)s AND c.created_at <= %(now)s
+      AND NOT EXISTS (SELECT 1 FROM {alert} a WHERE a.complaint_id = c.id AND a.kind = %(kind)s)
+    ORDER BY c.id
+    LIMIT %(batch)s
+), inserted AS (
+    INSERT INTO {alert} (kind, metric, level, complaint_id, ticket_id, team_id, key, message, occurred_at, created_at)
+    SELECT %(kind)s, '', 1, p.id, p.ticket_id, t.team_id, '', '', LEAST(p.updated_at, %(now)s), %(now)s
+    FROM picked p JOIN {ticket} t ON t.id = p.ticket_id
+    ON CONFLICT (complaint_id, kind) WHERE complaint_id IS NOT NULL DO NOTHING
+    RETURNING id, ticket_id
+), events AS (
+    INSERT INTO {event} (ticket_id, kind, actor_type, data, created_at)
+    SELECT i.ticket_id, %(event_kind)s, 'system', jsonb_build_object('alert', i.id, 'alert_kind', %(kind)s), %(now)s
+    FROM inserted i
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM picked), COALESCE((SELECT array_agg(id ORDER BY id) FROM inserted), '{{}}')
+"""  # noqa: S608
+
+
+def _raise_severe_complaints(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
+    """Step 4: one `severe_complaint` alert per severe complaint (not yet archived), for the supervisors."""
+    sql = _complaints_sql()
+    raised = 0
+    while True:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    sql,
+                    {
+                        "now": now,
+                        "batch": batch_size,
+                        "severe": Severity.SEVERE.value,
+                        "archived": ComplaintStatus.ARCHIVED.value,
+                        "kind": AlertKind.SEVERE_COMPLAINT.value,
+                        "event_kind": EventKind.ESCALATION.value,
+                    },
+                )
+                picked, alert_ids = cursor.fetchone()
+            if alert_ids:
+                alerts_notify(alert_ids=list(alert_ids), now=now)
+            raised += len(alert_ids)
+        # A concurrent sweep may have taken some of the picked ones (conflict, nothing inserted): stop when a batch
+        # inserted nothing, so two sweeps never spin on each other's rows.
+        if picked < batch_size or not alert_ids:
+            return raised

@@ -204,3 +204,38 @@ def test_two_sweeps_at_the_same_moment_raise_each_alert_once(storefront, agent, 
     assert sum(r["breaches"] for r in results) == 30
     assert sum(r["warnings"] for r in results) == 30
     assert Notification.objects.count() == Notification.objects.values("recipient", "alert").distinct().count()
+
+
+def test_a_severe_complaint_raises_one_alert_for_the_supervisors(storefront, agent, supervisor, other_agent):
+    from complaints import services as complaint_services
+
+    complaint = complaint_services.complaint_create(
+        storefront=storefront, category="product_quality", body="It caught fire.", severity="severe", now=T0
+    )
+    complaint_services.complaint_create(storefront=storefront, category="logistics", body="Late.", now=T0)
+
+    services.sla_sweep(now=T0 + timedelta(minutes=1))
+    services.sla_sweep(now=T0 + timedelta(minutes=2))
+
+    alert = Alert.objects.get(kind=AlertKind.SEVERE_COMPLAINT)
+    assert (alert.complaint, alert.ticket) == (complaint, complaint.ticket)
+    assert "supervisor" in set(alert.notifications.values_list("recipient__username", flat=True))
+    assert complaint.ticket.events.filter(kind=EventKind.ESCALATION).count() == 1
+
+
+def test_the_alert_webhook_receives_each_new_alert_once(
+    storefront, agent, settings, webhook_receiver, django_capture_on_commit_callbacks
+):
+    settings.ALERT_WEBHOOK_URL = webhook_receiver.url
+    ticket = make_ticket(storefront, now=T0)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sla_sweep(now=T0 + timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sla_sweep(now=T0 + timedelta(hours=2))
+    webhook_receiver.wait_for(2)
+
+    bodies = sorted((r.json["kind"], r.json["ticket"]) for r in webhook_receiver.requests)
+    assert bodies == [("at_risk", ticket.reference), ("breach", ticket.reference)]
+    services.alerts_send_notifications(alert_ids=list(Alert.objects.values_list("pk", flat=True)))
+    assert len(webhook_receiver.requests) == 2

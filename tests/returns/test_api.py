@@ -438,3 +438,19 @@ def test_every_return_endpoint_is_in_the_schema(client):
         "/api/v1/desk/refunds/{id}/issue/",
     ):
         assert path in schema
+
+
+def test_the_list_reads_in_a_pinned_number_of_queries(storefront_client, django_assert_max_num_queries):
+    for index in range(5):
+        create(storefront_client, recent_body(order__external_id=f"SO-{index}"))
+    with django_assert_max_num_queries(8):
+        response = storefront_client.get("/api/v1/returns/")
+    assert len(response.json()["results"]) == 5
+
+
+def test_a_chinese_storefront_gets_the_explanation_in_chinese(storefront, storefront_client):
+    storefront.language = "zh-hans"
+    storefront.save()
+    body = create(storefront_client, recent_body(item__reason="changed_mind", item__unused=False)).json()
+    assert body["decision"]["rule"] == "no_reason_item_used"
+    assert "客服" in body["decision"]["explanation"]

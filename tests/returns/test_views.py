@@ -114,3 +114,21 @@ def test_customer_text_is_escaped_in_the_panel(agent_desk, storefront):
     html = _page(agent_desk, return_request).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_the_admin_edits_policies_and_shows_returns_read_only(client, storefront, agent):
+    from django.contrib.auth import get_user_model
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.com", "pass-1234")
+    return_request = make_return(storefront)
+    client.force_login(admin_user)
+    assert client.get("/admin/returns/returnpolicy/add/").status_code == 200
+    page = client.get(f"/admin/returns/returnrequest/{return_request.pk}/change/")
+    assert page.status_code == 200
+    assert return_request.reference in page.content.decode()
+    assert client.get("/admin/returns/returnrequest/add/").status_code == 403
+    assert client.get(f"/admin/returns/order/{return_request.order_id}/change/").status_code == 200
+    for listing in ("order", "returnrequest", "refund", "returnpolicy"):
+        assert client.get(f"/admin/returns/{listing}/").status_code == 200
+    client.post(f"/admin/returns/returnrequest/{return_request.pk}/change/", {"status": "completed"})
+    assert _reload(return_request).status == ReturnStatus.APPROVED

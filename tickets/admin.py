@@ -264,7 +264,7 @@ class TicketAdmin(ReadOnlyAdmin):
     list_filter = ("status", "kind", "category", "severity", "channel", "team", "storefront")
     list_select_related = ("storefront", "team", "assignee")
     search_fields = ("=reference", "subject", "order_external_id", "customer__name", "customer__email")
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its DISTINCT over every ticket's date is a full scan at a million rows.
     show_full_result_count = False
     readonly_fields = ("desk_link",)
     inlines = [MessageInline]
@@ -299,7 +299,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_filter = ("status", "event_type", "storefront")
     list_select_related = ("storefront",)
     search_fields = ("=event_id", "ordering_key")
-    date_hierarchy = "created_at"
     fields = (
         "storefront",
         "event_type",

@@ -231,7 +231,7 @@ def test_the_ticket_list_runs_a_fixed_number_of_queries(admin_client, storefront
     for n in range(30):
         make_ticket(storefront, subject=f"Ticket {n}")
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(8):
         response = admin_client.get(_changelist(Ticket))
     assert response.status_code == 200
     assert Ticket.objects.count() == 30

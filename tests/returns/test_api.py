@@ -454,3 +454,38 @@ def test_a_chinese_storefront_gets_the_explanation_in_chinese(storefront, storef
     body = create(storefront_client, recent_body(item__reason="changed_mind", item__unused=False)).json()
     assert body["decision"]["rule"] == "no_reason_item_used"
     assert "客服" in body["decision"]["explanation"]
+
+
+GARBAGE = [
+    [],
+    "text",
+    {"carrier": 5, "tracking_number": ["x"]},
+    {"status": ["succeeded"], "transaction_id": {"a": 1}},
+    {"amount": "NaN", "reason": None},
+    {"amount": "1e999"},
+    {"passed": "maybe", "notes": 3},
+    {"reason": {"nested": True}},
+    {"replacement_sku": None, "repair_outcome": []},
+]
+
+
+@pytest.mark.parametrize("payload", GARBAGE, ids=range(len(GARBAGE)))
+def test_garbage_to_every_return_post_is_never_a_5xx(storefront_client, agent_api, payload, agent, finance_user):
+    created = create(storefront_client).json()
+    return_request = ReturnRequest.objects.get(public_id=created["id"])
+    refund = _refund_processing(return_request, agent, finance_user)
+    storefront_paths = [
+        f"/api/v1/returns/{created['id']}/shipment/",
+        f"/api/v1/returns/{created['id']}/cancel/",
+        f"/api/v1/returns/{created['id']}/attachments/",
+        f"/api/v1/refunds/{refund.public_id}/confirm/",
+        "/api/v1/returns/",
+    ]
+    desk_paths = [
+        f"/api/v1/desk/returns/{created['reference']}/{action}/"
+        for action in ("approve", "reject", "receive", "inspect", "refund", "exchange", "repair", "cancel")
+    ] + [f"/api/v1/desk/refunds/{refund.public_id}/{action}/" for action in ("lower", "issue", "mark")]
+    for client, paths in ((storefront_client, storefront_paths), (agent_api, desk_paths)):
+        for path in paths:
+            response = client.post(path, payload, format="json")
+            assert response.status_code < 500, (path, response.status_code)

@@ -197,6 +197,7 @@ SPECTACULAR_SETTINGS = {
         "ReturnStatusEnum": "returns.models.ReturnStatus",
         "RefundStatusEnum": "returns.models.RefundStatus",
         "RefundConfirmStatusEnum": ["succeeded", "failed"],
+        "AlertKindEnum": "alerts.models.AlertKind",
     },
     # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,0 +1,10 @@
+"""`/api/v1/desk/alerts/` (included by aftersales/urls.py)."""
+
+from django.urls import path
+
+from alerts import api
+
+urlpatterns = [
+    path("desk/alerts/", api.DeskAlertListApi.as_view(), name="api-desk-alerts"),
+    path("desk/alerts/<int:id>/acknowledge/", api.DeskAlertAcknowledgeApi.as_view(), name="api-desk-alert-acknowledge"),
+]

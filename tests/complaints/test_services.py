@@ -18,6 +18,7 @@ from complaints.models import (
     Department,
     DepartmentTeam,
 )
+from complaints.services import mover
 from tests.complaints.conftest import run_step
 from tests.factories import CustomerFactory, TeamFactory, make_staff
 from tickets.models import EventKind, MessageKind, Metric, SlaClock, Status, TicketEvent
@@ -44,8 +45,8 @@ def _attempt(complaint, target, user):
     if target == ComplaintStatus.RECEIVED:
         # No step leads back to received; ask the one mover directly.
         with transaction.atomic():
-            locked = services._lock(complaint)
-            services._move(locked, target, actor=Actor(user=user), now=timezone.now(), fields={})
+            locked = mover.lock(complaint)
+            mover.move(locked, target, actor=Actor(user=user), now=timezone.now(), fields={})
         return
     run_step(complaint, STEP_FOR[target], user)
 

@@ -1,25 +1,27 @@
-"""The complaint API: storefront endpoints (`/api/v1/complaints/`) and staff endpoints (`/api/v1/desk/complaints/`).
-
-Each view parses with an input serializer, calls one selector or service and renders with an output serializer.
-Every POST is @idempotent. A storefront sees the state and the public outcome only (the proposal, the compensation,
-the customer's answer), never the findings or internal notes.
-"""
+"""Staff endpoints (`/api/v1/desk/complaints/`): the list with filters, one complaint, and one POST per workflow
+step (each calling one service; a refused step is 409 with nothing changed). Every POST is @idempotent."""
 
 from typing import Any
 
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import selectors, services
+from complaints.api.common import (
+    BODY_MAX,
+    NOTE_MAX,
+    DeskComplaintOut,
+    DeskComplaintPageOut,
+    desk_body,
+    error,
+    validated,
+)
 from complaints.models import (
-    ALLOWED_MOVES,
-    Complaint,
     ComplaintCategory,
     ComplaintStatus,
     CustomerResponse,
@@ -27,200 +29,16 @@ from complaints.models import (
     RootCause,
 )
 from complaints.selectors import AGE_BUCKETS
-from tickets import services as ticket_services
 from tickets.api import (
     AUTH_ERRORS,
     IDEMPOTENCY_KEY,
     POST_ERRORS,
     READ_ERRORS,
-    CustomerIn,
-    CustomerOut,
-    NamedRefOut,
-    StaffRefOut,
     Text,
-    _error,
-    _validated,
 )
 from tickets.idempotency import idempotent
-from tickets.models import Severity, Status
-from tickets.permissions import IsDeskAgent, IsStorefront
-
-BODY_MAX = 20000
-NOTE_MAX = 5000
-
-# --- Output -------------------------------------------------------------------------------------------------------
-
-
-class ComplaintTicketOut(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id", help_text="Post the customer's messages to this ticket.")
-    reference = serializers.CharField()
-    status = serializers.ChoiceField(choices=Status.choices)
-
-
-class CustomerResponseOut(serializers.Serializer):
-    response = serializers.ChoiceField(choices=CustomerResponse.choices)
-    at = serializers.DateTimeField()
-    note = serializers.CharField()
-
-
-class ComplaintOut(serializers.Serializer):
-    """What a storefront sees: the state and the public outcome."""
-
-    id = serializers.UUIDField(source="public_id")
-    reference = serializers.CharField()
-    status = serializers.ChoiceField(choices=ComplaintStatus.choices)
-    category = serializers.ChoiceField(choices=ComplaintCategory.choices)
-    severity = serializers.ChoiceField(choices=Severity.choices)
-    order_external_id = serializers.CharField(source="ticket.order_external_id")
-    ticket = ComplaintTicketOut()
-    proposed_solution = serializers.CharField(help_text="Empty until a solution is proposed.")
-    compensation_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, allow_null=True, help_text="Offered with the proposal, if any."
-    )
-    currency = serializers.CharField(help_text="ISO 4217; empty without compensation.")
-    customer_response = serializers.SerializerMethodField(help_text="The customer's answer to the current proposal.")
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-    @extend_schema_field(CustomerResponseOut(allow_null=True))
-    def get_customer_response(self, complaint: Complaint) -> dict[str, Any] | None:
-        if not complaint.customer_response:
-            return None
-        return CustomerResponseOut(
-            {
-                "response": complaint.customer_response,
-                "at": complaint.customer_response_at,
-                "note": complaint.customer_response_note,
-            }
-        ).data
-
-
-class DeskComplaintOut(ComplaintOut):
-    """What staff see: everything, findings and notes included."""
-
-    department = serializers.ChoiceField(choices=Department.choices)
-    findings = serializers.CharField()
-    execution_note = serializers.CharField()
-    follow_up_note = serializers.CharField()
-    follow_up_satisfaction = serializers.IntegerField(allow_null=True, min_value=1, max_value=5)
-    root_cause_code = serializers.CharField(help_text="One of the root cause codes; empty until archived.")
-    root_cause = serializers.CharField()
-    lessons = serializers.CharField()
-    archived_at = serializers.DateTimeField(allow_null=True)
-    customer = CustomerOut(source="ticket.customer", allow_null=True)
-    storefront = NamedRefOut(source="ticket.storefront")
-    team = NamedRefOut(source="ticket.team", allow_null=True)
-    assignee = StaffRefOut(source="ticket.assignee", allow_null=True)
-    next_steps = serializers.SerializerMethodField(help_text="The states this complaint may move to next.")
-
-    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=ComplaintStatus.choices)))
-    def get_next_steps(self, complaint: Complaint) -> list[str]:
-        return sorted(ALLOWED_MOVES[complaint.status])
-
-
-class DeskComplaintPageOut(serializers.Serializer):
-    results = DeskComplaintOut(many=True)
-    next = serializers.URLField(allow_null=True)
-    previous = serializers.URLField(allow_null=True)
-
-
-def _desk_body(complaint: Complaint) -> dict[str, Any]:
-    # Reloaded without the visibility filter: an agent whose complaint just went to another department still gets
-    # the result of their own action.
-    fresh = Complaint.objects.select_related(
-        "ticket", "ticket__customer", "ticket__team", "ticket__assignee", "ticket__storefront"
-    ).get(pk=complaint.pk)
-    return DeskComplaintOut(fresh).data
-
-
-# --- Storefront endpoints -----------------------------------------------------------------------------------------
-
-
-class ComplaintCreateIn(serializers.Serializer):
-    category = serializers.ChoiceField(choices=ComplaintCategory.choices)
-    body = Text(max_length=BODY_MAX, help_text="The customer's words; the opening message of the ticket.")
-    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MINOR)
-    customer = CustomerIn(required=False)
-    order_external_id = Text(max_length=100, required=False, allow_blank=True, default="")
-
-
-COMPLAINT_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The complaint's id.")
-STOREFRONT_TAGS = ["storefront: complaints"]
-
-
-class ComplaintCreateApi(APIView):
-    permission_classes = [IsStorefront]
-
-    @extend_schema(
-        operation_id="complaints_create",
-        tags=STOREFRONT_TAGS,
-        summary="File a complaint",
-        description="Opens a complaint and its ticket (kind complaint); the body is the customer's first message. "
-        "A severe complaint alerts the supervisors at the next SLA sweep.",
-        parameters=[IDEMPOTENCY_KEY],
-        request=ComplaintCreateIn,
-        responses={201: ComplaintOut, **POST_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        data = _validated(ComplaintCreateIn, request.data)
-        storefront = request.user.storefront
-        customer_data = data.pop("customer", None) or {}
-        with transaction.atomic():
-            customer = (
-                ticket_services.customer_upsert(storefront=storefront, **customer_data)
-                if any(customer_data.values())
-                else None
-            )
-            complaint = services.complaint_create(storefront=storefront, customer=customer, **data)
-        complaint = selectors.complaint_get_for_storefront(storefront=storefront, public_id=complaint.public_id)
-        return Response(ComplaintOut(complaint).data, status=status.HTTP_201_CREATED)
-
-
-class ComplaintDetailApi(APIView):
-    permission_classes = [IsStorefront]
-
-    @extend_schema(
-        operation_id="complaints_retrieve",
-        tags=STOREFRONT_TAGS,
-        summary="One complaint: its state and public outcome",
-        parameters=[COMPLAINT_ID],
-        responses={200: ComplaintOut, **READ_ERRORS},
-    )
-    def get(self, request: Request, id: str) -> Response:
-        complaint = selectors.complaint_get_for_storefront(storefront=request.user.storefront, public_id=id)
-        return Response(ComplaintOut(complaint).data)
-
-
-class ComplaintResponseIn(serializers.Serializer):
-    response = serializers.ChoiceField(choices=CustomerResponse.choices)
-    note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="", help_text="The customer's words.")
-
-
-class ComplaintResponseApi(APIView):
-    permission_classes = [IsStorefront]
-
-    @extend_schema(
-        operation_id="complaints_response",
-        tags=STOREFRONT_TAGS,
-        summary="The customer accepts or declines the proposed solution",
-        description="Allowed while a solution is proposed (409 otherwise). A declined proposal goes back to "
-        "investigation; an accepted one is carried out.",
-        parameters=[COMPLAINT_ID, IDEMPOTENCY_KEY],
-        request=ComplaintResponseIn,
-        responses={200: ComplaintOut, **POST_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request, id: str) -> Response:
-        storefront = request.user.storefront
-        complaint = selectors.complaint_get_for_storefront(storefront=storefront, public_id=id)
-        data = _validated(ComplaintResponseIn, request.data)
-        services.complaint_record_response(
-            complaint=complaint, storefront=storefront, response=data["response"], note=data["note"]
-        )
-        complaint = selectors.complaint_get_for_storefront(storefront=storefront, public_id=id)
-        return Response(ComplaintOut(complaint).data)
-
+from tickets.models import Severity
+from tickets.permissions import IsDeskAgent
 
 # --- Desk endpoints -----------------------------------------------------------------------------------------------
 
@@ -264,10 +82,10 @@ class DeskComplaintListApi(DeskApi):
         tags=DESK_TAGS,
         summary="Complaints you may see, newest first",
         parameters=[DeskComplaintListIn],
-        responses={200: DeskComplaintPageOut, 400: _error("Invalid filter."), **AUTH_ERRORS},
+        responses={200: DeskComplaintPageOut, 400: error("Invalid filter."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = _validated(DeskComplaintListIn, request.query_params)
+        params = validated(DeskComplaintListIn, request.query_params)
         filters = {
             key: params[key]
             for key in ("category", "department", "severity", "age", "created_after", "created_before")
@@ -360,7 +178,7 @@ class DeskInvestigateApi(DeskApi):
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
         complaint = services.complaint_start_investigation(complaint=complaint, user=request.user)
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))
 
 
 class DeskProposeApi(DeskApi):
@@ -372,7 +190,7 @@ class DeskProposeApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
-        data = _validated(ProposeIn, request.data)
+        data = validated(ProposeIn, request.data)
         complaint = services.complaint_propose_solution(
             complaint=complaint,
             user=request.user,
@@ -382,7 +200,7 @@ class DeskProposeApi(DeskApi):
             currency=data["currency"],
             notify_customer=data["notify_customer"],
         )
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))
 
 
 class DeskResponseApi(DeskApi):
@@ -394,11 +212,11 @@ class DeskResponseApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
-        data = _validated(ResponseIn, request.data)
+        data = validated(ResponseIn, request.data)
         complaint = services.complaint_record_response(
             complaint=complaint, user=request.user, response=data["response"], note=data["note"]
         )
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))
 
 
 class DeskExecuteApi(DeskApi):
@@ -410,11 +228,11 @@ class DeskExecuteApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
-        data = _validated(ExecuteIn, request.data)
+        data = validated(ExecuteIn, request.data)
         complaint = services.complaint_start_execution(
             complaint=complaint, user=request.user, execution_note=data["execution_note"]
         )
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))
 
 
 class DeskFollowUpApi(DeskApi):
@@ -427,14 +245,14 @@ class DeskFollowUpApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
-        data = _validated(FollowUpIn, request.data)
+        data = validated(FollowUpIn, request.data)
         complaint = services.complaint_follow_up(
             complaint=complaint,
             user=request.user,
             follow_up_note=data["follow_up_note"],
             satisfaction=data.get("follow_up_satisfaction"),
         )
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))
 
 
 class DeskArchiveApi(DeskApi):
@@ -447,7 +265,7 @@ class DeskArchiveApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
-        data = _validated(ArchiveIn, request.data)
+        data = validated(ArchiveIn, request.data)
         complaint = services.complaint_archive(
             complaint=complaint,
             user=request.user,
@@ -455,7 +273,7 @@ class DeskArchiveApi(DeskApi):
             root_cause=data["root_cause"],
             lessons=data["lessons"],
         )
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))
 
 
 class DeskDepartmentApi(DeskApi):
@@ -468,8 +286,8 @@ class DeskDepartmentApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
-        data = _validated(DepartmentIn, request.data)
+        data = validated(DepartmentIn, request.data)
         complaint = services.complaint_change_department(
             complaint=complaint, user=request.user, department=data["department"]
         )
-        return Response(_desk_body(complaint))
+        return Response(desk_body(complaint))

@@ -335,3 +335,16 @@ def test_admin_shows_complaints_read_only(client, make_complaint):
     assert page.status_code == 200
     assert 'name="status"' not in page.content.decode()
     assert client.get("/admin/complaints/categorydepartment/").status_code == 200
+
+
+def test_the_panel_costs_one_query_on_the_ticket_page(
+    supervisor_desk, make_complaint, storefront, django_assert_max_num_queries
+):
+    inquiry = make_ticket(storefront)
+    with django_assert_max_num_queries(50) as plain:
+        supervisor_desk.get(f"/desk/tickets/{inquiry.reference}/")
+    complaint = make_complaint(ComplaintStatus.INVESTIGATING)
+    with django_assert_max_num_queries(50) as with_panel:
+        html = supervisor_desk.get(f"/desk/tickets/{complaint.ticket.reference}/").content.decode()
+    assert "complaint-progress" in html
+    assert len(with_panel.captured_queries) <= len(plain.captured_queries) + 1

@@ -8,7 +8,6 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,11 +42,14 @@ SUBJECT_MAX = 200
 MAX_COMPENSATION = Decimal("9999999999.99")
 
 
-def _subject(category: str, body: str) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        label = str(ComplaintCategory(category).label)
+def _subject(category: str, body: str, *, language: str) -> str:
+    # In the storefront's language, like everything else the customer reads about their request.
     first_line = body.strip().splitlines()[0] if body.strip() else ""
-    subject = _("Complaint (%(category)s): %(text)s") % {"category": label, "text": first_line}
+    with translation.override(language):
+        subject = _("Complaint (%(category)s): %(text)s") % {
+            "category": ComplaintCategory(category).label,
+            "text": first_line,
+        }
     return subject if len(subject) <= SUBJECT_MAX else subject[: SUBJECT_MAX - 1] + "…"
 
 
@@ -73,7 +75,7 @@ def complaint_create(
     body = required_text("body", body, _("Describe the complaint."))
     ticket = ticket_services.ticket_create(
         storefront=storefront,
-        subject=_subject(category, body),
+        subject=_subject(category, body, language=storefront.language),
         body=body,
         kind=Kind.COMPLAINT,
         category=category,

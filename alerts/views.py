@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -44,6 +45,7 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     filters = _filters(request)
     alerts = list(selectors.alert_list(user=request.user, filters=filters)[: ALERT_LIST_LIMIT + 1])
     return {
+        "refresh_seconds": getattr(settings, "ALERTS_REFRESH_SECONDS", 15),
         "figures": selectors.dashboard_figures(),
         "alerts": alerts[:ALERT_LIST_LIMIT],
         "more_alerts": len(alerts) > ALERT_LIST_LIMIT,

@@ -14,7 +14,7 @@ from alerts import services
 from alerts.models import Alert, AlertKind, Notification
 from tests.factories import make_ticket
 from tickets import services as ticket_services
-from tickets.models import EventKind, Metric, SlaClock, Status
+from tickets.models import EventKind, Metric, SlaClock, SlaPolicy, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -175,6 +175,10 @@ def test_sweep_task_runs_the_sweep(storefront, agent):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_the_same_moment_raise_each_alert_once(storefront, agent, supervisor):
+    # transaction=True tests start from a flushed database: the seeded policy may be gone.
+    SlaPolicy.objects.get_or_create(
+        name="Standard", defaults={"acknowledgement_minutes": 1440, "response_minutes": 120, "resolution_minutes": 1440}
+    )
     for minute in range(30):
         make_ticket(storefront, now=T0 + timedelta(minutes=minute))
     at = T0 + timedelta(hours=5)

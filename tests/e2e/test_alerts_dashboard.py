@@ -1,0 +1,59 @@
+"""A supervisor watches /alerts/: a breach raised by the sweep appears without reloading the page; the supervisor
+opens the ticket from the alert and acknowledges the alert there."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from alerts import services
+from alerts.models import Alert, AlertKind
+from tests.e2e.conftest import login
+from tests.factories import make_staff, make_ticket
+from tickets.models import SlaPolicy
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+
+
+def test_supervisor_sees_a_breach_appear_opens_the_ticket_and_acknowledges_it(
+    page: Page, live_server, settings, storefront, team
+):
+    # transaction=True tests start from a flushed database: the seeded policy may be gone.
+    SlaPolicy.objects.get_or_create(
+        name="Standard", defaults={"acknowledgement_minutes": 1440, "response_minutes": 120, "resolution_minutes": 1440}
+    )
+    settings.ALERTS_REFRESH_SECONDS = 1
+    make_staff("agent", "agent", teams=(team,))
+    make_staff("supervisor", "supervisor", teams=(team,), first_name="Sue", last_name="Visor")
+    ticket = make_ticket(storefront, subject="Kettle leaks", now=timezone.now() - timedelta(hours=2, minutes=5))
+
+    login(page, live_server, "supervisor", PASSWORD)
+    page.get_by_role("link", name="Alerts").click()
+    page.wait_for_url(re.compile(r".*/alerts/$"))
+    expect(page.get_by_text("No open alerts.")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+
+    # The beat runs the sweep; the page refreshes itself.
+    services.sla_sweep()
+
+    row = page.locator("tr.alert-breach")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text(ticket.reference)
+    expect(row).to_contain_text("Response deadline missed")
+    expect(page.locator('[data-count="breached"]')).to_have_text("1")
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+
+    row.get_by_role("link", name=ticket.reference).click()
+    page.wait_for_url(re.compile(rf".*/desk/tickets/{ticket.reference}/$"))
+    panel = page.locator(".sla-alerts-panel")
+    expect(panel.locator("tr.alert-breach")).to_contain_text("Response deadline missed")
+    panel.locator("tr.alert-breach").get_by_role("button", name="Acknowledge alert").click()
+
+    expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
+    expect(panel.locator("tr.alert-breach")).to_contain_text("Acknowledged by Sue Visor")
+    breach = Alert.objects.get(kind=AlertKind.BREACH)
+    assert breach.acknowledged_by.username == "supervisor" and breach.acknowledged_at is not None

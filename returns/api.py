@@ -354,7 +354,7 @@ class ReturnListCreateApi(StorefrontApi):
     def post(self, request: Request) -> Response:
         data = _validated(ReturnCreateIn, request.data)
         return_request = services.return_create(storefront=request.user.storefront, **_create_args(data))
-        return Response(_storefront_return(request, return_request.public_id), status=status.HTTP_201_CREATED)
+        return Response(ReturnOut(return_request).data, status=status.HTTP_201_CREATED)
 
 
 class ReturnDetailApi(StorefrontApi):

@@ -278,7 +278,7 @@ def return_create(
     )
     return_request.reference = f"R-{return_request.pk:06d}"
     return_request.save(update_fields=["reference"])
-    ReturnItem.objects.bulk_create(
+    created_items = ReturnItem.objects.bulk_create(
         ReturnItem(
             return_request=return_request,
             order_line=claims[item.line].line,
@@ -305,7 +305,13 @@ def return_create(
         _approve(locked, policy=policy, actor=SYSTEM, now=now)
     elif decision.outcome == Outcome.AUTO_REJECTED:
         common.move(locked, ReturnStatus.REJECTED, actor=SYSTEM, now=now, data={"rule": decision.rule})
-    return locked.return_request
+    created = locked.return_request
+    # What the answer shows is all in memory: hand it over as if prefetched, so the API need not read it back.
+    refunds_made = (
+        list(created.refunds.order_by("created_at", "id")) if created.returnless or created.advance_refund else []
+    )
+    created._prefetched_objects_cache = {"items": created_items, "refunds": refunds_made, "evidence": []}
+    return created
 
 
 def _approve(locked: Locked, *, policy: ReturnPolicy, actor: Actor, now: datetime, data: dict | None = None) -> None:

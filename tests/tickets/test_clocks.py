@@ -190,3 +190,13 @@ def test_running_clocks_follow_the_ticket_to_its_new_team_and_stopped_ones_stay(
 
     assert _clock(ticket, Metric.RESOLUTION).team == other_team
     assert _clock(ticket, Metric.ACKNOWLEDGEMENT).team == agent.teams.get()
+
+
+def test_a_berlin_office_hours_deadline_across_the_clock_change_is_in_local_office_time(storefront):
+    berlin = BusinessCalendar.objects.create(name="Berlin office", time_zone="Europe/Berlin")
+    SlaPolicy.objects.create(name="Berlin", position=1, calendar=berlin, response_minutes=120)
+    # Friday 27 March 2026, 17:00 in Berlin (CET, UTC+1); summer time starts on Sunday the 29th.
+    ticket = make_ticket(storefront, now=datetime(2026, 3, 27, 16, 0, tzinfo=UTC))
+
+    # One hour on Friday, one on Monday from 09:00 CEST (UTC+2): 10:00 local = 08:00 UTC.
+    assert _clock(ticket, Metric.RESPONSE).due_at == datetime(2026, 3, 30, 8, 0, tzinfo=UTC)

@@ -10,14 +10,28 @@ from returns.models import RefundStatus, ReturnStatus
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
 
-class ReasonForm(forms.Form):
+class RequiredReasonForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason for the rejection"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class RequiredReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+class ApproveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Note (needed to overrule the policy)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the customer withdraws it"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class InspectForm(forms.Form):

@@ -1,16 +1,17 @@
 """The return's panel on its ticket page, and the actions it offers now to this user (the services still decide)."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
 
 from returns import forms, selectors
-from returns.models import Outcome, RefundStatus, Resolution, ReturnStatus
+from returns.models import COUNTED_REFUND_STATUSES, Outcome, RefundStatus, Resolution, ReturnStatus
 from returns.services.refunds import may_refund_now
 from tickets import roles
 
 
-def _agent_actions(return_request: Any) -> list[str]:
+def _agent_actions(return_request: Any, left_to_refund: Decimal) -> list[str]:
     status = return_request.status
     by_policy = return_request.decided_by_id is None and return_request.decision_outcome in (
         Outcome.AUTO_APPROVED,
@@ -32,7 +33,7 @@ def _agent_actions(return_request: Any) -> list[str]:
             actions.append("exchange")
         elif return_request.resolution == Resolution.REPAIR:
             actions.append("repair")
-    if may_refund_now(return_request):
+    if may_refund_now(return_request) and left_to_refund > 0:
         actions.append("refund")
     return actions
 
@@ -46,6 +47,8 @@ def build_return_panel(request: HttpRequest, ticket: Any) -> dict[str, Any] | No
     user = request.user
     is_agent, is_finance = roles.is_agent(user), roles.is_finance(user)
     refunds = list(return_request.refunds.all())
+    counted = sum((r.amount for r in refunds if r.status in COUNTED_REFUND_STATUSES), Decimal("0"))
+    left_to_refund = return_request.refundable_amount - counted
     for refund in refunds:
         refund.can_lower = is_agent and refund.status == RefundStatus.PENDING
         refund.can_issue = is_finance and refund.status == RefundStatus.PENDING
@@ -56,12 +59,12 @@ def build_return_panel(request: HttpRequest, ticket: Any) -> dict[str, Any] | No
         "items": list(return_request.items.all()),
         "evidence": list(return_request.evidence.all()),
         "refunds": refunds,
-        "actions": _agent_actions(return_request) if is_agent else [],
-        "approve_form": forms.ReasonForm(prefix="approve"),
+        "actions": _agent_actions(return_request, left_to_refund) if is_agent else [],
+        "approve_form": forms.ApproveForm(prefix="approve"),
         "reject_form": forms.RequiredReasonForm(prefix="reject"),
-        "cancel_form": forms.ReasonForm(prefix="cancel"),
+        "cancel_form": forms.CancelForm(prefix="cancel"),
         "inspect_form": forms.InspectForm(prefix="inspect"),
-        "refund_form": forms.RefundForm(prefix="refund"),
+        "refund_form": forms.RefundForm(prefix="refund", initial={"amount": left_to_refund}),
         "exchange_form": forms.ExchangeForm(prefix="exchange"),
         "repair_form": forms.RepairForm(prefix="repair"),
         "lower_form": forms.LowerRefundForm(prefix="lower"),

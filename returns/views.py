@@ -75,7 +75,7 @@ def return_approve(request: HttpRequest, reference: str) -> HttpResponse:
         services.return_approve(return_request=return_request, user=request.user, reason=data["reason"])
         return _("Return approved.")
 
-    return _return_action(request, reference, forms.ReasonForm, "approve", act)
+    return _return_action(request, reference, forms.ApproveForm, "approve", act)
 
 
 @require_POST
@@ -97,7 +97,7 @@ def return_cancel(request: HttpRequest, reference: str) -> HttpResponse:
         services.return_cancel(return_request=return_request, user=request.user, reason=data["reason"])
         return _("Return cancelled.")
 
-    return _return_action(request, reference, forms.ReasonForm, "cancel", act)
+    return _return_action(request, reference, forms.CancelForm, "cancel", act)
 
 
 @require_POST

@@ -52,7 +52,7 @@ def test_an_agent_approves_from_the_panel_and_a_refused_action_comes_back_as_a_m
 def test_a_rejection_without_a_reason_is_refused_on_the_page(agent_desk, storefront):
     return_request = make_return(storefront, reason="changed_mind", unused=False)
     response = agent_desk.post(f"/desk/returns/{return_request.reference}/reject/", {"reject-reason": ""}, follow=True)
-    assert any("Reason" in str(m) for m in get_messages(response.wsgi_request))
+    assert any("rejection" in str(m) for m in get_messages(response.wsgi_request))
     assert _reload(return_request).status == ReturnStatus.REQUESTED
 
 
@@ -132,3 +132,19 @@ def test_the_admin_edits_policies_and_shows_returns_read_only(client, storefront
         assert client.get(f"/admin/returns/{listing}/").status_code == 200
     client.post(f"/admin/returns/returnrequest/{return_request.pk}/change/", {"status": "completed"})
     assert _reload(return_request).status == ReturnStatus.APPROVED
+
+
+def test_the_refund_action_shows_only_while_something_is_left_to_refund(agent_desk, storefront, agent, finance_user):
+    return_request = make_return(storefront)
+    services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
+    services.return_receive(return_request=return_request, user=agent)
+    services.return_inspect(return_request=return_request, user=agent, passed=True)
+    refund_action = f"/desk/returns/{return_request.reference}/refund/"
+    assert refund_action not in _page(agent_desk, return_request).content.decode()  # all 199.00 is pending
+    refund = Refund.objects.get()
+    services.refund_issue(refund=refund, user=finance_user)
+    services.refund_settle(refund=refund, status="failed", failure_reason="Card closed.", user=finance_user)
+    html = _page(agent_desk, return_request).content.decode()
+    assert refund_action in html
+    agent_desk.post(refund_action, {"refund-amount": "199.00", "refund-reason": ""})
+    assert Refund.objects.filter(status=RefundStatus.PENDING).count() == 1

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -238,6 +239,7 @@ def refunds_queue(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "is_finance": roles.is_finance(request.user),
+            "now": timezone.now(),
             "settle_form": forms.SettleForm(prefix="settle"),
         },
     )

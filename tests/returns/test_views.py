@@ -148,3 +148,23 @@ def test_the_refund_action_shows_only_while_something_is_left_to_refund(agent_de
     assert refund_action in html
     agent_desk.post(refund_action, {"refund-amount": "199.00", "refund-reason": ""})
     assert Refund.objects.filter(status=RefundStatus.PENDING).count() == 1
+
+
+def test_the_refunds_queue_shows_the_oldest_due_first_and_marks_overdue_ones(
+    finance_desk, storefront, agent, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for order_id in ("SO-1", "SO-2", "SO-3"):
+        return_request = make_return(storefront, order_id=order_id)
+        services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
+        services.return_receive(return_request=return_request, user=agent)
+        services.return_inspect(return_request=return_request, user=agent, passed=True)
+    first, second, third = Refund.objects.order_by("id")
+    Refund.objects.filter(pk=second.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    with django_assert_max_num_queries(10):
+        html = finance_desk.get("/desk/refunds/").content.decode()
+    assert html.index(second.reference) < html.index(first.reference) < html.index(third.reference)
+    assert html.count(">overdue<") == 1

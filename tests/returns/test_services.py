@@ -304,3 +304,20 @@ def test_without_a_refund_target_the_refund_is_due_three_weekdays_later(storefro
     services.return_receive(return_request=return_request, user=agent, now=friday)
     services.return_inspect(return_request=return_request, user=agent, passed=True, now=friday)
     assert Refund.objects.get().due_at == datetime.fromisoformat("2026-12-02T10:00:00+08:00")
+
+
+def test_an_advance_refund_is_made_at_approval_and_the_return_completes_once_inspected(storefront, agent, finance_user):
+    ReturnPolicy.objects.create(storefront=storefront, advance_refund=True)
+    return_request = make_return(storefront)
+    refund = Refund.objects.get()
+    assert (return_request.advance_refund, return_request.returnless) == (True, False)
+    with pytest.raises(IllegalStateChange):
+        services.return_cancel(return_request=return_request, storefront=storefront)
+    services.refund_issue(refund=refund, user=finance_user)
+    services.refund_settle(refund=refund, status="succeeded", storefront=storefront)
+    assert _reload(return_request).status == ReturnStatus.APPROVED  # the item still has to come back
+    services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
+    services.return_receive(return_request=return_request, user=agent)
+    services.return_inspect(return_request=return_request, user=agent, passed=True)
+    assert Refund.objects.count() == 1  # nothing left to refund
+    assert _reload(return_request).status == ReturnStatus.COMPLETED

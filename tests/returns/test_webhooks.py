@@ -3,6 +3,7 @@
 import socket
 from datetime import timedelta
 
+import kombu.pools
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -115,10 +116,13 @@ def _closed_port() -> int:
 
 
 def _reset_producer_pool() -> None:
+    # kombu keeps producer pools in a global registry keyed by broker URL: clear it too, or a pool closed here is
+    # handed out again once the URL is restored ("Acquire on closed pool" in the next test that sends webhooks).
     if celery_app._pool is not None:
         celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu.pools.reset()
 
 
 @pytest.fixture

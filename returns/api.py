@@ -497,7 +497,7 @@ class DeskReturnListApi(DeskApi):
         returns = selectors.returns_visible_to(request.user)
         if filters.get("status"):
             returns = returns.filter(status=filters["status"])
-        returns = selectors._with_details(returns)
+        returns = selectors.with_details(returns)
         return _paginate(self, request, returns, DeskReturnOut)
 
 

@@ -14,7 +14,7 @@ from tickets.models import Storefront, Ticket
 from tickets.selectors import tickets_visible_to
 
 
-def _with_details(returns: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
+def with_details(returns: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
     """Everything a return's answer shows, in a fixed number of queries whatever the number of items or refunds."""
     return returns.select_related(
         "ticket", "order", "storefront", "customer", "decided_by", "inspected_by"
@@ -25,7 +25,7 @@ def _with_details(returns: QuerySet[ReturnRequest]) -> QuerySet[ReturnRequest]:
     )
 
 
-def _uuid(value: Any) -> uuid.UUID:
+def parse_uuid(value: Any) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -49,12 +49,12 @@ def returns_for_storefront(
         returns = returns.filter(created_at__gte=created_after)
     if created_before:
         returns = returns.filter(created_at__lt=created_before)
-    return _with_details(returns)
+    return with_details(returns)
 
 
 def return_get_for_storefront(*, storefront: Storefront, public_id: Any) -> ReturnRequest:
     """The storefront's own return; another storefront's or an unknown one is 404."""
-    found = _with_details(ReturnRequest.objects.filter(storefront=storefront, public_id=_uuid(public_id))).first()
+    found = with_details(ReturnRequest.objects.filter(storefront=storefront, public_id=parse_uuid(public_id))).first()
     if found is None:
         raise Http404("No such return.")
     return found
@@ -63,7 +63,7 @@ def return_get_for_storefront(*, storefront: Storefront, public_id: Any) -> Retu
 def refund_get_for_storefront(*, storefront: Storefront, public_id: Any) -> Refund:
     found = (
         Refund.objects.select_related("return_request")
-        .filter(return_request__storefront=storefront, public_id=_uuid(public_id))
+        .filter(return_request__storefront=storefront, public_id=parse_uuid(public_id))
         .first()
     )
     if found is None:
@@ -83,22 +83,22 @@ def _lookup(value: str) -> dict[str, Any]:
     """Staff address a return by its id (UUID) or its reference (R-000123)."""
     if value.upper().startswith("R-"):
         return {"reference": value.upper()}
-    return {"public_id": _uuid(value)}
+    return {"public_id": parse_uuid(value)}
 
 
 def return_get_for_user(*, user: Any, id: str) -> ReturnRequest:
-    found = _with_details(returns_visible_to(user).filter(**_lookup(id))).first()
+    found = with_details(returns_visible_to(user).filter(**_lookup(id))).first()
     if found is None:
         raise Http404("No such return.")
     return found
 
 
 def return_get(*, pk: int) -> ReturnRequest:
-    return _with_details(ReturnRequest.objects.filter(pk=pk)).get()
+    return with_details(ReturnRequest.objects.filter(pk=pk)).get()
 
 
 def return_for_ticket(*, ticket: Ticket) -> ReturnRequest | None:
-    return _with_details(ReturnRequest.objects.filter(ticket=ticket)).first()
+    return with_details(ReturnRequest.objects.filter(ticket=ticket)).first()
 
 
 def returns_queue(*, user: Any, status: str | None = None) -> QuerySet[ReturnRequest]:
@@ -119,7 +119,7 @@ def refund_get_for_user(*, user: Any, public_id: Any) -> Refund:
     found = (
         refunds_visible_to(user)
         .select_related("return_request", "return_request__ticket", "issued_by")
-        .filter(public_id=_uuid(public_id))
+        .filter(public_id=parse_uuid(public_id))
         .first()
     )
     if found is None:

@@ -36,7 +36,7 @@ def _refund_back(request: HttpRequest, refund_id: str, **_kwargs: Any) -> str:
         return target
     ticket_reference = (
         selectors.refunds_visible_to(request.user)
-        .filter(public_id=selectors._uuid(refund_id))
+        .filter(public_id=selectors.parse_uuid(refund_id))
         .values_list("return_request__ticket__reference", flat=True)
         .first()
     )

@@ -253,7 +253,7 @@ def refund_issue(*, refund: Refund, user: Any, now: datetime | None = None) -> R
     return refund
 
 
-def _complete_if_refunded(locked: Locked, *, actor: Actor, now: datetime) -> None:
+def complete_if_refunded(locked: Locked, *, actor: Actor = SYSTEM, now: datetime) -> None:
     """A refund return is complete once its item is back and inspected (or never had to come back), at least one
     refund succeeded and none is still under way."""
     return_request = locked.return_request
@@ -288,7 +288,7 @@ def refund_settle(
     if status == RefundStatus.FAILED and not failure_reason:
         raise InvalidInput(_("Say why the refund failed."), field="failure_reason")
     locked, refund = _lock_refund(refund)
-    actor = Actor(user=user, storefront=storefront) if user is None else Actor(user=user)
+    actor = Actor(user=user) if user is not None else Actor(storefront=storefront)
     refund.settled_at = now
     if status == RefundStatus.SUCCEEDED:
         refund.transaction_id = transaction_id
@@ -301,9 +301,5 @@ def refund_settle(
     services.clock_stop(ticket=locked.ticket, metric=Metric.REFUND, key=_clock_key(refund.public_id), now=now)
     common.send_webhook(locked.return_request, f"refund.{status}", now=now, refund=refund)
     if status == RefundStatus.SUCCEEDED:
-        _complete_if_refunded(locked, actor=actor, now=now)
+        complete_if_refunded(locked, actor=actor, now=now)
     return refund
-
-
-def complete_if_refunded(locked: Locked, *, actor: Actor = SYSTEM, now: datetime) -> None:
-    _complete_if_refunded(locked, actor=actor, now=now)

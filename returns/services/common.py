@@ -96,10 +96,11 @@ def send_webhook(
 
 
 # What the return's ticket shows while the return is in each state (returns.md): a decision acknowledges it (new
-# -> open); while the parcel is on its way nothing is to be done (pending pauses the resolution clock); receipt
-# brings it back to the agent; a final state resolves it.
+# -> open); while the customer is to ship the item and while it is on its way, nothing is for an agent to do, so the
+# ticket is pending (its resolution clock pauses); receipt brings it back to the agent; a final state resolves it.
+# A returnless approval waits for nobody but finance: the ticket stays open.
 TICKET_STATUS_FOR: dict[str, str] = {
-    ReturnStatus.APPROVED: Status.OPEN,
+    ReturnStatus.APPROVED: Status.PENDING,
     ReturnStatus.IN_TRANSIT: Status.PENDING,
     ReturnStatus.RECEIVED: Status.OPEN,
     ReturnStatus.INSPECTED: Status.OPEN,
@@ -107,6 +108,7 @@ TICKET_STATUS_FOR: dict[str, str] = {
     ReturnStatus.REJECTED: Status.RESOLVED,
     ReturnStatus.CANCELLED: Status.RESOLVED,
 }
+
 
 WEBHOOK_FOR: dict[str, str] = {
     ReturnStatus.APPROVED: "return.approved",
@@ -123,6 +125,8 @@ def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> No
         # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
         ticket = services.ticket_acknowledge(ticket=ticket, actor=actor, send_message=False, now=now)
     target = TICKET_STATUS_FOR.get(to)
+    if to == ReturnStatus.APPROVED and locked.return_request.returnless:
+        target = Status.OPEN
     if target is None or ticket.status in (target, Status.CLOSED):
         locked.ticket = ticket
         return

@@ -91,13 +91,15 @@ def test_a_return_gets_its_own_return_ticket_without_a_response_clock(storefront
     assert SlaClock.objects.filter(ticket=ticket, metric=Metric.ACKNOWLEDGEMENT, stopped_at=None).exists()
 
 
-def test_an_auto_approved_return_acknowledges_its_ticket(storefront):
+def test_an_auto_approved_return_acknowledges_its_ticket_which_then_waits_for_the_shipment(storefront):
     return_request = make_return(storefront)
     assert return_request.status == ReturnStatus.APPROVED
     assert return_request.decision_rule == "fault_within_refund_window"
     ticket = _reload(return_request).ticket
-    assert ticket.status == Status.OPEN
     assert ticket.acknowledged_at is not None
+    assert ticket.status == Status.PENDING
+    # waiting for the customer: the resolution clock is paused
+    assert SlaClock.objects.get(ticket=ticket, metric=Metric.RESOLUTION).paused_at is not None
     assert return_request.refundable_amount == Decimal("199.00")
 
 
@@ -133,7 +135,7 @@ def test_a_refund_return_from_review_to_completion(storefront, agent, finance_us
     return_request = make_return(storefront, reason="changed_mind", unused=False)
 
     services.return_approve(return_request=return_request, user=agent)
-    assert _reload(return_request).ticket.status == Status.OPEN
+    assert _reload(return_request).ticket.status == Status.PENDING
 
     services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="SF1")
     assert _reload(return_request).ticket.status == Status.PENDING
@@ -192,6 +194,7 @@ def test_a_returnless_refund_is_created_at_approval_and_completes_without_shipme
     ReturnPolicy.objects.create(storefront=storefront, returnless_limit=Decimal("200.00"))
     return_request = make_return(storefront)
     assert return_request.returnless
+    assert _reload(return_request).ticket.status == Status.OPEN  # nothing to wait for from the customer
     refund = Refund.objects.get()
     with pytest.raises(IllegalStateChange):
         services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
@@ -217,7 +220,7 @@ def test_an_agent_overrules_the_policys_rejection_with_a_reason(storefront, agen
     return_request = _reload(return_request)
     assert return_request.status == ReturnStatus.APPROVED
     assert (return_request.decision_outcome, return_request.decided_by) == (Outcome.APPROVED, agent)
-    assert return_request.ticket.status == Status.OPEN
+    assert return_request.ticket.status == Status.PENDING  # reopened from resolved, now waiting for the shipment
     event = return_request.ticket.events.filter(kind=EventKind.RETURN, data__to="approved").get()
     assert event.data["overruled"] == "auto_rejected"
     assert event.data["reason"] == "Loyal customer."

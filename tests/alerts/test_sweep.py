@@ -14,7 +14,7 @@ from alerts import services
 from alerts.models import Alert, AlertKind, Notification
 from tests.factories import make_ticket
 from tickets import services as ticket_services
-from tickets.models import EventKind, Metric, SlaClock, SlaPolicy, Status
+from tickets.models import EventKind, Metric, SlaClock, Status
 
 pytestmark = pytest.mark.django_db
 
@@ -173,12 +173,10 @@ def test_sweep_task_runs_the_sweep(storefront, agent):
     assert sweep_sla.delay().get() == {"warnings": 0, "breaches": 0, "escalations": 0}
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: the database is restored with its seeded rows (the Standard SLA policy) around the test, as
+# the other transactional tests of the suite expect.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_sweeps_at_the_same_moment_raise_each_alert_once(storefront, agent, supervisor):
-    # transaction=True tests start from a flushed database: the seeded policy may be gone.
-    SlaPolicy.objects.get_or_create(
-        name="Standard", defaults={"acknowledgement_minutes": 1440, "response_minutes": 120, "resolution_minutes": 1440}
-    )
     for minute in range(30):
         make_ticket(storefront, now=T0 + timedelta(minutes=minute))
     at = T0 + timedelta(hours=5)
@@ -243,3 +241,18 @@ def test_the_alert_webhook_receives_each_new_alert_once(
     assert bodies == [("at_risk", ticket.reference), ("breach", ticket.reference)]
     services.alerts_send_notifications(alert_ids=list(Alert.objects.values_list("pk", flat=True)))
     assert len(webhook_receiver.requests) == 2
+
+
+def test_sending_the_notifications_again_sends_no_e_mail_twice(storefront, agent, django_capture_on_commit_callbacks):
+    from alerts.tasks import send_alert_notifications
+
+    _with_email(agent)
+    make_ticket(storefront, now=T0)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sla_sweep(now=T0 + timedelta(hours=2))
+    sent = len(mail.outbox)
+    ids = list(Alert.objects.values_list("pk", flat=True))
+
+    send_alert_notifications.delay(ids)
+
+    assert sent == 2 and len(mail.outbox) == 2

@@ -14,7 +14,8 @@ from tests.e2e.conftest import login
 from tests.factories import make_staff, make_ticket
 from tickets.models import SlaPolicy
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: the seeded rows (the Standard SLA policy) are there, and stay there for the tests after.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
 
@@ -22,7 +23,8 @@ PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
 def test_supervisor_sees_a_breach_appear_opens_the_ticket_and_acknowledges_it(
     page: Page, live_server, settings, storefront, team
 ):
-    # transaction=True tests start from a flushed database: the seeded policy may be gone.
+    # Under Playwright's event loop the serialized rows may not come back after an earlier transactional test's flush:
+    # make sure the seeded policy is there.
     SlaPolicy.objects.get_or_create(
         name="Standard", defaults={"acknowledgement_minutes": 1440, "response_minutes": 120, "resolution_minutes": 1440}
     )

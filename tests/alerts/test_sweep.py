@@ -256,3 +256,36 @@ def test_sending_the_notifications_again_sends_no_e_mail_twice(storefront, agent
     send_alert_notifications.delay(ids)
 
     assert sent == 2 and len(mail.outbox) == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sweep_sla_commands_in_separate_processes_raise_each_alert_once(storefront, agent, supervisor, settings):
+    import os
+    import subprocess
+    import sys
+
+    for minute in range(40):
+        make_ticket(storefront, now=T0 + timedelta(minutes=minute))
+    database = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "CELERY_TASK_ALWAYS_EAGER": "1",
+        "DEBUG": "1",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    command = [sys.executable, "manage.py", "sweep_sla", "--at", "2026-03-02T13:00:00+00:00"]
+
+    processes = [
+        subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=60)[0].decode() for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0]
+    counts = [json.loads(output.strip().splitlines()[-1]) for output in outputs]
+    assert sum(c["breaches"] for c in counts) == 40 and sum(c["warnings"] for c in counts) == 40
+    assert Alert.objects.filter(kind=AlertKind.BREACH).count() == 40
+    assert Alert.objects.filter(kind=AlertKind.ESCALATION).count() == 40

@@ -105,7 +105,7 @@ def _validate_snapshot(snapshot: OrderSnapshot, now: datetime) -> None:
             raise InvalidInput(_("A price cannot be negative."), field=f"order.lines.{index}.unit_price")
 
 
-def _differences(order: Order, snapshot: OrderSnapshot) -> list[str]:
+def _differences(order: Order, lines: list[OrderLine], snapshot: OrderSnapshot) -> list[str]:
     diffs = []
     if order.placed_at != snapshot.placed_at:
         diffs.append("placed_at")
@@ -113,7 +113,7 @@ def _differences(order: Order, snapshot: OrderSnapshot) -> list[str]:
         diffs.append("delivered_at")
     if order.currency != snapshot.currency:
         diffs.append("currency")
-    stored = {line.external_id: line for line in order.lines.all()}
+    stored = {line.external_id: line for line in lines}
     sent = {line.external_id: line for line in snapshot.lines}
     for external_id in sorted(stored.keys() | sent.keys()):
         old, new = stored.get(external_id), sent.get(external_id)
@@ -126,8 +126,9 @@ def _differences(order: Order, snapshot: OrderSnapshot) -> list[str]:
     return diffs
 
 
-def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> Order:
-    """The order, locked: the stored snapshot (refused if this one disagrees), or a new one on its first return.
+def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, list[OrderLine], bool]:
+    """The order, locked, with its lines and whether it is new: the stored snapshot (refused if this one
+    disagrees), or a new one on its first return.
 
     Two first returns of one order arriving at once: one INSERT wins, the other waits on the unique index, gets an
     IntegrityError when the winner commits, and then locks and compares the winner's row.
@@ -137,7 +138,8 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> Order:
             Order.objects.select_for_update().filter(storefront=storefront, external_id=snapshot.external_id).first()
         )
         if order is not None:
-            diffs = _differences(order, snapshot)
+            lines = list(order.lines.all())
+            diffs = _differences(order, lines, snapshot)
             if diffs:
                 raise InvalidInput(
                     _(
@@ -147,7 +149,7 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> Order:
                     % {"order": snapshot.external_id, "fields": ", ".join(diffs)},
                     field="order",
                 )
-            return order
+            return order, lines, False
         try:
             with transaction.atomic():
                 order = Order.objects.create(
@@ -157,7 +159,7 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> Order:
                     delivered_at=snapshot.delivered_at,
                     currency=snapshot.currency,
                 )
-                OrderLine.objects.bulk_create(
+                lines = OrderLine.objects.bulk_create(
                     OrderLine(
                         order=order,
                         external_id=line.external_id,
@@ -168,26 +170,31 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> Order:
                     )
                     for line in snapshot.lines
                 )
-            return order
+            return order, lines, True
         except IntegrityError:
             continue
     raise InvalidInput(_("The order could not be stored; try again."), field="order")
 
 
-def _claims(order: Order, items: list[ItemRequest]) -> dict[str, _Claim]:
-    lines = {line.external_id: line for line in order.lines.all()}
+def _claims(order: Order, lines: list[OrderLine], items: list[ItemRequest], *, is_new: bool) -> dict[str, _Claim]:
+    by_id = {line.external_id: line for line in lines}
     claims: dict[str, _Claim] = {}
     for index, item in enumerate(items):
-        line = lines.get(item.line)
+        line = by_id.get(item.line)
         if line is None:
             raise InvalidInput(_("This line is not in the order."), field=f"items.{index}.line")
         claims.setdefault(item.line, _Claim(line=line)).items.append((index, item))
-    # Quantities already claimed by the order's other returns (rejected and cancelled ones released theirs).
-    claimed = dict(
-        ReturnItem.objects.filter(order_line__order=order)
-        .exclude(return_request__status__in=RELEASED_STATUSES)
-        .values_list("order_line_id")
-        .annotate(total=Sum("quantity"))
+    # Quantities already claimed by the order's other returns (rejected and cancelled ones released theirs); an
+    # order created by this very request has none.
+    claimed = (
+        {}
+        if is_new
+        else dict(
+            ReturnItem.objects.filter(order_line__order=order)
+            .exclude(return_request__status__in=RELEASED_STATUSES)
+            .values_list("order_line_id")
+            .annotate(total=Sum("quantity"))
+        )
     )
     for claim in claims.values():
         asked = sum(item.quantity for _index, item in claim.items)
@@ -221,8 +228,8 @@ def return_create(
         raise InvalidInput(_("Unknown resolution."), field="resolution")
     _validate_snapshot(order, now)
     snapshot = order
-    order = _order_for(storefront, snapshot)
-    claims = _claims(order, items)
+    order, lines, is_new = _order_for(storefront, snapshot)
+    claims = _claims(order, lines, items, is_new=is_new)
     amounts = [to_money(claims[item.line].line.unit_price * item.quantity) for item in items]
     refundable = to_money(sum(amounts, Decimal("0")))
     customer_row = None

@@ -179,9 +179,9 @@ def test_a_staff_token_may_not_use_the_storefront_endpoints(agent_api):
 
 def test_create_answers_in_a_pinned_number_of_queries(storefront_client, django_assert_max_num_queries):
     create(storefront_client, recent_body(order__external_id="warm-up"))
-    # 55 today for a first return (order snapshot, customer, ticket with its clocks, decision, acknowledgement, the
+    # 53 today for a first return (order snapshot, customer, ticket with its clocks, decision, acknowledgement, the
     # ticket set pending), savepoints included; the outbox row adds one when the storefront has a webhook URL.
-    with django_assert_max_num_queries(55):
+    with django_assert_max_num_queries(53):
         assert create(storefront_client).status_code == 201
 
 

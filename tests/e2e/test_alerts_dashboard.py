@@ -52,10 +52,10 @@ def test_supervisor_sees_a_breach_appear_opens_the_ticket_and_acknowledges_it(
     row.get_by_role("link", name=ticket.reference).click()
     page.wait_for_url(re.compile(rf".*/desk/tickets/{ticket.reference}/$"))
     panel = page.locator(".sla-alerts-panel")
-    expect(panel.locator("tr.alert-breach")).to_contain_text("Response deadline missed")
-    panel.locator("tr.alert-breach").get_by_role("button", name="Acknowledge alert").click()
+    expect(panel.locator("li.alert-breach")).to_contain_text("Response deadline missed")
+    panel.locator("li.alert-breach").get_by_role("button", name="Acknowledge alert").click()
 
     expect(page.get_by_text("Alert acknowledged.")).to_be_visible()
-    expect(panel.locator("tr.alert-breach")).to_contain_text("Acknowledged by Sue Visor")
+    expect(panel.locator("li.alert-breach")).to_contain_text("Acknowledged by Sue Visor")
     breach = Alert.objects.get(kind=AlertKind.BREACH)
     assert breach.acknowledged_by.username == "supervisor" and breach.acknowledged_at is not None

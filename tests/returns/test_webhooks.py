@@ -140,8 +140,11 @@ def dead_broker():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_redis_down_a_return_is_still_created_and_announced_once_redis_is_back(
-    webhook_storefront, webhook_receiver, dead_broker
+    webhook_storefront, webhook_receiver, dead_broker, settings
 ):
+    # Redis is both the broker (dead_broker) and the throttle's cache
+    dead_redis = f"redis://127.0.0.1:{_closed_port()}/0"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead_redis}}
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {webhook_storefront.plain_key}")
 

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from redis.exceptions import RedisError
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -319,7 +320,10 @@ DESK_TAGS = ["desk: returns"]
 
 def _paginate(view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
     paginator = CreatedCursorPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    try:
+        page = paginator.paginate_queryset(queryset, request, view=view)
+    except NotFound:  # DRF's answer to a cursor it cannot decode: malformed input, so 400 on the field
+        raise InvalidInput(_("Invalid cursor."), field="cursor") from None
     return paginator.get_paginated_response(serializer(page, many=True).data)
 
 

@@ -220,6 +220,8 @@ def test_the_list_filters_and_pages(storefront_client):
     assert len(page["results"]) == 1 and page["next"]
     assert storefront_client.get(page["next"]).json()["results"][0]["order_external_id"] == "SO-1"
     assert storefront_client.get("/api/v1/returns/", {"status": "lost"}).status_code == 400
+    bad_cursor = storefront_client.get("/api/v1/returns/", {"cursor": "not-a-cursor"})
+    assert bad_cursor.status_code == 400 and "cursor" in bad_cursor.json()["errors"]
 
 
 def test_one_return_reads_in_a_pinned_number_of_queries(storefront_client, django_assert_max_num_queries):

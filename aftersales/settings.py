@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-idempotency-records": {"task": "tickets.tasks.purge_idempotency_records", "schedule": crontab(minute=41)},
     "sweep-sla": {"task": "alerts.tasks.sweep_sla", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+    "send-pending-alert-notifications": {
+        "task": "alerts.tasks.send_pending_alert_notifications",
+        "schedule": timedelta(minutes=5),
+    },
 }
 
 # Tickets resolved this long ago are closed by the daily beat task.

@@ -63,6 +63,7 @@ class Alert(models.Model):
             models.Index(fields=["clock"], condition=Q(resolved_at__isnull=True), name="alert_open_clock_idx"),
             models.Index(fields=["kind", "occurred_at"], name="alert_kind_occurred_idx"),
             models.Index(fields=["ticket", "created_at"], name="alert_ticket_idx"),
+            models.Index(fields=["created_at"], name="alert_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -105,7 +106,8 @@ class Notification(models.Model):
         indexes = [
             models.Index(
                 fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True), name="notification_unread_idx"
-            )
+            ),
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="notification_unsent_idx"),
         ]
 
     def __str__(self) -> str:

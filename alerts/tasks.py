@@ -14,3 +14,8 @@ def sweep_sla() -> dict[str, int]:
 @shared_task(acks_late=True, ignore_result=True)
 def send_alert_notifications(alert_ids: list[int]) -> int:
     return services.alerts_send_notifications(alert_ids=alert_ids)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_pending_alert_notifications() -> int:
+    return services.alerts_send_pending()

@@ -1,13 +1,14 @@
 """Every write of the alerts app: the sweep, notifications, acknowledging alerts."""
 
 from alerts.services.alerts import alert_acknowledge, notifications_mark_read
-from alerts.services.notifications import alerts_notify, alerts_send_notifications
+from alerts.services.notifications import alerts_notify, alerts_send_notifications, alerts_send_pending
 from alerts.services.sweep import sla_sweep
 
 __all__ = [
     "alert_acknowledge",
     "alerts_notify",
     "alerts_send_notifications",
+    "alerts_send_pending",
     "notifications_mark_read",
     "sla_sweep",
 ]

@@ -13,7 +13,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -135,9 +135,16 @@ def _post_webhook(alert: Alert, url: str) -> bool:
         return False
 
 
+def _claim(model: type, pk: int, field: str, now: datetime) -> bool:
+    """Mark a part as sent before sending it: of two runs racing on one part, only the one that claims it sends
+    (at most once; a crash between claim and send loses that one e-mail, never duplicates it)."""
+    return model.objects.filter(pk=pk, **{f"{field}__isnull": True}).update(**{field: now}) == 1
+
+
 def alerts_send_notifications(*, alert_ids: list[int], now: datetime | None = None) -> int:
     """E-mail each notification not yet e-mailed (in the recipient's language and time zone), the admin contacts of
-    level-3 escalations, and post the alert webhook. Safe to re-run: sent parts are marked and skipped."""
+    level-3 escalations, and post the alert webhook. Safe to re-run and to run twice at once: each part is claimed
+    before it is sent. A failed webhook post is released for the next run."""
     now = now or timezone.now()
     sent = 0
     pending = (
@@ -146,6 +153,8 @@ def alerts_send_notifications(*, alert_ids: list[int], now: datetime | None = No
         .select_related("alert__ticket", "alert__team", "recipient__profile")
     )
     for notification in pending:
+        if not _claim(Notification, notification.pk, "emailed_at", now):
+            continue
         recipient = notification.recipient
         profile = getattr(recipient, "profile", None)
         language = profile.language if profile else settings.LANGUAGE_CODE
@@ -157,16 +166,50 @@ def alerts_send_notifications(*, alert_ids: list[int], now: datetime | None = No
                 settings.DEFAULT_FROM_EMAIL,
                 [recipient.email],
             )
-        Notification.objects.filter(pk=notification.pk).update(emailed_at=now)
         sent += 1
     alerts = Alert.objects.filter(pk__in=alert_ids).select_related("ticket", "team")
     admin_emails = list(getattr(settings, "ADMIN_ALERT_EMAILS", []))
     webhook_url = getattr(settings, "ALERT_WEBHOOK_URL", "")
     for alert in alerts:
-        if admin_emails and alert.kind == AlertKind.ESCALATION and alert.level >= 3 and not alert.admins_emailed_at:
+        is_level_3 = alert.kind == AlertKind.ESCALATION and alert.level >= 3
+        if (
+            admin_emails
+            and is_level_3
+            and not alert.admins_emailed_at
+            and _claim(Alert, alert.pk, "admins_emailed_at", now)
+        ):
             send_mail(_subject(alert), _body(alert, settings.TIME_ZONE), settings.DEFAULT_FROM_EMAIL, admin_emails)
-            Alert.objects.filter(pk=alert.pk).update(admins_emailed_at=now)
             sent += 1
-        if webhook_url and not alert.webhook_sent_at and _post_webhook(alert, webhook_url):
-            Alert.objects.filter(pk=alert.pk).update(webhook_sent_at=now)
+        claimed = webhook_url and not alert.webhook_sent_at and _claim(Alert, alert.pk, "webhook_sent_at", now)
+        if claimed and not _post_webhook(alert, webhook_url):
+            Alert.objects.filter(pk=alert.pk).update(webhook_sent_at=None)
     return sent
+
+
+# The after-commit task normally sends within seconds; the catch-up leaves it this long before stepping in.
+PENDING_GRACE = timedelta(minutes=2)
+PENDING_WINDOW = timedelta(hours=24)
+
+
+def alerts_send_pending(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Catch-up for notifications whose after-commit task never ran (broker down at that moment, worker lost):
+    sends what is still unsent among the alerts of the last 24 hours. Run by beat every few minutes."""
+    now = now or timezone.now()
+    since, until = now - PENDING_WINDOW, now - PENDING_GRACE
+    alert_ids = set(
+        Notification.objects.filter(emailed_at__isnull=True, created_at__gte=since, created_at__lte=until)
+        .exclude(recipient__email="")
+        .values_list("alert_id", flat=True)[:limit]
+    )
+    recent = Alert.objects.filter(created_at__gte=since, created_at__lte=until)
+    if getattr(settings, "ALERT_WEBHOOK_URL", ""):
+        alert_ids.update(recent.filter(webhook_sent_at__isnull=True).values_list("pk", flat=True)[:limit])
+    if getattr(settings, "ADMIN_ALERT_EMAILS", []):
+        alert_ids.update(
+            recent.filter(kind=AlertKind.ESCALATION, level__gte=3, admins_emailed_at__isnull=True).values_list(
+                "pk", flat=True
+            )[:limit]
+        )
+    if not alert_ids:
+        return 0
+    return alerts_send_notifications(alert_ids=sorted(alert_ids), now=now)

@@ -289,3 +289,36 @@ def test_two_sweep_sla_commands_in_separate_processes_raise_each_alert_once(stor
     assert sum(c["breaches"] for c in counts) == 40 and sum(c["warnings"] for c in counts) == 40
     assert Alert.objects.filter(kind=AlertKind.BREACH).count() == 40
     assert Alert.objects.filter(kind=AlertKind.ESCALATION).count() == 40
+
+
+def test_notifications_whose_task_never_ran_are_sent_by_the_catch_up(storefront, agent, settings, webhook_receiver):
+    from alerts.tasks import send_pending_alert_notifications
+
+    settings.ALERT_WEBHOOK_URL = webhook_receiver.url
+    _with_email(agent)
+    make_ticket(storefront, now=T0)
+    # The sweep's transaction commits but its after-commit task is lost (broker down): nothing is sent.
+    services.sla_sweep(now=T0 + timedelta(hours=2))
+    assert mail.outbox == []
+
+    assert services.alerts_send_pending(now=T0 + timedelta(hours=2, minutes=1)) == 0  # still within the grace
+    sent = services.alerts_send_pending(now=T0 + timedelta(hours=2, minutes=5))
+    send_pending_alert_notifications.delay().get()
+
+    assert sent == 2 and len(mail.outbox) == 2
+    webhook_receiver.wait_for(2)
+    assert len(webhook_receiver.requests) == 2
+
+
+def test_a_failed_alert_webhook_is_retried_by_the_catch_up(storefront, agent, settings, webhook_receiver):
+    settings.ALERT_WEBHOOK_URL = webhook_receiver.url
+    make_ticket(storefront, now=T0)
+    services.sla_sweep(now=T0 + timedelta(hours=2))
+    webhook_receiver.respond_with(503)
+    services.alerts_send_pending(now=T0 + timedelta(hours=2, minutes=5))
+    assert Alert.objects.filter(webhook_sent_at__isnull=False).count() == 0
+
+    webhook_receiver.respond_with(200)
+    services.alerts_send_pending(now=T0 + timedelta(hours=2, minutes=10))
+
+    assert Alert.objects.filter(webhook_sent_at__isnull=False).count() == 2

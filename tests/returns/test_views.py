@@ -168,3 +168,26 @@ def test_the_refunds_queue_shows_the_oldest_due_first_and_marks_overdue_ones(
         html = finance_desk.get("/desk/refunds/").content.decode()
     assert html.index(second.reference) < html.index(first.reference) < html.index(third.reference)
     assert html.count(">overdue<") == 1
+
+
+def test_the_navigation_offers_returns_to_agents_and_refunds_to_finance(client, agent, finance_user):
+    client.force_login(agent)
+    html = client.get("/desk/").content.decode()
+    assert 'href="/desk/returns/"' in html and 'href="/desk/refunds/"' not in html
+    client.force_login(finance_user)
+    html = client.get("/desk/returns/").content.decode()
+    assert 'href="/desk/refunds/"' in html
+
+
+def test_the_panel_renders_in_chinese(agent_desk, agent, storefront):
+    from tickets import services as ticket_services
+
+    ticket_services.staff_set_preferences(user=agent, language="zh-hans", time_zone="Asia/Shanghai")
+    storefront.language = "zh-hans"
+    storefront.save()
+    return_request = make_return(storefront, reason="changed_mind", unused=False)
+    response = _page(agent_desk, return_request)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert return_request.reference in html
+    assert return_request.decision_explanation in html and "客服" in html  # the customer's sentence, in Chinese

@@ -169,3 +169,12 @@ def test_queue_filters_by_sla_state(storefront, agent):
     assert queue("breached") == {breached.pk}
     assert queue("at_risk") == {at_risk.pk}
     assert queue("on_track") == {on_track.pk}
+
+
+def test_policies_calendars_and_alerts_are_in_the_admin(admin_client, storefront, agent):
+    _breached_ticket(storefront)
+
+    assert "Standard" in admin_client.get("/admin/tickets/slapolicy/").content.decode()
+    assert admin_client.get("/admin/tickets/businesscalendar/add/").status_code == 200
+    page = admin_client.get("/admin/alerts/alert/").content.decode()
+    assert "Breach" in page and 'href="/admin/alerts/alert/add/"' not in page

@@ -5,7 +5,8 @@ event loop in the main thread, which makes Django refuse ORM calls from the test
 DJANGO_ALLOW_ASYNC_UNSAFE is set; the ORM calls in these tests are ordinary synchronous ones, so that is safe here.
 
 Every e2e test is marked `pytest.mark.e2e` and needs `@pytest.mark.django_db(transaction=True)`: the live server runs
-in another thread with its own connection, so it only sees committed rows.
+in another thread with its own connection, so it only sees committed rows. The root conftest.py gives every such
+test `serialized_rollback`: it starts from the migrated database, seeded rows included.
 """
 
 import os

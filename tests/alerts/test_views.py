@@ -178,3 +178,20 @@ def test_policies_calendars_and_alerts_are_in_the_admin(admin_client, storefront
     assert admin_client.get("/admin/tickets/businesscalendar/add/").status_code == 200
     page = admin_client.get("/admin/alerts/alert/").content.decode()
     assert "Breach" in page and 'href="/admin/alerts/alert/add/"' not in page
+
+
+def test_queue_badges_show_time_left_at_risk_overdue_and_paused(storefront, agent, supervisor_desk):
+    now = timezone.now()
+    make_ticket(storefront, subject="Overdue one", now=now - timedelta(hours=3))
+    make_ticket(storefront, subject="Risky one", now=now - timedelta(minutes=100))
+    make_ticket(storefront, subject="Fresh one", now=now - timedelta(minutes=5))
+    paused = make_ticket(storefront, subject="Waiting one", kind="return", now=now)
+    ticket_services.ticket_acknowledge(ticket=paused, user=agent)
+    ticket_services.ticket_change_status(ticket=paused, status=Status.PENDING, user=agent)
+
+    page = supervisor_desk.get("/desk/", {"scope": "all"}).content.decode()
+
+    assert page.count("badge badge-breached") == 1 and "overdue by 1 h 0 min" in page
+    assert page.count("badge badge-at-risk") == 1 and "19 min left" in page
+    assert "1 h 54 min left" in page or "1 h 55 min left" in page
+    assert "SLA paused" in page

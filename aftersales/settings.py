@@ -138,6 +138,8 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "after-sales@example.com")
+# Where customers and staff reach this site: links in e-mails and webhooks are absolute (survey links, alerts).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # Safe by default when DEBUG is off.
 if not DEBUG:

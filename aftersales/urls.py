@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("complaints.urls")),
     path("", include("returns.urls")),
+    path("", include("tickets.survey_urls")),
     path("", include("tickets.urls")),
 ]
 

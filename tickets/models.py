@@ -190,6 +190,10 @@ class Ticket(models.Model):
     next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
     # The soonest warning point among the same clocks: at risk = next_warn_at <= now < next_due_at.
     next_warn_at = models.DateTimeField(_("next warning"), null=True, blank=True)
+    # Wall-clock time spent waiting on the customer (`pending`), summed when the ticket leaves pending: processing
+    # time = resolved_at - created_at - pending_seconds, computed in SQL by the reports.
+    pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
+    pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
 
     class Meta:
         verbose_name = _("ticket")
@@ -415,6 +419,85 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+class SalesStat(models.Model):
+    """A storefront's orders and revenue on one day (its own calendar day), posted through the API: the denominator
+    of the return rate, the complaint rate and the after-sales cost."""
+
+    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="sales_stats")
+    date = models.DateField(_("date"))
+    orders = models.PositiveIntegerField(_("orders"))
+    revenue = models.DecimalField(_("revenue"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("daily sales")
+        verbose_name_plural = _("daily sales")
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["storefront", "date"], name="sales_stat_one_per_day"),
+            models.CheckConstraint(condition=Q(revenue__gte=0), name="sales_stat_revenue_not_negative"),
+        ]
+        indexes = [models.Index(fields=["date", "storefront"], name="sales_stat_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.storefront} {self.date}"
+
+
+SURVEY_DIMENSIONS = ("response_speed", "attitude", "resolution_efficiency", "process_convenience", "channel")
+
+
+def _score_field(label: object) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(label, null=True, blank=True)
+
+
+class Survey(models.Model):
+    """The satisfaction survey sent when a ticket is resolved. The token is the customer's only key to it: long,
+    random, single use, and void after `expires_at`."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    overall = _score_field(_("overall"))
+    response_speed = _score_field(_("response speed"))
+    attitude = _score_field(_("attitude"))
+    resolution_efficiency = _score_field(_("resolution efficiency"))
+    process_convenience = _score_field(_("process convenience"))
+    channel = _score_field(_("channel"))
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("satisfaction survey")
+        verbose_name_plural = _("satisfaction surveys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | Q(overall__gte=1, overall__lte=5),
+                name="survey_answered_has_overall",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 1, f"{name}__lte": 5}),
+                    name=f"survey_{name}_1_to_5",
+                )
+                for name in ("overall", *SURVEY_DIMENSIONS)
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["answered_at"], condition=Q(answered_at__isnull=False), name="survey_answered_idx"),
+            models.Index(fields=["ticket", "created_at"], name="survey_ticket_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"survey {self.pk} of {self.ticket_id}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
 
 
 # --- SLA: policies, business calendars and the clocks that measure each ticket against them -----------------------

@@ -95,11 +95,11 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> int:
 
 def _subject(alert: Alert) -> str:
     reference = alert.ticket.reference if alert.ticket_id else ""
-    return f"[{alert.get_kind_display()}] {reference} {alert.text}".strip()
+    return f"[{alert.get_kind_display()}] {reference} {alert.text!s}".strip()
 
 
 def _body(alert: Alert, recipient_tz: str) -> str:
-    lines = [alert.text]
+    lines = [str(alert.text)]
     if alert.ticket_id:
         lines.append(_("Ticket: %(reference)s") % {"reference": alert.ticket.reference})
         lines.append(_("Subject: %(subject)s") % {"subject": alert.ticket.subject})
@@ -118,7 +118,7 @@ def _post_webhook(alert: Alert, url: str) -> bool:
         "kind": alert.kind,
         "metric": alert.metric,
         "level": alert.level,
-        "text": alert.text,
+        "text": str(alert.text),
         "ticket": alert.ticket.reference if alert.ticket_id else None,
         "team": alert.team.name if alert.team_id else None,
         "occurred_at": alert.occurred_at.isoformat(),

@@ -43,6 +43,7 @@ from tickets.models import (
 )
 from tickets.roles import AGENTS
 from tickets.services import clocks
+from tickets.services.surveys import survey_create, survey_url
 from tickets.services.webhooks import webhook_enqueue
 
 User = AbstractBaseUser
@@ -247,17 +248,26 @@ def _move(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str =
         ticket.closed_at = now
     elif previous == Status.RESOLVED:
         ticket.resolved_at = None
-    ticket.save(update_fields=["status", "updated_at", "resolved_at", "closed_at"])
+    if to == Status.PENDING:
+        ticket.pending_since = now
+    elif previous == Status.PENDING and ticket.pending_since is not None:
+        ticket.pending_seconds += max(0, int((now - ticket.pending_since).total_seconds()))
+        ticket.pending_since = None
+    ticket.save(update_fields=["status", "updated_at", "resolved_at", "closed_at", "pending_since", "pending_seconds"])
     _move_clocks(ticket, previous, to, now=now)
     data = {"from": previous, "to": to}
     if reason:
         data["reason"] = reason
     ticket_record_event(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, data=data, now=now)
     if to == Status.RESOLVED:
+        survey = survey_create(ticket=ticket, now=now)
         webhook_enqueue(
             storefront=ticket.storefront,
             event_type="ticket.resolved",
-            data={"ticket": _ticket_ref(ticket)},
+            data={
+                "ticket": _ticket_ref(ticket),
+                "survey": {"url": survey_url(survey), "expires_at": survey.expires_at.isoformat()},
+            },
             ordering_key=f"ticket:{ticket.public_id}",
             now=now,
         )

@@ -17,7 +17,9 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='tickets.team'),
         ),
         migrations.RunSQL(
-            "UPDATE tickets_slaclock c SET team_id = t.team_id FROM tickets_ticket t WHERE t.id = c.ticket_id",
+            # A correlated subquery: the same SQL on PostgreSQL and SQLite (make run).
+            "UPDATE tickets_slaclock SET team_id = "
+            "(SELECT t.team_id FROM tickets_ticket t WHERE t.id = tickets_slaclock.ticket_id)",
             migrations.RunSQL.noop,
         ),
     ]

@@ -287,6 +287,7 @@ class EventKind(models.TextChoices):
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
+    SURVEY_ANSWERED = "survey_answered", _("Customer answered the survey")
 
 
 class ActorType(models.TextChoices):
@@ -463,6 +464,8 @@ class Survey(models.Model):
     created_at = models.DateTimeField(_("sent at"))
     expires_at = models.DateTimeField(_("expires at"))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    # Set when the e-mail with the link went out (claimed before sending: a second run of the task sends nothing).
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     overall = _score_field(_("overall"))
     response_speed = _score_field(_("response speed"))
     attitude = _score_field(_("attitude"))
@@ -490,6 +493,8 @@ class Survey(models.Model):
         indexes = [
             models.Index(fields=["answered_at"], condition=Q(answered_at__isnull=False), name="survey_answered_idx"),
             models.Index(fields=["ticket", "created_at"], name="survey_ticket_idx"),
+            # The e-mail catch-up looks only at recent surveys not yet e-mailed.
+            models.Index(fields=["created_at"], condition=Q(emailed_at__isnull=True), name="survey_not_emailed_idx"),
         ]
 
     def __str__(self) -> str:

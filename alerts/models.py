@@ -5,13 +5,16 @@ by the database, so overlapping sweeps, a task delivered twice or a retried work
 producers (KPI alerts) pass a `key`, unique per kind, e.g. "threshold:7:2026-W12".
 """
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Complaint
-from tickets.models import Metric, SlaClock, Team, Ticket
+from tickets.models import Metric, SlaClock, Storefront, Team, Ticket
 
 
 class AlertKind(models.TextChoices):
@@ -112,3 +115,139 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alert} -> {self.recipient}"
+
+
+# --- KPIs and their warning lines (analytics.md; computed in alerts.kpis) ------------------------------------------
+
+
+class Kpi(models.TextChoices):
+    FIRST_RESPONSE_TIME = "first_response_time", _("First response time")
+    PROCESSING_TIME = "processing_time", _("Processing time")
+    SLA_COMPLIANCE = "sla_compliance", _("SLA compliance")
+    RESOLUTION_RATE = "resolution_rate", _("Resolution rate")
+    SATISFACTION = "satisfaction", _("Satisfaction")
+    RETURN_RATE = "return_rate", _("Return rate")
+    COMPLAINT_RATE = "complaint_rate", _("Complaint rate")
+    AFTER_SALES_COST = "after_sales_cost", _("After-sales cost")
+
+
+# Hours for the two times, percent (0-100) for the rest.
+KPI_UNITS: dict[str, str] = {
+    Kpi.FIRST_RESPONSE_TIME: "hours",
+    Kpi.PROCESSING_TIME: "hours",
+    Kpi.SLA_COMPLIANCE: "percent",
+    Kpi.RESOLUTION_RATE: "percent",
+    Kpi.SATISFACTION: "percent",
+    Kpi.RETURN_RATE: "percent",
+    Kpi.COMPLAINT_RATE: "percent",
+    Kpi.AFTER_SALES_COST: "percent",
+}
+
+
+class Comparison(models.TextChoices):
+    AT_MOST = "at_most", _("at most")
+    AT_LEAST = "at_least", _("at least")
+    BETWEEN = "between", _("between")
+
+
+class KpiPeriod(models.TextChoices):
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week")
+
+
+class KpiThreshold(models.Model):
+    """A warning line: the KPI over one period (a calendar day or ISO week in settings.TIME_ZONE), for all tickets or
+    one storefront or one team, must stay at most / at least / between its value(s). Evaluated hourly; a crossing
+    raises one `kpi` alert per (threshold, period)."""
+
+    kpi = models.CharField(_("KPI"), max_length=30, choices=Kpi.choices)
+    comparison = models.CharField(_("comparison"), max_length=10, choices=Comparison.choices)
+    value = models.DecimalField(_("value"), max_digits=10, decimal_places=2, help_text=_("Hours or percent."))
+    value_max = models.DecimalField(
+        _("upper value"), max_digits=10, decimal_places=2, null=True, blank=True, help_text=_("Only for between.")
+    )
+    period = models.CharField(_("period"), max_length=10, choices=KpiPeriod.choices, default=KpiPeriod.DAY)
+    storefront = models.ForeignKey(
+        Storefront,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("storefront"),
+        help_text=_("Empty: all storefronts."),
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team"),
+        help_text=_("Empty: all teams."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("KPI warning line")
+        verbose_name_plural = _("KPI warning lines")
+        ordering = ["kpi", "period", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(comparison="between") | Q(value_max__isnull=False, value_max__gt=models.F("value")),
+                name="kpi_threshold_between_has_upper_value",
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="kpi_threshold_value_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kpi_display()} {self.line}"
+
+    @property
+    def unit(self) -> str:
+        return KPI_UNITS[self.kpi]
+
+    @property
+    def line(self) -> str:
+        """The warning line in words, e.g. "<= 2 h", ">= 95 %", "1 % - 3 %"."""
+        suffix = " h" if self.unit == "hours" else " %"
+        if self.comparison == Comparison.BETWEEN:
+            return f"{_number(self.value)}{suffix} - {_number(self.value_max)}{suffix}"
+        sign = "<=" if self.comparison == Comparison.AT_MOST else ">="
+        return f"{sign} {_number(self.value)}{suffix}"
+
+    def is_met(self, value: Decimal | None) -> bool | None:
+        """None when there is nothing to measure (no tickets, no orders): no alert then."""
+        if value is None:
+            return None
+        if self.comparison == Comparison.AT_MOST:
+            return value <= self.value
+        if self.comparison == Comparison.AT_LEAST:
+            return value >= self.value
+        return self.value <= value <= (self.value_max if self.value_max is not None else self.value)
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.comparison == Comparison.BETWEEN:
+            if self.value_max is None:
+                errors["value_max"] = _("Enter the upper value of the range.")
+            elif self.value is not None and self.value_max <= self.value:
+                errors["value_max"] = _("The upper value must be greater than the value.")
+        elif self.value_max is not None:
+            errors["value_max"] = _("Only a between line has an upper value.")
+        if self.kpi and self.kpi in KPI_UNITS and KPI_UNITS[self.kpi] == "percent":
+            for name in ("value", "value_max"):
+                number = getattr(self, name)
+                if number is not None and not (0 <= number <= 100) and name not in errors:
+                    errors[name] = _("A percentage is between 0 and 100.")
+        if self.value is not None and self.value < 0 and "value" not in errors:
+            errors["value"] = _("Enter a value of 0 or more.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _number(value: Decimal | None) -> str:
+    """2.00 -> "2", 2.50 -> "2.5"."""
+    if value is None:
+        return ""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -3,6 +3,9 @@
 Celery runs eagerly (tasks run in-process at enqueue time, after commit); e-mail goes to locmem (pytest-django).
 """
 
+import socket
+
+import kombu.pools
 import pytest
 from rest_framework.test import APIClient
 
@@ -114,3 +117,33 @@ def webhook_receiver():
     receiver = WebhookReceiver().start()
     yield receiver
     receiver.stop()
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: a receiver or a broker that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _reset_producer_pool() -> None:
+    # kombu keeps producer pools in a global registry keyed by broker URL: clear it too, or a pool closed here is
+    # handed out again once the URL is restored ("Acquire on closed pool" in the next test that sends webhooks).
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu.pools.reset()
+
+
+@pytest.fixture
+def dead_broker():
+    """Celery pointed at a closed port with eager mode off (Redis down); both restored afterwards."""
+    saved_url, saved_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
+    _reset_producer_pool()
+    celery_app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/0"
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.broker_url = saved_url
+    celery_app.conf.task_always_eager = saved_eager
+    _reset_producer_pool()

@@ -1,11 +1,20 @@
+import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+logger = logging.getLogger(__name__)
+
 
 class ClientRateThrottle(SimpleRateThrottle):
-    """One budget per storefront (across its keys) and per staff user; anonymous calls by address."""
+    """One budget per storefront (across its keys) and per staff user; anonymous calls by address.
+
+    It fails open: when its cache (Redis) is unreachable the request goes through. A storefront's ticket, return or
+    complaint posted while Redis is down must still be taken, its webhooks waiting in the outbox until Redis is back;
+    a throttle is a guard against floods, not a reason to lose a customer's request.
+    """
 
     scope = "client"
 
@@ -18,3 +27,10 @@ class ClientRateThrottle(SimpleRateThrottle):
         else:
             ident = f"addr:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError):
+            logger.warning("Throttle cache unreachable; letting the request through.")
+            return True

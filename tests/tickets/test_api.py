@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests.conftest import closed_port
 from tests.factories import CannedResponseFactory, CustomerFactory, make_staff, make_ticket
 from tickets import services
 from tickets.models import ApiKey, EventKind, MessageKind, Status, Ticket
@@ -270,6 +271,20 @@ def test_throttled_client_gets_429_with_retry_after(storefront_client, storefron
     response = storefront_client.get(url)
     assert_error(response, 429, "throttled")
     assert 0 < int(response["Retry-After"]) <= 60
+
+
+def test_with_the_throttle_cache_down_a_ticket_is_still_taken(storefront_client, settings):
+    # given Redis, the throttle's cache, unreachable
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        }
+    }
+    # when a storefront posts a ticket, then it is taken, not lost to a 500
+    response = post(storefront_client, TICKETS, NEW_TICKET)
+    assert response.status_code == 201, response.content
+    assert Ticket.objects.filter(public_id=response.json()["id"]).exists()
 
 
 def test_storefront_ticket_read_costs_a_fixed_number_of_queries(

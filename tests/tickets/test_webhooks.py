@@ -3,7 +3,6 @@
 Retries are driven by calling `webhook_deliver` with explicit instants, as the beat dispatch would over 24 hours.
 """
 
-import socket
 import time
 from datetime import timedelta
 
@@ -12,6 +11,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from aftersales.celery import app as celery_app
+from tests.conftest import closed_port
 from tests.factories import StorefrontFactory, make_ticket
 from tests.receiver import verify_signature
 from tickets import services
@@ -28,10 +28,7 @@ def hooked_storefront(storefront, webhook_receiver):
 
 
 def _closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/webhooks"
+    return f"http://127.0.0.1:{closed_port()}/webhooks"
 
 
 def _enqueue(storefront, *, ordering_key: str = "", now=None, event_type: str = "ticket.replied") -> WebhookDelivery:
@@ -294,27 +291,6 @@ def test_a_redirect_is_not_counted_as_delivered(hooked_storefront, webhook_recei
     assert services.webhook_deliver(delivery_id=delivery.pk) == "pending"
     delivery.refresh_from_db()
     assert delivery.last_status_code == 302
-
-
-def _reset_producer_pool() -> None:
-    # Drop the app's references so the next publish builds a pool for the current broker_url. The pools stay open:
-    # kombu keeps them in a process-wide registry keyed by URL, and later tests reuse the one of their URL.
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def dead_broker():
-    """Point Celery at a closed port with eager mode off; restore both afterwards."""
-    saved_url, saved_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    closed = _closed_port_url().replace("http://", "redis://").replace("/webhooks", "/0")
-    _reset_producer_pool()
-    celery_app.conf.broker_url = closed
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.broker_url = saved_url
-    celery_app.conf.task_always_eager = saved_eager
-    _reset_producer_pool()
 
 
 @pytest.mark.django_db(transaction=True)

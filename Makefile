@@ -33,7 +33,8 @@ run: install
 	@mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
-	DEBUG=1 PORT=$(PORT) $(VENV)/bin/honcho start -f Procfile.dev
+	DEBUG=1 $(PY) manage.py seed_demo_complaints --if-empty
+	DEBUG=1 PORT=$(PORT) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/honcho start -f Procfile.dev
 
 # Order matters: services are checked before anything slow, so a stopped PostgreSQL or Redis fails at once.
 # pytest's exit status is kept (5 = no tests collected fails too); the summary line fails a run that proved nothing.

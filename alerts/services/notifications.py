@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 
 def _recipients_sql() -> str:
+    # PostgreSQL takes the ids as an array; SQLite (make run) as a JSON list read through json_each.
+    in_ids = "= ANY(%(ids)s)" if connection.vendor == "postgresql" else "IN (SELECT value FROM json_each(%(ids)s))"
     user = get_user_model()
     users, user_groups = user._meta.db_table, user.groups.through._meta.db_table
     groups, members = Group._meta.db_table, Team.members.through._meta.db_table
@@ -43,18 +45,19 @@ WITH supervisors AS (
 ), picked AS (
     SELECT a.id AS alert_id, t.assignee_id AS user_id
     FROM {alert} a JOIN {ticket} t ON t.id = a.ticket_id
-    WHERE a.id = ANY(%(ids)s) AND t.assignee_id IS NOT NULL
+    WHERE a.id {in_ids} AND t.assignee_id IS NOT NULL
     UNION
     SELECT a.id, m.user_id
     FROM {alert} a JOIN {members} m ON m.team_id = a.team_id JOIN supervisors s ON s.user_id = m.user_id
-    WHERE a.id = ANY(%(ids)s) AND a.kind = %(breach)s
+    WHERE a.id {in_ids} AND a.kind = %(breach)s
     UNION
     SELECT a.id, s.user_id
     FROM {alert} a CROSS JOIN supervisors s
-    WHERE a.id = ANY(%(ids)s) AND a.kind NOT IN (%(at_risk)s, %(breach)s)
+    WHERE a.id {in_ids} AND a.kind NOT IN (%(at_risk)s, %(breach)s)
 )
 INSERT INTO {notification} (recipient_id, alert_id, created_at)
 SELECT p.user_id, p.alert_id, %(now)s FROM picked p JOIN {users} u ON u.id = p.user_id AND u.is_active
+WHERE TRUE  -- SQLite needs a WHERE between a join's ON and the upsert's ON CONFLICT
 ON CONFLICT (recipient_id, alert_id) DO NOTHING
 """  # noqa: S608
 
@@ -71,7 +74,7 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> int:
         cursor.execute(
             _recipients_sql(),
             {
-                "ids": alert_ids,
+                "ids": alert_ids if connection.vendor == "postgresql" else json.dumps(alert_ids),
                 "now": now,
                 "supervisors": SUPERVISORS,
                 "breach": str(AlertKind.BREACH),

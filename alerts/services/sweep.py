@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind
 from alerts.services.notifications import alerts_notify
 from complaints.models import Complaint, ComplaintStatus
-from tickets.models import EventKind, Severity, SlaClock, Ticket, TicketEvent
+from tickets.models import RUNNING, ActorType, EventKind, Severity, SlaClock, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,19 @@ class _Step:
     at_column: str
     owed: str  # SQL: the clock still owes this step (matches its partial index)
     mark: str  # SQL SET clause
+    owed_q: Q  # the same condition as `owed`, for the portable path
 
 
 STEPS = (
-    _Step(AlertKind.AT_RISK, 1, EventKind.SLA_WARNING, "warn_at", "c.warned_at IS NULL", "warned_at = c.warn_at"),
+    _Step(
+        AlertKind.AT_RISK,
+        1,
+        EventKind.SLA_WARNING,
+        "warn_at",
+        "c.warned_at IS NULL",
+        "warned_at = c.warn_at",
+        Q(warned_at__isnull=True),
+    ),
     # The breach instant is the deadline itself, however late the sweep runs.
     _Step(
         AlertKind.BREACH,
@@ -47,6 +57,7 @@ STEPS = (
         "c.breached_at IS NULL",
         "breached_at = c.due_at, escalation_level = GREATEST(c.escalation_level, 1), "
         "warned_at = COALESCE(c.warned_at, c.warn_at)",
+        Q(breached_at__isnull=True),
     ),
     _Step(
         AlertKind.ESCALATION,
@@ -55,6 +66,7 @@ STEPS = (
         "escalate2_at",
         "c.escalation_level < 2 AND c.breached_at IS NOT NULL",
         "escalation_level = 2",
+        Q(escalation_level__lt=2, breached_at__isnull=False),
     ),
     _Step(
         AlertKind.ESCALATION,
@@ -63,6 +75,7 @@ STEPS = (
         "escalate3_at",
         "c.escalation_level < 3 AND c.escalation_level >= 2",
         "escalation_level = 3",
+        Q(escalation_level__lt=3, escalation_level__gte=2),
     ),
 )
 
@@ -99,8 +112,76 @@ SELECT (SELECT count(*) FROM marked), COALESCE((SELECT array_agg(id ORDER BY id)
 """  # noqa: S608
 
 
+def _portable() -> bool:
+    """SQLite (the embedded database of `make run`) lacks data-modifying CTEs and SKIP LOCKED; it also has a single
+    writer, so the plain ORM steps below are just as exactly-once there. PostgreSQL takes the set-based SQL."""
+    return connection.vendor != "postgresql"
+
+
+def _mark(step: _Step, clock: SlaClock) -> None:
+    if step.kind == AlertKind.AT_RISK:
+        clock.warned_at = clock.warn_at
+    elif step.kind == AlertKind.BREACH:
+        clock.breached_at = clock.due_at
+        clock.escalation_level = max(clock.escalation_level, 1)
+        clock.warned_at = clock.warned_at or clock.warn_at
+    else:
+        clock.escalation_level = step.level
+
+
+def _insert_alerts_with_events(alerts: list[Alert], event_data: "list[dict]", event_kind: str, now: datetime) -> list:
+    created = Alert.objects.bulk_create(alerts)
+    TicketEvent.objects.bulk_create(
+        TicketEvent(
+            ticket_id=alert.ticket_id,
+            kind=event_kind,
+            actor_type=ActorType.SYSTEM,
+            data={"alert": alert.pk, **data},
+            created_at=now,
+        )
+        for alert, data in zip(created, event_data, strict=True)
+    )
+    return [alert.pk for alert in created]
+
+
+def _run_step_portable(step: _Step, *, now: datetime, batch_size: int) -> int:
+    raised = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                SlaClock.objects.filter(RUNNING, step.owed_q, **{f"{step.at_column}__lte": now})
+                .select_related("ticket")
+                .order_by(step.at_column, "id")[:batch_size]
+            )
+            for clock in due:
+                _mark(step, clock)
+            SlaClock.objects.bulk_update(due, ["warned_at", "breached_at", "escalation_level"])
+            alerts = [
+                Alert(
+                    kind=step.kind,
+                    metric=clock.metric,
+                    level=step.level,
+                    clock=clock,
+                    ticket_id=clock.ticket_id,
+                    team_id=clock.ticket.team_id,
+                    occurred_at=getattr(clock, step.at_column),
+                    created_at=now,
+                )
+                for clock in due
+            ]
+            data = [{"metric": a.metric, "level": a.level, "at": a.occurred_at.isoformat()} for a in alerts]
+            alert_ids = _insert_alerts_with_events(alerts, data, step.event_kind, now)
+            if alert_ids:
+                alerts_notify(alert_ids=alert_ids, now=now)
+            raised += len(alert_ids)
+        if len(due) < batch_size:
+            return raised
+
+
 def _run_step(step: _Step, *, now: datetime, batch_size: int) -> int:
     """Raise one step's alerts in batches until no clock owes it; returns how many alerts were inserted."""
+    if _portable():
+        return _run_step_portable(step, now=now, batch_size=batch_size)
     sql = _step_sql(step)
     raised = 0
     while True:
@@ -127,6 +208,8 @@ def _run_step(step: _Step, *, now: datetime, batch_size: int) -> int:
 def _resolve_stopped(*, now: datetime) -> int:
     """Mark resolved the open alerts whose clock has stopped (the dashboard then shows "since answered"), and those
     of archived complaints."""
+    if _portable():
+        return _resolve_stopped_portable(now=now)
     alert, clock = Alert._meta.db_table, SlaClock._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
@@ -148,6 +231,21 @@ def _resolve_stopped(*, now: datetime) -> int:
             {"now": now},
         )
         return resolved + cursor.rowcount
+
+
+def _resolve_stopped_portable(*, now: datetime) -> int:
+    resolved = 0
+    with transaction.atomic():
+        for alert in (
+            Alert.objects.filter(resolved_at__isnull=True)
+            .filter(Q(clock__stopped_at__lte=now) | Q(complaint__archived_at__isnull=False))
+            .select_related("clock", "complaint")
+        ):
+            ended = alert.clock.stopped_at if alert.clock_id else alert.complaint.archived_at
+            alert.resolved_at = min(ended, now)
+            alert.save(update_fields=["resolved_at"])
+            resolved += 1
+    return resolved
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -201,6 +299,8 @@ SELECT (SELECT count(*) FROM picked), COALESCE((SELECT array_agg(id ORDER BY id)
 
 def _raise_severe_complaints(*, now: datetime, batch_size: int = BATCH_SIZE) -> int:
     """Step 4: one `severe_complaint` alert per severe complaint (not yet archived), for the supervisors."""
+    if _portable():
+        return _raise_severe_complaints_portable(now=now, batch_size=batch_size)
     sql = _complaints_sql()
     raised = 0
     while True:
@@ -224,4 +324,37 @@ def _raise_severe_complaints(*, now: datetime, batch_size: int = BATCH_SIZE) -> 
         # A concurrent sweep may have taken some of the picked ones (conflict, nothing inserted): stop when a batch
         # inserted nothing, so two sweeps never spin on each other's rows.
         if picked < batch_size or not alert_ids:
+            return raised
+
+
+def _raise_severe_complaints_portable(*, now: datetime, batch_size: int) -> int:
+    raised = 0
+    while True:
+        with transaction.atomic():
+            alerted = Alert.objects.filter(complaint=OuterRef("pk"), kind=AlertKind.SEVERE_COMPLAINT)
+            picked = list(
+                Complaint.objects.filter(severity=Severity.SEVERE, created_at__lte=now)
+                .exclude(status=ComplaintStatus.ARCHIVED)
+                .exclude(Exists(alerted))
+                .select_related("ticket")
+                .order_by("id")[:batch_size]
+            )
+            alerts = [
+                Alert(
+                    kind=AlertKind.SEVERE_COMPLAINT,
+                    level=1,
+                    complaint=complaint,
+                    ticket_id=complaint.ticket_id,
+                    team_id=complaint.ticket.team_id,
+                    occurred_at=min(complaint.updated_at, now),
+                    created_at=now,
+                )
+                for complaint in picked
+            ]
+            data = [{"alert_kind": AlertKind.SEVERE_COMPLAINT.value} for _ in alerts]
+            alert_ids = _insert_alerts_with_events(alerts, data, EventKind.ESCALATION, now)
+            if alert_ids:
+                alerts_notify(alert_ids=alert_ids, now=now)
+            raised += len(alert_ids)
+        if len(picked) < batch_size:
             return raised

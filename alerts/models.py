@@ -5,6 +5,7 @@ by the database, so overlapping sweeps, a task delivered twice or a retried work
 producers (KPI alerts) pass a `key`, unique per kind, e.g. "threshold:7:2026-W12".
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -36,6 +37,9 @@ class Alert(models.Model):
     key = models.CharField(max_length=200, blank=True, default="")
     # Free text for alerts without a clock (KPI); SLA alerts compose theirs from kind, metric and level.
     message = models.CharField(_("message"), max_length=500, blank=True)
+    # What a KPI alert is about (KPI, value, warning line, scope, period), so its text is composed in each reader's
+    # language (kpi_alert_text) rather than frozen in the language of the evaluation.
+    data = models.JSONField(_("details"), default=dict, blank=True)
     # The instant the alert is about: the warning point, the breach instant (= the deadline), the escalation point.
     occurred_at = models.DateTimeField(_("occurred at"))
     created_at = models.DateTimeField(_("raised at"))
@@ -90,6 +94,8 @@ class Alert(models.Model):
             return _("%(metric)s overdue: escalation level %(level)s") % {"metric": metric, "level": self.level}
         if self.kind == AlertKind.SEVERE_COMPLAINT:
             return _("Severe complaint")
+        if self.kind == AlertKind.KPI and self.data.get("kpi"):
+            return kpi_alert_text(self.data)
         return self.get_kind_display()
 
 
@@ -208,12 +214,8 @@ class KpiThreshold(models.Model):
 
     @property
     def line(self) -> str:
-        """The warning line in words, e.g. "<= 2 h", ">= 95 %", "1 % - 3 %"."""
-        suffix = " h" if self.unit == "hours" else " %"
-        if self.comparison == Comparison.BETWEEN:
-            return f"{_number(self.value)}{suffix} - {_number(self.value_max)}{suffix}"
-        sign = "<=" if self.comparison == Comparison.AT_MOST else ">="
-        return f"{sign} {_number(self.value)}{suffix}"
+        """The warning line in the reader's language, e.g. "<= 2 h", ">= 95 %", "1 % - 3 %"."""
+        return format_line(self.comparison, self.value, self.value_max, self.unit)
 
     def is_met(self, value: Decimal | None) -> bool | None:
         """None when there is nothing to measure (no tickets, no orders): no alert then."""
@@ -226,7 +228,7 @@ class KpiThreshold(models.Model):
         return self.value <= value <= (self.value_max if self.value_max is not None else self.value)
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, object] = {}
         if self.comparison == Comparison.BETWEEN:
             if self.value_max is None:
                 errors["value_max"] = _("Enter the upper value of the range.")
@@ -234,15 +236,37 @@ class KpiThreshold(models.Model):
                 errors["value_max"] = _("The upper value must be greater than the value.")
         elif self.value_max is not None:
             errors["value_max"] = _("Only a between line has an upper value.")
-        if self.kpi and self.kpi in KPI_UNITS and KPI_UNITS[self.kpi] == "percent":
+        if self.value is not None and self.value < 0:
+            errors["value"] = _("Enter a value of 0 or more.")
+        if KPI_UNITS.get(self.kpi) == "percent":
             for name in ("value", "value_max"):
                 number = getattr(self, name)
                 if number is not None and not (0 <= number <= 100) and name not in errors:
                     errors[name] = _("A percentage is between 0 and 100.")
-        if self.value is not None and self.value < 0 and "value" not in errors:
-            errors["value"] = _("Enter a value of 0 or more.")
         if errors:
             raise ValidationError(errors)
+
+
+class KpiPeriodResult(models.Model):
+    """The final value of a warning line's KPI over a closed period, written by the one evaluation that follows the
+    period's end: its presence is what tells later evaluations the period needs no more looking at."""
+
+    threshold = models.ForeignKey(KpiThreshold, on_delete=models.CASCADE, related_name="results")
+    period_start = models.DateTimeField(_("period start"))
+    period_end = models.DateTimeField(_("period end"))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, null=True, blank=True)
+    met = models.BooleanField(_("met"), null=True, blank=True)
+    evaluated_at = models.DateTimeField(_("evaluated at"))
+
+    class Meta:
+        verbose_name = _("KPI period result")
+        verbose_name_plural = _("KPI period results")
+        constraints = [
+            models.UniqueConstraint(fields=["threshold", "period_start"], name="kpi_period_result_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.threshold_id} {self.period_start:%Y-%m-%d}"
 
 
 def _number(value: Decimal | None) -> str:
@@ -251,3 +275,53 @@ def _number(value: Decimal | None) -> str:
         return ""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_kpi_value(value: Decimal | None, unit: str) -> str:
+    """A KPI value with its unit in the reader's language: "2.5 h", "95 %"."""
+    if value is None:
+        return str(_("no data"))
+    if unit == "hours":
+        return _("%(value)s h") % {"value": _number(value)}
+    return _("%(value)s %%") % {"value": _number(value)}
+
+
+def format_line(comparison: str, value: Decimal, value_max: Decimal | None, unit: str) -> str:
+    if comparison == Comparison.BETWEEN:
+        return f"{format_kpi_value(value, unit)} - {format_kpi_value(value_max, unit)}"
+    sign = "≤" if comparison == Comparison.AT_MOST else "≥"
+    return f"{sign} {format_kpi_value(value, unit)}"
+
+
+def format_kpi_scope(storefront: str | None, team: str | None) -> str:
+    parts = []
+    if storefront:
+        parts.append(_("storefront %(name)s") % {"name": storefront})
+    if team:
+        parts.append(_("team %(name)s") % {"name": team})
+    return ", ".join(str(part) for part in parts) if parts else str(_("all storefronts and teams"))
+
+
+def format_kpi_period(period: str, start: date) -> str:
+    if period == KpiPeriod.WEEK:
+        year, week, _weekday = start.isocalendar()
+        return _("week %(week)s (from %(start)s)") % {"week": f"{year}-W{week:02d}", "start": start.isoformat()}
+    return _("day %(date)s") % {"date": start.isoformat()}
+
+
+def kpi_alert_text(data: dict) -> str:
+    """A KPI alert in the reader's language, from the facts stored with it (see alerts.services.kpis)."""
+    unit = data.get("unit", KPI_UNITS.get(data["kpi"], "percent"))
+    value_max = data.get("line_value_max")
+    facts = {
+        "kpi": Kpi(data["kpi"]).label,
+        "value": format_kpi_value(Decimal(data["value"]), unit),
+        "line": format_line(
+            data["comparison"], Decimal(data["line_value"]), Decimal(value_max) if value_max else None, unit
+        ),
+        "scope": format_kpi_scope(data.get("storefront"), data.get("team")),
+        "period": format_kpi_period(data["period"], date.fromisoformat(data["period_start"])),
+    }
+    if data.get("final"):
+        return _("%(kpi)s was %(value)s, outside its warning line %(line)s (%(scope)s, %(period)s)") % facts
+    return _("%(kpi)s is %(value)s so far, outside its warning line %(line)s (%(scope)s, %(period)s)") % facts

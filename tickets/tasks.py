@@ -1,8 +1,11 @@
 """Celery tasks of the ticket core: ids and plain values in, one service call each, safe to run twice."""
 
+import smtplib
+
 from celery import shared_task
 
 from tickets import services
+from tickets.services.surveys import survey_send_email, surveys_email_pending
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -25,3 +28,21 @@ def purge_idempotency_records() -> int:
     from tickets.idempotency import idempotency_purge_expired
 
     return idempotency_purge_expired()
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OSError, smtplib.SMTPException),
+    retry_backoff=60,
+    max_retries=3,
+)
+def send_survey_email(survey_id: int) -> bool:
+    """Safe to run twice: the survey is claimed before the e-mail goes out. A refusing or unreachable mail server
+    releases the claim and is retried here, then by the catch-up."""
+    return survey_send_email(survey_id=survey_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_pending_survey_emails() -> int:
+    return surveys_email_pending()

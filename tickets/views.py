@@ -37,8 +37,19 @@ from tickets.forms import (
     SeverityForm,
     StatusForm,
 )
-from tickets.models import ALLOWED_MOVES, Attachment, CannedResponse, StaffProfile, Status, Team, Ticket
+from tickets.models import (
+    ALLOWED_MOVES,
+    SURVEY_DIMENSIONS,
+    Attachment,
+    CannedResponse,
+    StaffProfile,
+    Status,
+    Team,
+    Ticket,
+)
 from tickets.panels import panels_for
+from tickets.services.surveys import survey_is_expired, survey_latest
+from tickets.survey_forms import QUESTIONS
 
 QUEUE_PAGE_SIZE = 25
 # The queue shows "1000+" beyond this: counting every matching row of a million-ticket table on each refresh
@@ -181,6 +192,21 @@ def _canned_for(ticket: Ticket, user: Any) -> QuerySet[CannedResponse]:
     )
 
 
+def _survey_panel(ticket: Ticket) -> dict[str, Any] | None:
+    """The side panel's survey: sent (and until when), answered (scores and comment) or expired; None if none."""
+    survey = survey_latest(ticket=ticket)
+    if survey is None:
+        return None
+    if survey.is_answered:
+        state = "answered"
+    elif survey_is_expired(survey):
+        state = "expired"
+    else:
+        state = "sent"
+    scores = [(QUESTIONS[name], getattr(survey, name)) for name in ("overall", *SURVEY_DIMENSIONS)]
+    return {"survey": survey, "state": state, "scores": scores}
+
+
 def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm | None = None) -> dict[str, Any]:
     user = request.user
     teams, members = _assignable(ticket, user)
@@ -199,6 +225,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyFo
         "category_form": CategoryForm(initial={"category": ticket.category}),
         "customer_message_form": CustomerMessageForm(prefix="phone"),
         "panels": panels_for(request, ticket),
+        "survey_panel": _survey_panel(ticket),
         "is_mine": ticket.assignee_id == user.pk,
         "can_acknowledge": ticket.acknowledged_at is None and ticket.is_open,
     }

@@ -15,7 +15,9 @@ from django.db import models
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -26,8 +28,10 @@ from tickets.models import (
     Customer,
     Message,
     RoutingRule,
+    SalesStat,
     StaffProfile,
     Storefront,
+    Survey,
     Team,
     Ticket,
     TicketEvent,
@@ -340,3 +344,103 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
             % {"n": count},
             messages.SUCCESS,
         )
+
+
+# Daily sales and satisfaction surveys
+
+
+class SalesStatForm(forms.ModelForm):
+    currency = forms.RegexField(
+        regex=r"^[A-Z]{3}$",
+        max_length=3,
+        error_messages={"invalid": _("Three upper-case letters, e.g. CNY.")},
+        help_text=_("ISO 4217, e.g. CNY."),
+    )
+
+    class Meta:
+        model = SalesStat
+        fields = ("storefront", "date", "orders", "revenue", "currency")
+
+
+@admin.register(SalesStat)
+class SalesStatAdmin(admin.ModelAdmin):
+    """Corrections by hand to the figures storefronts send through PUT /api/v1/sales-stats/{date}/."""
+
+    form = SalesStatForm
+    list_display = ("date", "storefront", "orders", "revenue", "currency", "updated_at")
+    list_filter = ("storefront", "currency")
+    list_select_related = ("storefront",)
+    date_hierarchy = "date"
+    ordering = ("-date", "storefront__name")
+    fields = ("storefront", "date", "orders", "revenue", "currency", "created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at")
+
+    def save_model(self, request: HttpRequest, obj: SalesStat, form: forms.ModelForm, change: bool) -> None:
+        now = timezone.now()
+        if not change:
+            obj.created_at = now
+        obj.updated_at = now
+        super().save_model(request, obj, form, change)
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = _("answered")
+    parameter_name = "answered"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Answered")), ("no", _("Not answered"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Survey]) -> QuerySet[Survey]:
+        if self.value() == "yes":
+            return queryset.filter(answered_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(answered_at__isnull=True)
+        return queryset
+
+
+SURVEY_SCORES = (
+    "overall",
+    "response_speed",
+    "attitude",
+    "resolution_efficiency",
+    "process_convenience",
+    "channel",
+)
+
+
+@admin.register(Survey)
+class SurveyAdmin(ReadOnlyAdmin):
+    """What customers answered. The token is the customer's key to the survey and is never shown here."""
+
+    list_display = ("ticket_link", "storefront", "created_at", "answered_at", *SURVEY_SCORES, "short_comment")
+    list_filter = (AnsweredFilter, "overall", "ticket__storefront")
+    list_select_related = ("ticket__storefront",)
+    search_fields = ("=ticket__reference",)
+    show_full_result_count = False
+    ordering = ("-created_at",)
+    fields = (
+        "ticket_link",
+        "storefront",
+        "created_at",
+        "emailed_at",
+        "expires_at",
+        "answered_at",
+        *SURVEY_SCORES,
+        "comment",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("ticket"), ordering="ticket__reference")
+    def ticket_link(self, obj: Survey) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("tickets:ticket", args=[obj.ticket.reference]), obj.ticket.reference
+        )
+
+    @admin.display(description=_("storefront"))
+    def storefront(self, obj: Survey) -> str:
+        return obj.ticket.storefront.name
+
+    @admin.display(description=_("comment"))
+    def short_comment(self, obj: Survey) -> str:
+        # Plain text, escaped by the admin: the comment is the customer's own words.
+        return Truncator(obj.comment).chars(80)

@@ -37,6 +37,7 @@ urlpatterns = [
     path("tickets/", api.TicketCreateApi.as_view(), name="api-ticket-create"),
     path("tickets/<str:id>/", api.TicketDetailApi.as_view(), name="api-ticket-detail"),
     path("tickets/<str:id>/messages/", api.TicketMessageCreateApi.as_view(), name="api-ticket-messages"),
+    path("sales-stats/<str:date>/", api.SalesStatApi.as_view(), name="api-sales-stats"),
     path("desk/tickets/", api.DeskTicketListApi.as_view(), name="api-desk-tickets"),
     path("desk/tickets/<reference:reference>/", api.DeskTicketDetailApi.as_view(), name="api-desk-ticket"),
     path("desk/tickets/<reference:reference>/reply/", api.DeskReplyApi.as_view(), name="api-desk-reply"),

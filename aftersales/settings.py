@@ -250,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.send_pending_alert_notifications",
         "schedule": timedelta(minutes=5),
     },
+    # Survey e-mails whose after-commit task was lost (broker down at resolve time).
+    "send-pending-survey-emails": {
+        "task": "tickets.tasks.send_pending_survey_emails",
+        "schedule": timedelta(minutes=10),
+    },
 }
 
 # Tickets resolved this long ago are closed by the daily beat task.

@@ -3,18 +3,27 @@
 Each view parses with an input serializer, calls one selector or service and renders with an output serializer.
 """
 
+import zoneinfo
+from datetime import tzinfo
 from typing import Any
 
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aftersales.errors import InvalidInput
 from alerts import selectors, services
 from alerts.models import Alert, AlertKind
+from alerts.report_forms import ReportForm
+from alerts.reports import report_data
+from tickets import roles
 from tickets.api import (
     AUTH_ERRORS,
     IDEMPOTENCY_KEY,
@@ -28,7 +37,7 @@ from tickets.api import (
 )
 from tickets.idempotency import idempotent
 from tickets.models import Metric
-from tickets.permissions import IsDeskAgent
+from tickets.permissions import IsDeskAgent, is_storefront
 
 DESK_TAGS = ["desk: alerts"]
 ALERT_STATES = [("open", "open"), ("resolved", "resolved"), ("all", "all")]
@@ -126,3 +135,200 @@ class DeskAlertAcknowledgeApi(APIView):
         alert = services.alert_acknowledge(alert=alert, user=request.user)
         alert = Alert.objects.select_related("ticket", "team", "acknowledged_by").get(pk=alert.pk)
         return Response(AlertOut(alert).data)
+
+
+# --- Reports ------------------------------------------------------------------------------------------------------
+
+REPORT_TAGS = ["desk: reports"]
+
+
+class IsDeskSupervisor(BasePermission):
+    """The reports: supervisors (and superusers) only; agents, finance and storefront keys 403."""
+
+    message = gettext_lazy("This endpoint is for supervisors.")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and not is_storefront(user) and roles.is_supervisor(user))
+
+
+class ReportPeriodOut(serializers.Serializer):
+    start = serializers.DateTimeField(help_text="First instant of the period (inclusive).")
+    end = serializers.DateTimeField(help_text="End of the period (exclusive): midnight after the last day.")
+    first_day = serializers.DateField()
+    last_day = serializers.DateField()
+    time_zone = serializers.CharField(help_text="The calendar of the days, hours and weekdays: the caller's.")
+    storefront = serializers.IntegerField(allow_null=True)
+    team = serializers.IntegerField(allow_null=True)
+
+
+class ReportThresholdOut(serializers.Serializer):
+    comparison = serializers.ChoiceField(choices=["at_most", "at_least", "between"])
+    value = serializers.FloatField()
+    value_max = serializers.FloatField(allow_null=True)
+    period = serializers.ChoiceField(choices=["day", "week"])
+    storefront = serializers.IntegerField(allow_null=True)
+    team = serializers.IntegerField(allow_null=True)
+
+
+class ReportKpiOut(serializers.Serializer):
+    kpi = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.FloatField(allow_null=True, help_text="Hours or percent (0-100); null: nothing to measure.")
+    unit = serializers.ChoiceField(choices=["hours", "percent"])
+    numerator = serializers.FloatField(allow_null=True)
+    denominator = serializers.FloatField(allow_null=True)
+    detail = serializers.DictField(help_text="E.g. p90 of the first response, SLA compliance per metric, currency.")
+    threshold = ReportThresholdOut(
+        allow_null=True, help_text="The active warning line of this scope, else the one for all; null: none."
+    )
+    ok = serializers.BooleanField(allow_null=True, help_text="Within the line; null: no line or nothing measured.")
+
+
+class ReportDailyOut(serializers.Serializer):
+    date = serializers.DateField()
+    created = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+
+
+class ReportSlaDailyOut(serializers.Serializer):
+    date = serializers.DateField()
+    metric = serializers.ChoiceField(choices=Metric.choices)
+    label = serializers.CharField()
+    ended = serializers.IntegerField(help_text="Clocks stopped that day.")
+    met = serializers.IntegerField(help_text="Of those, stopped by their deadline.")
+    compliance = serializers.FloatField(allow_null=True)
+
+
+class ReportHistogramOut(serializers.Serializer):
+    bucket = serializers.IntegerField()
+    label = serializers.CharField()
+    from_minutes = serializers.IntegerField()
+    to_minutes = serializers.IntegerField(allow_null=True, help_text="Exclusive; null for the last bucket.")
+    tickets = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+
+
+class ReportTimesOut(serializers.Serializer):
+    label = serializers.CharField()
+    tickets = serializers.IntegerField(help_text="Tickets created in that hour or weekday.")
+    answered = serializers.IntegerField(help_text="Of those, with a first response.")
+    average_hours = serializers.FloatField(allow_null=True)
+    median_hours = serializers.FloatField(allow_null=True, help_text="Null on SQLite (no percentile_cont).")
+
+
+class ReportHourOut(ReportTimesOut):
+    hour = serializers.IntegerField(min_value=0, max_value=23)
+
+
+class ReportWeekdayOut(ReportTimesOut):
+    weekday = serializers.IntegerField(min_value=1, max_value=7, help_text="ISO: 1 = Monday ... 7 = Sunday.")
+
+
+class ReportGroupOut(serializers.Serializer):
+    label = serializers.CharField()
+    created = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    resolution_rate = serializers.FloatField(allow_null=True)
+    median_first_response_hours = serializers.FloatField(allow_null=True)
+
+
+class ReportCategoryOut(ReportGroupOut):
+    category = serializers.CharField()
+
+
+class ReportChannelOut(ReportGroupOut):
+    channel = serializers.CharField()
+
+
+class ReportAgentOut(serializers.Serializer):
+    agent_id = serializers.IntegerField()
+    agent = serializers.CharField()
+    handled = serializers.IntegerField(help_text="Tickets assigned to them and resolved in the period.")
+    median_first_response_hours = serializers.FloatField(allow_null=True)
+    sla_ended = serializers.IntegerField()
+    sla_met = serializers.IntegerField()
+    sla_compliance = serializers.FloatField(allow_null=True)
+    surveys = serializers.IntegerField()
+    average_satisfaction = serializers.FloatField(allow_null=True, help_text="Average overall score, 1-5.")
+
+
+class ReportParetoOut(serializers.Serializer):
+    label = serializers.CharField()
+    count = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+    cumulative_percent = serializers.FloatField(allow_null=True)
+
+
+class ReportReturnReasonOut(ReportParetoOut):
+    reason = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class ReportComplaintCategoryOut(ReportParetoOut):
+    category = serializers.CharField()
+    compensation = serializers.FloatField()
+
+
+class ReportRootCauseOut(ReportParetoOut):
+    root_cause = serializers.CharField(help_text='"" = not determined yet.')
+
+
+class ReportOut(serializers.Serializer):
+    period = ReportPeriodOut()
+    kpis = ReportKpiOut(many=True)
+    daily = ReportDailyOut(many=True)
+    sla_daily = ReportSlaDailyOut(many=True)
+    first_response_histogram = ReportHistogramOut(many=True)
+    first_response_by_hour = ReportHourOut(many=True)
+    first_response_by_weekday = ReportWeekdayOut(many=True)
+    by_category = ReportCategoryOut(many=True)
+    by_channel = ReportChannelOut(many=True)
+    agents = ReportAgentOut(many=True)
+    return_reasons = ReportReturnReasonOut(many=True)
+    complaint_categories = ReportComplaintCategoryOut(many=True)
+    complaint_root_causes = ReportRootCauseOut(many=True)
+
+
+REPORT_PARAMETERS = [
+    OpenApiParameter("from", OpenApiTypes.DATE, description="First day (inclusive), in the caller's time zone."),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (inclusive); at most 366 days after `from`."),
+    OpenApiParameter(
+        "period", str, enum=["7", "30", "90", "custom"], description="The last 7, 30 or 90 days instead of dates."
+    ),
+    OpenApiParameter("storefront", OpenApiTypes.INT, description="Only this storefront's tickets."),
+    OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's tickets."),
+]
+
+
+class DeskReportApi(APIView):
+    permission_classes = [IsDeskSupervisor]
+
+    @extend_schema(
+        operation_id="desk_reports",
+        tags=REPORT_TAGS,
+        summary="The supervisors' reports: KPIs against their warning lines, the charts' series and the tables",
+        description="The figures of /reports/ for a period (default: the last 30 days up to today), optionally one "
+        "storefront and one team. Days, hours and weekdays in the caller's time zone (their profile).",
+        parameters=REPORT_PARAMETERS,
+        responses={200: ReportOut, 400: _error("Invalid parameter; `errors` names it."), **AUTH_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        # Token callers pass the middleware before DRF knows who they are: their profile's language and time zone
+        # are applied here, so labels and days match what the same person sees on /reports/.
+        profile = getattr(request.user, "profile", None)
+        tz = _time_zone(profile.time_zone if profile is not None else "")
+        language = profile.language if profile is not None else translation.get_language()
+        with timezone.override(tz), translation.override(language):
+            form = ReportForm(request.query_params, tz=tz)
+            if not form.is_valid():
+                errors = {name: [str(error) for error in messages] for name, messages in form.errors.items()}
+                raise InvalidInput(gettext_lazy("Invalid input."), errors=errors)
+            return Response(report_data(form.scope(), tz=tz))
+
+
+def _time_zone(name: str) -> tzinfo:
+    try:
+        return zoneinfo.ZoneInfo(name) if name else timezone.get_current_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()

@@ -1,5 +1,5 @@
-"""What the alerts app adds to the desk: the alerts dashboard and notifications in the navigation, and the ticket's
-SLA alerts as a panel on the ticket page (registered from AlertsConfig.ready)."""
+"""What the alerts app adds to the desk: the alerts dashboard, the reports and notifications in the navigation, and
+the ticket's SLA alerts as a panel on the ticket page (registered from AlertsConfig.ready)."""
 
 from typing import Any
 
@@ -25,6 +25,7 @@ def build_alerts_panel(request: HttpRequest, ticket: Any) -> dict[str, Any] | No
 
 def register() -> None:
     register_nav_item(label=_("Alerts"), url_name="alerts:dashboard", visible=roles.is_supervisor, order=10)
+    register_nav_item(label=_("Reports"), url_name="alerts:reports", visible=roles.is_supervisor, order=15)
     register_nav_item(
         label=_("Notifications"), url_name="alerts:notifications", visible=roles.is_staff_member, order=90
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from alerts import views
+from alerts import report_views, views
 
 app_name = "alerts"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     path("alerts/<int:alert_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("alerts/notifications/", views.notifications, name="notifications"),
     path("alerts/notifications/read/", views.notifications_read, name="notifications_read"),
+    path("reports/", report_views.reports, name="reports"),
+    path("reports/<slug:table>.csv", report_views.report_csv, name="report_csv"),
 ]

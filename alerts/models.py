@@ -39,7 +39,7 @@ class Alert(models.Model):
     message = models.CharField(_("message"), max_length=500, blank=True)
     # What a KPI alert is about (KPI, value, warning line, scope, period), so its text is composed in each reader's
     # language (kpi_alert_text) rather than frozen in the language of the evaluation.
-    data = models.JSONField(_("details"), default=dict, blank=True)
+    data = models.JSONField(_("details"), default=dict, db_default={}, blank=True)
     # The instant the alert is about: the warning point, the breach instant (= the deadline), the escalation point.
     occurred_at = models.DateTimeField(_("occurred at"))
     created_at = models.DateTimeField(_("raised at"))

@@ -270,14 +270,11 @@ def _sla_daily(report: _Report) -> list[dict[str, Any]]:
 
 
 def _bucket_label(low: int, high: int | None) -> str:
-    def text(minutes: int) -> str:
-        return str(minutes // 60) if minutes >= 60 else str(minutes)
-
     if high is None:
-        return _("%(hours)s h or more") % {"hours": text(low)}
+        return _("%(hours)s h or more") % {"hours": low // 60}
     if high <= 60:
-        return _("%(low)s-%(high)s min") % {"low": text(low), "high": text(high)}
-    return _("%(low)s-%(high)s h") % {"low": text(low), "high": text(high)}
+        return _("%(low)s-%(high)s min") % {"low": low, "high": high}
+    return _("%(low)s-%(high)s h") % {"low": low // 60, "high": high // 60}
 
 
 def _first_response_histogram(report: _Report) -> list[dict[str, Any]]:

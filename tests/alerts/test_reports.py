@@ -140,6 +140,7 @@ def test_first_response_histogram_hour_and_weekday_with_averages_and_medians(sto
     assert histogram == [1, 1, 0, 1, 1, 0, 0, 1]
     assert data["first_response_histogram"][0]["percent"] == 20.0
     assert data["first_response_histogram"][0]["label"] == "0-15 min"
+    assert [row["label"] for row in data["first_response_histogram"][2:4]] == ["30-60 min", "1-2 h"]
     assert data["first_response_histogram"][-1]["label"] == "24 h or more"
     by_hour = rows_by(data["first_response_by_hour"], "hour")
     assert len(by_hour) == 24

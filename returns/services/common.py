@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
-from tickets.models import EventKind, Status, Ticket
-from tickets.services.tickets import Actor
+from tickets.models import EventKind, Status, Ticket, TicketEvent
+from tickets.services.tickets import Actor, _acknowledge, _move
 
 SYSTEM = Actor()
 
@@ -120,26 +120,23 @@ WEBHOOK_FOR: dict[str, str] = {
 
 
 def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> None:
+    # The caller holds the ticket's row lock (lock_return, or return_create's own new row), and locked.ticket is
+    # that row as locked: the ticket core's own steps (acknowledge, the one status mover) apply to it directly,
+    # without locking and reading it again in a savepoint of their own.
     ticket = locked.ticket
     if to in (ReturnStatus.APPROVED, ReturnStatus.REJECTED) and ticket.acknowledged_at is None and ticket.is_open:
         # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
-        ticket = services.ticket_acknowledge(ticket=ticket, actor=actor, send_message=False, now=now)
+        _acknowledge(ticket, actor=actor, now=now)
     target = TICKET_STATUS_FOR.get(to)
     if to == ReturnStatus.APPROVED and locked.return_request.returnless:
         target = Status.OPEN
     if target is None or ticket.status in (target, Status.CLOSED):
-        locked.ticket = ticket
         return
     if not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
         # Someone resolved the ticket by hand while the return went on: reopen it to follow the return.
-        ticket = services.ticket_change_status(
-            ticket=ticket, status=Status.OPEN, user=actor.user, storefront=actor.storefront, now=now
-        )
+        _move(ticket, Status.OPEN, actor=actor, now=now)
     if ticket.status != target:
-        ticket = services.ticket_change_status(
-            ticket=ticket, status=target, user=actor.user, storefront=actor.storefront, reason=f"return_{to}", now=now
-        )
-    locked.ticket = ticket
+        _move(ticket, target, actor=actor, now=now, reason=f"return_{to}")
 
 
 def move(
@@ -150,11 +147,13 @@ def move(
     now: datetime,
     data: dict[str, Any] | None = None,
     fields: tuple[str, ...] = (),
+    after: tuple[TicketEvent, ...] = (),
 ) -> None:
     """Apply one return status move to a locked return: the only code that writes `ReturnRequest.status`.
 
-    Checks ALLOWED_MOVES, saves the status with `fields` the caller set, writes the ticket event, drives the
-    ticket's status and writes the webhook to the outbox, all in the caller's transaction.
+    Checks ALLOWED_MOVES, saves the status with `fields` the caller set, writes the ticket event (after the unsaved
+    events in `after`, in one INSERT), drives the ticket's status and writes the webhook to the outbox, all in the
+    caller's transaction.
     """
     return_request = locked.return_request
     previous = return_request.status
@@ -167,13 +166,8 @@ def move(
     return_request.status = to
     return_request.updated_at = now
     return_request.save(update_fields=["status", "updated_at", *fields])
-    services.ticket_record_event(
-        ticket=locked.ticket,
-        kind=EventKind.RETURN,
-        actor=actor,
-        data={"return": return_request.reference, "from": previous, "to": to, **(data or {})},
-        now=now,
-    )
+    moved = return_event(locked, actor=actor, now=now, **{"from": previous, "to": to, **(data or {})})
+    TicketEvent.objects.bulk_create([*after, moved])
     _drive_ticket(locked, to, actor=actor, now=now)
     return_request.ticket = locked.ticket
     event_type = WEBHOOK_FOR.get(to)
@@ -181,12 +175,19 @@ def move(
         send_webhook(return_request, event_type, now=now)
 
 
-def record(locked: Locked, action: str, *, actor: Actor, now: datetime, **data: Any) -> None:
-    """A ticket event for a return step that does not change its status (evidence, a refund lowered...)."""
-    services.ticket_record_event(
+def return_event(locked: Locked, *, actor: Actor, now: datetime, **data: Any) -> TicketEvent:
+    """A ticket event of the return, not yet saved."""
+    return TicketEvent(
         ticket=locked.ticket,
         kind=EventKind.RETURN,
-        actor=actor,
-        data={"return": locked.return_request.reference, "action": action, **data},
-        now=now,
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_storefront=actor.storefront,
+        data={"return": locked.return_request.reference, **data},
+        created_at=now,
     )
+
+
+def record(locked: Locked, action: str, *, actor: Actor, now: datetime, **data: Any) -> None:
+    """A ticket event for a return step that does not change its status (evidence, a refund lowered...)."""
+    return_event(locked, actor=actor, now=now, action=action, **data).save()

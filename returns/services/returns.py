@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +36,7 @@ from returns.services import common, refunds
 from returns.services.common import SYSTEM, Locked
 from returns.services.policy import ItemFacts, decide
 from tickets import services
-from tickets.models import Attachment, Category, Channel, Kind, Storefront
+from tickets.models import Attachment, Category, Channel, Kind, Storefront, TicketEvent
 from tickets.services.tickets import Actor, attachment_add
 
 
@@ -126,53 +126,86 @@ def _differences(order: Order, lines: list[OrderLine], snapshot: OrderSnapshot) 
     return diffs
 
 
-def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, list[OrderLine], bool]:
-    """The order, locked, with its lines and whether it is new: the stored snapshot (refused if this one
-    disagrees), or a new one on its first return.
+def _insert_order(storefront: Storefront, snapshot: OrderSnapshot, created_at: datetime) -> int | None:
+    """INSERT the order unless the storefront has it already: its new id, or None.
 
-    Two first returns of one order arriving at once: one INSERT wins, the other waits on the unique index, gets an
-    IntegrityError when the winner commits, and then locks and compares the winner's row.
+    ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: an order posted at the same moment by
+    another request makes this wait on the unique index until that transaction ends, then do nothing.
+    """
+    meta = Order._meta
+    quote = connection.ops.quote_name
+    values = {
+        "storefront": storefront.pk,
+        "external_id": snapshot.external_id,
+        "placed_at": snapshot.placed_at,
+        "delivered_at": snapshot.delivered_at,
+        "currency": snapshot.currency,
+        "created_at": created_at,
+    }
+    fields = [meta.get_field(name) for name in values]
+    columns = ", ".join(quote(field.column) for field in fields)
+    unique = ", ".join(quote(meta.get_field(name).column) for name in ("storefront", "external_id"))
+    placeholders = ", ".join(["%s"] * len(fields))
+    # Identifiers from the model's meta, values as parameters.
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+        f"ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(values[field.name], connection) for field in fields])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, list[OrderLine], bool]:
+    """The order, locked, with its lines and whether it is new: a new one on its first return, else the stored
+    snapshot (refused if this one disagrees).
+
+    A new row is this transaction's own until it commits; a stored one is locked (SELECT ... FOR UPDATE). Either
+    way a second return of the order waits here until this one commits, and then counts its claims.
     """
     for _attempt in range(3):
+        created_at = timezone.now()  # the row's own write time, as auto_now_add would set it
+        order_id = _insert_order(storefront, snapshot, created_at)
+        if order_id is not None:
+            order = Order(
+                pk=order_id,
+                storefront=storefront,
+                external_id=snapshot.external_id,
+                placed_at=snapshot.placed_at,
+                delivered_at=snapshot.delivered_at,
+                currency=snapshot.currency,
+                created_at=created_at,
+            )
+            lines = OrderLine.objects.bulk_create(
+                OrderLine(
+                    order=order,
+                    external_id=line.external_id,
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price=to_money(line.unit_price),
+                )
+                for line in snapshot.lines
+            )
+            return order, lines, True
         order = (
             Order.objects.select_for_update().filter(storefront=storefront, external_id=snapshot.external_id).first()
         )
-        if order is not None:
-            lines = list(order.lines.all())
-            diffs = _differences(order, lines, snapshot)
-            if diffs:
-                raise InvalidInput(
-                    _(
-                        "Order %(order)s was sent before with other details (%(fields)s). Send the same order as "
-                        "with its first return."
-                    )
-                    % {"order": snapshot.external_id, "fields": ", ".join(diffs)},
-                    field="order",
+        if order is None:
+            continue  # deleted between the two statements: try the INSERT again
+        lines = list(order.lines.all())
+        diffs = _differences(order, lines, snapshot)
+        if diffs:
+            raise InvalidInput(
+                _(
+                    "Order %(order)s was sent before with other details (%(fields)s). Send the same order as "
+                    "with its first return."
                 )
-            return order, lines, False
-        try:
-            with transaction.atomic():
-                order = Order.objects.create(
-                    storefront=storefront,
-                    external_id=snapshot.external_id,
-                    placed_at=snapshot.placed_at,
-                    delivered_at=snapshot.delivered_at,
-                    currency=snapshot.currency,
-                )
-                lines = OrderLine.objects.bulk_create(
-                    OrderLine(
-                        order=order,
-                        external_id=line.external_id,
-                        sku=line.sku,
-                        name=line.name,
-                        quantity=line.quantity,
-                        unit_price=to_money(line.unit_price),
-                    )
-                    for line in snapshot.lines
-                )
-            return order, lines, True
-        except IntegrityError:
-            continue
+                % {"order": snapshot.external_id, "fields": ", ".join(diffs)},
+                field="order",
+            )
+        return order, lines, False
     raise InvalidInput(_("The order could not be stored; try again."), field="order")
 
 
@@ -283,8 +316,8 @@ def return_create(
         created_at=now,
         updated_at=now,
     )
+    # The reference is the row's own sequence number; it is saved with the decision's move below when there is one.
     return_request.reference = f"R-{return_request.pk:06d}"
-    return_request.save(update_fields=["reference"])
     created_items = ReturnItem.objects.bulk_create(
         ReturnItem(
             return_request=return_request,
@@ -297,37 +330,65 @@ def return_create(
         )
         for item, amount in zip(items, amounts, strict=True)
     )
-    return_request.order = order
     locked = Locked(ticket=ticket, return_request=return_request)
-    common.record(
+    created = common.return_event(
         locked,
-        "created",
         actor=Actor(storefront=storefront),
         now=now,
+        action="created",
         outcome=decision.outcome,
         rule=decision.rule,
         amount=f"{refundable:.2f}",
     )
     if decision.outcome == Outcome.AUTO_APPROVED:
-        _approve(locked, policy=policy, actor=SYSTEM, now=now)
+        _approve(locked, policy=policy, actor=SYSTEM, now=now, fields=("reference",), after=(created,))
     elif decision.outcome == Outcome.AUTO_REJECTED:
-        common.move(locked, ReturnStatus.REJECTED, actor=SYSTEM, now=now, data={"rule": decision.rule})
-    created = locked.return_request
+        common.move(
+            locked,
+            ReturnStatus.REJECTED,
+            actor=SYSTEM,
+            now=now,
+            data={"rule": decision.rule},
+            fields=("reference",),
+            after=(created,),
+        )
+    else:
+        return_request.save(update_fields=["reference"])
+        created.save()
     # What the answer shows is all in memory: hand it over as if prefetched, so the API need not read it back.
     refunds_made = (
-        list(created.refunds.order_by("created_at", "id")) if created.returnless or created.advance_refund else []
+        list(return_request.refunds.order_by("created_at", "id"))
+        if return_request.returnless or return_request.advance_refund
+        else []
     )
-    created._prefetched_objects_cache = {"items": created_items, "refunds": refunds_made, "evidence": []}
-    return created
+    return_request._prefetched_objects_cache = {"items": created_items, "refunds": refunds_made, "evidence": []}
+    return return_request
 
 
-def _approve(locked: Locked, *, policy: ReturnPolicy, actor: Actor, now: datetime, data: dict | None = None) -> None:
+def _approve(
+    locked: Locked,
+    *,
+    policy: ReturnPolicy,
+    actor: Actor,
+    now: datetime,
+    data: dict | None = None,
+    fields: tuple[str, ...] = (),
+    after: tuple[TicketEvent, ...] = (),
+) -> None:
     """Approve, and refund at once where the policy refunds before the item is back (returnless or advance)."""
     return_request = locked.return_request
     if return_request.resolution == Resolution.REFUND:
         return_request.returnless = 0 < return_request.refundable_amount <= policy.returnless_limit
         return_request.advance_refund = policy.advance_refund and not return_request.returnless
-    common.move(locked, ReturnStatus.APPROVED, actor=actor, now=now, data=data, fields=("returnless", "advance_refund"))
+    common.move(
+        locked,
+        ReturnStatus.APPROVED,
+        actor=actor,
+        now=now,
+        data=data,
+        fields=("returnless", "advance_refund", *fields),
+        after=after,
+    )
     if return_request.returnless or return_request.advance_refund:
         refunds.create_locked(locked, actor=actor, now=now)
 

@@ -89,20 +89,10 @@ def _warning_percent(clock: SlaClock) -> int:
     return clock.policy.warning_percent if clock.policy_id and clock.policy else 75
 
 
-def _start(
-    ticket: Ticket,
-    metric: str,
-    *,
-    now: datetime,
-    key: str = "",
-    policy: SlaPolicy | None = None,
-    cache: dict[int, Schedule] | None = None,
+def _new_clock(
+    ticket: Ticket, metric: str, *, now: datetime, key: str, policy: SlaPolicy | None, cache: dict[int, Schedule]
 ) -> SlaClock | None:
-    """Start a clock unless one of this metric (and key) is running already; None when the policy tracks no target."""
-    running = SlaClock.objects.filter(ticket=ticket, metric=metric, key=key, stopped_at__isnull=True).first()
-    if running is not None:
-        return running
-    policy = policy or sla_policy_for(ticket)
+    """A clock of the metric starting now, planned but not saved; None when the policy tracks no target."""
     target = policy.target_minutes(metric) if policy else None
     if policy is None or not target:
         return None
@@ -117,9 +107,43 @@ def _start(
         target_minutes=target,
         started_at=now,
     )
-    _plan(clock, _schedule(calendar_id, cache if cache is not None else {}), policy.warning_percent)
-    clock.save()
+    _plan(clock, _schedule(calendar_id, cache), policy.warning_percent)
     return clock
+
+
+def _start(
+    ticket: Ticket,
+    metric: str,
+    *,
+    now: datetime,
+    key: str = "",
+    policy: SlaPolicy | None = None,
+    cache: dict[int, Schedule] | None = None,
+) -> SlaClock | None:
+    """Start a clock unless one of this metric (and key) is running already; None when the policy tracks no target."""
+    running = SlaClock.objects.filter(ticket=ticket, metric=metric, key=key, stopped_at__isnull=True).first()
+    if running is not None:
+        return running
+    policy = policy or sla_policy_for(ticket)
+    clock = _new_clock(ticket, metric, now=now, key=key, policy=policy, cache=cache if cache is not None else {})
+    if clock is not None:
+        clock.save()
+    return clock
+
+
+def _plan_new_ticket(ticket: Ticket, metrics: list[str], *, now: datetime, policy: SlaPolicy | None) -> list[SlaClock]:
+    """The clocks a ticket starts with, planned but not saved, and the ticket's next deadline and warning set from
+    them: a ticket not yet written has no running clock to reuse, so `ticket_create` inserts the ticket with its
+    deadlines and then its clocks in one INSERT."""
+    cache: dict[int, Schedule] = {}
+    started = [
+        clock
+        for metric in metrics
+        if (clock := _new_clock(ticket, metric, now=now, key="", policy=policy, cache=cache)) is not None
+    ]
+    ticket.next_due_at = min((clock.due_at for clock in started), default=None)
+    ticket.next_warn_at = min((clock.warn_at for clock in started), default=None)
+    return started
 
 
 def _finish_pause(clock: SlaClock, now: datetime, cache: dict[int, Schedule]) -> None:

@@ -35,6 +35,7 @@ from tickets.models import (
     Metric,
     RoutingRule,
     Severity,
+    SlaClock,
     Status,
     Storefront,
     Team,
@@ -171,7 +172,30 @@ def attachment_add(*, ticket: Ticket, upload: UploadedFile, message: Message | N
     )
 
 
-@transaction.atomic
+def _new_event(
+    ticket: Ticket,
+    kind: str,
+    *,
+    actor: Actor = SYSTEM,
+    message: Message | None = None,
+    data: dict | None = None,
+    now: datetime,
+) -> TicketEvent:
+    return TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        actor_type=actor.type,
+        actor_user=actor.user,
+        actor_storefront=actor.storefront,
+        message=message,
+        data=data or {},
+        created_at=now,
+    )
+
+
+# No savepoint of its own: ticket_create raises no error of its own for a caller to catch and carry on after, and a
+# database error aborts the caller's whole PostgreSQL transaction anyway.
+@transaction.atomic(savepoint=False)
 def ticket_create(
     *,
     storefront: Storefront,
@@ -203,10 +227,23 @@ def ticket_create(
         created_at=now,
         updated_at=now,
     )
-    ticket.save()
+    # Routing rules and SLA policies match on the ticket's own fields, so the team, the assignee, the clocks and the
+    # next deadline are all known before the row is written.
+    team = _route(ticket)
+    if team is not None:
+        ticket.team = team
+        ticket.assignee = _least_loaded_agent(team)
+    # The SLA clocks start with the ticket; a return's request form is answered by its decision, not by a reply.
+    metrics = [Metric.ACKNOWLEDGEMENT, Metric.RESOLUTION]
+    if body and opening_message_is_customer_message and kind != Kind.RETURN:
+        metrics.append(Metric.RESPONSE)
+    started = clocks._plan_new_ticket(ticket, metrics, now=now, policy=clocks.sla_policy_for(ticket))
+    ticket.save(force_insert=True)
     # The reference is the row's own sequence number: unique without a counter row every create would lock.
     ticket.reference = f"T-{ticket.pk:06d}"
-    ticket_record_event(ticket=ticket, kind=EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)
+    Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
+    SlaClock.objects.bulk_create(started)
+    events = [_new_event(ticket, EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)]
     if body:
         message = Message.objects.create(
             ticket=ticket,
@@ -216,16 +253,14 @@ def ticket_create(
             channel=channel,
             created_at=now,
         )
-        ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
-    _route_and_assign(ticket, now=now)
-    ticket.save(update_fields=["reference", "team", "assignee"])
-    # The SLA clocks start with the ticket; a return's request form is answered by its decision, not by a reply.
-    policy = clocks.sla_policy_for(ticket)
-    clocks._start(ticket, Metric.ACKNOWLEDGEMENT, now=now, policy=policy)
-    clocks._start(ticket, Metric.RESOLUTION, now=now, policy=policy)
-    if body and opening_message_is_customer_message and kind != Kind.RETURN:
-        clocks._start(ticket, Metric.RESPONSE, now=now, policy=policy)
-    clocks._refresh_next_due(ticket)
+        # The event says what was written: the customer's message, or an internal note (a return's form).
+        message_event = EventKind.CUSTOMER_MESSAGE if message.kind == MessageKind.CUSTOMER else EventKind.NOTE
+        events.append(_new_event(ticket, message_event, actor=actor, message=message, now=now))
+    if team is not None:
+        assignee = ticket.assignee
+        data = {"team": team.name, "assignee": assignee.get_username() if assignee else None, "auto": True}
+        events.append(_new_event(ticket, EventKind.ASSIGNED, data=data, now=now))
+    TicketEvent.objects.bulk_create(events)
     return ticket
 
 

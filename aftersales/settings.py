@@ -246,6 +246,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-idempotency-records": {"task": "tickets.tasks.purge_idempotency_records", "schedule": crontab(minute=41)},
     "sweep-sla": {"task": "alerts.tasks.sweep_sla", "schedule": timedelta(seconds=SLA_SWEEP_SECONDS)},
+    # KPI warning lines, hourly at :05 (local midnight in whole-hour time zones: a closed day is evaluated 5 minutes
+    # after it ends).
+    "evaluate-kpis": {"task": "alerts.tasks.evaluate_kpis", "schedule": crontab(minute=5)},
     "send-pending-alert-notifications": {
         "task": "alerts.tasks.send_pending_alert_notifications",
         "schedule": timedelta(minutes=5),

@@ -2,7 +2,8 @@
 
 - at_risk: the assignee;
 - breach: the assignee and the supervisors of the ticket's team;
-- escalation level 2, severe complaints, KPI alerts: all supervisors (and the assignee, if any);
+- escalation level 2, severe complaints, KPI alerts: all supervisors (and the assignee, if any; a KPI alert has
+  no ticket, its e-mail links to the KPI alerts on the dashboard);
 - escalation level 3: as level 2, plus the admin contacts in settings.ADMIN_ALERT_EMAILS (e-mail only).
 
 The in-desk rows are written in the transaction that raised the alerts; e-mails and the webhook go out from a Celery
@@ -98,7 +99,7 @@ def alerts_notify(*, alert_ids: list[int], now: datetime | None = None) -> int:
 
 def _subject(alert: Alert) -> str:
     reference = alert.ticket.reference if alert.ticket_id else ""
-    return f"[{alert.get_kind_display()}] {reference} {alert.text!s}".strip()
+    return " ".join(part for part in (f"[{alert.get_kind_display()}]", reference, str(alert.text)) if part)
 
 
 def _body(alert: Alert, recipient_tz: str) -> str:
@@ -111,6 +112,10 @@ def _body(alert: Alert, recipient_tz: str) -> str:
             if getattr(settings, "SITE_URL", "")
             else reverse("tickets:ticket", args=[alert.ticket.reference])
         )
+    elif alert.kind == AlertKind.KPI:
+        # A KPI alert has no ticket: it links to the KPI alerts on the dashboard.
+        path = reverse("alerts:dashboard") + "?kind=" + AlertKind.KPI
+        lines.append(settings.SITE_URL.rstrip("/") + path if getattr(settings, "SITE_URL", "") else path)
     with timezone.override(recipient_tz):
         lines.append(_("At: %(when)s") % {"when": timezone.localtime(alert.occurred_at).strftime("%Y-%m-%d %H:%M %Z")})
     return "\n".join(lines)
@@ -127,6 +132,8 @@ def _post_webhook(alert: Alert, url: str) -> bool:
         "occurred_at": alert.occurred_at.isoformat(),
         "created_at": alert.created_at.isoformat(),
     }
+    if alert.kind == AlertKind.KPI:
+        payload["kpi"] = alert.data
     request = urllib.request.Request(
         url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )

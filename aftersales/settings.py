@@ -221,6 +221,7 @@ else:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control, in whatever directory
         "store_processed": False,
     }
     # Kombu's filesystem transport does not create its folders; web, worker and beat all import these settings.

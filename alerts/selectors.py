@@ -12,7 +12,8 @@ from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from alerts.models import Alert, AlertKind, Notification
+from alerts.kpis import KpiScope, KpiValue, kpi_values, period_bounds
+from alerts.models import Alert, AlertKind, Kpi, KpiThreshold, Notification, format_kpi_value
 from tickets import roles
 from tickets.models import Metric, SlaClock, Team
 
@@ -160,6 +161,41 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
         hourly=hourly,
         max_hourly=peak,
     )
+
+
+@dataclass
+class KpiCard:
+    line: KpiThreshold
+    value: KpiValue
+
+    @property
+    def label(self) -> str:
+        return str(Kpi(self.line.kpi).label)
+
+    @property
+    def value_text(self) -> str:
+        return format_kpi_value(self.value.value, self.value.unit)
+
+    @property
+    def ok(self) -> bool | None:
+        return self.line.is_met(self.value.value)
+
+
+def kpi_strip(*, now: datetime | None = None) -> list[KpiCard]:
+    """The KPIs of the warning lines for all storefronts and teams, over the current day or week so far.
+
+    One query for the lines, then kpi_values' five per period in use (day, week): at most eleven, whatever the data.
+    """
+    now = now or timezone.now()
+    lines = sorted(
+        KpiThreshold.objects.filter(is_active=True, storefront__isnull=True, team__isnull=True),
+        key=lambda line: (Kpi.values.index(line.kpi), line.period, line.pk),
+    )
+    values: dict[str, dict[str, KpiValue]] = {}
+    for period in sorted({line.period for line in lines}):
+        start, _end = period_bounds(period, now)
+        values[period] = kpi_values(KpiScope(start=start, end=now))
+    return [KpiCard(line=line, value=values[line.period][line.kpi]) for line in lines]
 
 
 def alerts_visible_to(user: Any) -> QuerySet[Alert]:

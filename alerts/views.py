@@ -67,6 +67,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         teams=Team.objects.order_by("name"),
         metrics=Metric.choices,
         kinds=AlertKind.choices,
+        # Outside the 15-second refresh: the KPIs of the day and week move slowly and cost ten queries.
+        kpi_cards=selectors.kpi_strip(),
     )
     return render(request, "alerts/dashboard.html", context)
 

@@ -294,3 +294,72 @@ def test_the_command_prints_the_alerts_raised_as_its_last_line(line, storefront)
 def test_a_bad_at_is_a_clear_error(at):
     with pytest.raises(CommandError, match="--at is not an ISO 8601 date and time"):
         call_command("evaluate_kpis", "--at", at, stdout=StringIO())
+
+
+# --- on the dashboard ------------------------------------------------------------------------------------------------
+
+
+def test_kpi_alerts_are_listed_with_the_others_without_a_ticket_and_filtered_by_kind(
+    line, storefront, agent, supervisor, supervisor_desk
+):
+    from tests.factories import make_ticket
+
+    breached = make_ticket(storefront, now=timezone.now() - 3 * H)
+    services.sla_sweep()
+    answered_after(storefront, DAY_START + H, 5)
+    services.kpis_evaluate(now=DAY_START + 8 * H)
+    kpi_alert = Alert.objects.get(kind=AlertKind.KPI)
+
+    page = supervisor_desk.get("/alerts/").content.decode()
+    only_kpi = supervisor_desk.get("/alerts/", {"kind": "kpi"})
+
+    assert breached.reference in page and "First response time is 5 h so far" in page
+    assert [a.kind for a in only_kpi.context["alerts"]] == [AlertKind.KPI]
+    row = only_kpi.content.decode().split(f'id="alert-{kpi_alert.pk}"')[1].split("</tr>")[0]
+    assert "/tickets/" not in row and "—" in row
+    supervisor_desk.post(f"/alerts/{kpi_alert.pk}/acknowledge/", {"next": "/alerts/"})
+    kpi_alert.refresh_from_db()
+    assert kpi_alert.acknowledged_by == supervisor
+    notifications = supervisor_desk.get("/alerts/notifications/").content.decode()
+    assert "First response time is 5 h so far" in notifications
+
+
+def test_the_kpi_strip_shows_today_and_this_week_against_their_lines(storefront):
+    from alerts.selectors import kpi_strip
+
+    answered_after(storefront, DAY_START + H, 1.5)  # today so far: 1.5 h, within <= 2 h
+    Ticket.objects.create(  # created this week (Monday), never resolved: resolution rate 0 % against >= 85 %
+        storefront=storefront, subject="Lost", created_at=DAY_START - 20 * H, updated_at=DAY_START - 20 * H
+    )
+
+    cards = {(card.line.kpi, card.line.period): card for card in kpi_strip(now=DAY_START + 5 * H)}
+
+    assert len(cards) == 8  # the default lines
+    first_response = cards[(Kpi.FIRST_RESPONSE_TIME, "day")]
+    assert (first_response.value_text, first_response.ok, first_response.line.line) == ("1.5 h", True, "≤ 2 h")
+    resolution = cards[(Kpi.RESOLUTION_RATE, "week")]
+    assert (resolution.value.value, resolution.ok) == (Decimal("0.00"), False)
+    assert cards[(Kpi.RETURN_RATE, "week")].ok is None  # no orders: nothing to measure
+
+
+def test_the_kpi_strip_costs_the_same_queries_however_many_lines(storefront, team, django_assert_max_num_queries):
+    from alerts.selectors import kpi_strip
+
+    for limit in range(1, 6):  # more lines, for all and for one team (the team's are not on the strip)
+        KpiThreshold.objects.create(kpi=Kpi.SATISFACTION, comparison=Comparison.AT_LEAST, value=Decimal(limit))
+        KpiThreshold.objects.create(
+            kpi=Kpi.SATISFACTION, comparison=Comparison.AT_LEAST, value=Decimal(limit), team=team
+        )
+
+    with django_assert_max_num_queries(11):
+        cards = kpi_strip(now=DAY_START + 5 * H)
+
+    assert len(cards) == 13
+
+
+def test_the_dashboard_page_shows_the_kpi_strip(supervisor_desk):
+    page = supervisor_desk.get("/alerts/").content.decode()
+
+    assert page.count('class="count-card kpi-card"') == 8
+    assert 'data-kpi="after_sales_cost" data-period="week"' in page
+    assert "1 % - 3 %" in page

@@ -34,6 +34,7 @@ run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
 	DEBUG=1 $(PY) manage.py seed_demo_complaints --if-empty
+	DEBUG=1 $(PY) manage.py seed_demo_history --if-empty
 	DEBUG=1 PORT=$(PORT) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/honcho start -f Procfile.dev
 
 # Order matters: services are checked before anything slow, so a stopped PostgreSQL or Redis fails at once.

@@ -30,7 +30,7 @@ def _get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode()
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(300)
 def test_make_run_serves_the_login_page_on_an_empty_embedded_database(tmp_path):
     port = closed_port()
     env = _embedded_env(tmp_path / "var", port)
@@ -44,7 +44,7 @@ def test_make_run_serves_the_login_page_on_an_empty_embedded_database(tmp_path):
         start_new_session=True,
     )
     try:
-        deadline, status, page = time.monotonic() + 180, None, ""
+        deadline, status, page = time.monotonic() + 200, None, ""
         while time.monotonic() < deadline and run.poll() is None:
             try:
                 status, page = _get(f"http://127.0.0.1:{port}/accounts/login/")
@@ -66,6 +66,7 @@ def test_make_run_serves_the_login_page_on_an_empty_embedded_database(tmp_path):
     assert f"http://127.0.0.1:{port}/" in output
     for login in ("agent", "supervisor", "finance", "admin"):
         assert f"\n  {login} " in output
+    assert "Demo history added: 30 days of sales" in output
     assert (tmp_path / "var" / "aftersales.sqlite3").exists()
 
     # the SLA sweep works on the embedded database too: a later sweep raises the demo tickets' alerts, once

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from aftersales.errors import InvalidInput
 from tests.conftest import closed_port
 from tests.factories import CustomerFactory, make_ticket
 from tickets import services
@@ -163,6 +164,7 @@ def test_only_the_overall_score_is_required(client, survey):
         ({"overall": "5", "response_speed": "9"}, "Response speed"),
         ({"overall": "5", "channel": "-1"}, "Contact channel"),
         ({"overall": "5", "comment": "x" * 2001}, "Anything else you would like to tell us?"),
+        ({"overall": "5", "comment": "nul \x00 byte"}, "Anything else you would like to tell us?"),
     ],
 )
 def test_form_errors_name_the_field_and_record_nothing(client, survey, data, field_label):
@@ -201,6 +203,18 @@ def test_an_expired_survey_is_refused_politely(client, survey):
     for response in (client.get(page_path(survey)), client.post(page_path(survey), {"overall": "5"})):
         assert response.status_code == 410
         assert "This survey has closed" in response.content.decode()
+    survey.refresh_from_db()
+    assert not survey.is_answered
+
+
+@pytest.mark.parametrize(
+    ("scores", "field"),
+    [({"overall": None}, "overall"), ({"overall": 6}, "overall"), ({"overall": 5, "attitude": 0}, "attitude")],
+)
+def test_the_service_refuses_scores_outside_1_to_5_naming_the_field(survey, scores, field):
+    with pytest.raises(InvalidInput) as refused:
+        survey_answer(token=survey.token, **scores)
+    assert set(refused.value.errors) == {field}
     survey.refresh_from_db()
     assert not survey.is_answered
 

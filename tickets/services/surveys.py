@@ -128,6 +128,8 @@ def survey_answer(
     for name in SURVEY_DIMENSIONS:
         scores[name] = _check_score(name, given[name], required=False)
     comment = (comment or "").strip()
+    if "\x00" in comment:  # PostgreSQL text cannot hold it; refused like any other bad input
+        raise InvalidInput(_("The comment contains a character that is not allowed."), field="comment")
     if len(comment) > COMMENT_MAX:
         raise InvalidInput(
             _("Please keep the comment under %(max)d characters.") % {"max": COMMENT_MAX}, field="comment"

@@ -1,4 +1,4 @@
-"""Admin for alerts, and for the SLA settings the supervisors edit: policies and business calendars.
+"""Admin for alerts, and for the settings the supervisors edit: SLA policies, business calendars, KPI warning lines.
 
 The SLA models live in `tickets` (the clocks are part of a ticket) but are administered here, next to the sweep
 that uses them. Clock rows and alerts are read-only: only the services and the sweep write them.
@@ -8,8 +8,9 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from alerts.models import Alert, Notification
+from alerts.models import Alert, KpiPeriodResult, KpiThreshold, Notification
 from tickets.models import BusinessCalendar, CalendarDay, SlaPolicy
 
 
@@ -85,6 +86,37 @@ class NotificationAdmin(admin.ModelAdmin):
     list_display = ("id", "recipient", "alert", "created_at", "read_at", "emailed_at")
     list_select_related = ("recipient", "alert")
     raw_id_fields = ("recipient", "alert")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(KpiThreshold)
+class KpiThresholdAdmin(admin.ModelAdmin):
+    """Warning lines. The model's clean() checks them (a between line needs an upper value above the value; a
+    percentage lies in 0-100); lines are switched off rather than deleted, keeping their alerts' history."""
+
+    list_display = ("kpi", "comparison", "value", "value_max", "period", "storefront", "team", "is_active")
+    list_editable = ("is_active",)
+    list_filter = ("kpi", "period", "is_active", "storefront", "team")
+    list_select_related = ("storefront", "team")
+    fieldsets = (
+        (None, {"fields": ("kpi", "comparison", "value", "value_max", "period", "is_active")}),
+        (_("Scope"), {"fields": ("storefront", "team")}),
+    )
+
+
+@admin.register(KpiPeriodResult)
+class KpiPeriodResultAdmin(admin.ModelAdmin):
+    """The final value of each line over each closed period, as evaluated: written by the evaluation only."""
+
+    list_display = ("threshold", "period_start", "period_end", "value", "met", "evaluated_at")
+    list_filter = ("met", "threshold__kpi", "threshold__period")
+    list_select_related = ("threshold",)
+    date_hierarchy = "period_start"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

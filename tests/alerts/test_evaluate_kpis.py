@@ -363,3 +363,63 @@ def test_the_dashboard_page_shows_the_kpi_strip(supervisor_desk):
     assert page.count('class="count-card kpi-card"') == 8
     assert 'data-kpi="after_sales_cost" data-period="week"' in page
     assert "1 % - 3 %" in page
+
+
+# --- the admin -------------------------------------------------------------------------------------------------------
+
+
+def _line_form(**changes) -> dict:
+    form = {
+        "kpi": "after_sales_cost",
+        "comparison": "between",
+        "value": "1",
+        "value_max": "3",
+        "period": "week",
+        "storefront": "",
+        "team": "",
+        "is_active": "on",
+    }
+    return form | changes
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"value_max": ""}, "value_max", "Enter the upper value of the range."),
+        ({"value_max": "0.5"}, "value_max", "The upper value must be greater than the value."),
+        ({"value": "150", "value_max": "160"}, "value", "A percentage is between 0 and 100."),
+        ({"comparison": "at_most", "value": "2", "value_max": "3"}, "value_max", "Only a between line has an upper"),
+        ({"kpi": "satisfaction", "comparison": "at_least", "value": "101", "value_max": ""}, "value", "between 0 and"),
+    ],
+)
+def test_a_supervisor_is_told_which_field_of_a_warning_line_is_wrong(client, supervisor, changes, field, message):
+    client.force_login(supervisor)
+    before = KpiThreshold.objects.count()
+
+    response = client.post("/admin/alerts/kpithreshold/add/", _line_form(**changes))
+
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors[field])
+    assert KpiThreshold.objects.count() == before
+
+
+def test_a_supervisor_adds_and_edits_warning_lines_in_the_admin(client, supervisor, storefront):
+    client.force_login(supervisor)
+
+    response = client.post(
+        "/admin/alerts/kpithreshold/add/",
+        _line_form(kpi="processing_time", comparison="at_most", value="36", value_max="", storefront=storefront.pk),
+    )
+
+    assert response.status_code == 302
+    line = KpiThreshold.objects.get(storefront=storefront)
+    assert (line.kpi, line.value, line.period, line.unit) == (Kpi.PROCESSING_TIME, Decimal("36.00"), "week", "hours")
+    # Hours are not percentages: 36 h is a valid line.
+    change = client.post(
+        f"/admin/alerts/kpithreshold/{line.pk}/change/",
+        _line_form(kpi="processing_time", comparison="at_most", value="48", value_max="", storefront=storefront.pk),
+    )
+    assert change.status_code == 302
+    line.refresh_from_db()
+    assert line.value == Decimal("48.00")
+    assert "Processing time" in client.get("/admin/alerts/kpithreshold/").content.decode()

@@ -4,6 +4,7 @@ An agent sees the tickets of their teams and the tickets assigned to them; a sup
 sees only its own. Every list here costs a fixed number of queries whatever its length.
 """
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -84,18 +85,55 @@ def ticket_clocks(*, ticket: Ticket) -> list[SlaClock]:
     return running + stopped
 
 
+# What agents and customers quote: `T-000123`, typed in any case.
+REFERENCE_PATTERN = re.compile(r"T-\d+", re.IGNORECASE)
+
+# A term matching more rows than this in customer names, subjects and messages is common (a word like "refund").
+COMMON_TERM_ROWS = 10_000
+
+
 def _search_q(text: str) -> Q:
-    """Reference, customer name/e-mail/phone, order id, and words in the subject or the messages."""
-    q = (
-        Q(reference__iexact=text)
-        | Q(order_external_id=text)
-        | Q(customer__email__iexact=text)
-        | Q(customer__phone=text)
-        | Q(customer__name__icontains=text)
-        | Q(subject__icontains=text)
-    )
-    in_messages = Message.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
-    return q | Q(Exists(in_messages))
+    """Reference, customer name/e-mail/phone, order id, and words in the subject or the messages.
+
+    A reference-looking term matches that reference only. Anything else is a UNION of one subquery per field: an
+    OR across joined tables can use no index (PostgreSQL then filters every visible ticket and reads every
+    message), while each branch of the UNION uses its own (see migration 0006_search_indexes). A UNION costs what
+    its matches cost, though: for a common word (a million messages) it takes seconds, while walking the queue in
+    its order and testing each ticket stops at the first page. So one probe query first counts the word's matches
+    up to COMMON_TERM_ROWS, and a common word is tested ticket by ticket instead.
+    """
+    if REFERENCE_PATTERN.fullmatch(text):
+        # References are stored upper-case: `reference = 'T-000123'` uses the unique index; iexact would compile to
+        # UPPER(reference) and could not.
+        return Q(reference=text.upper())
+    # One branch per field, the customer's too: an OR inside one branch makes PostgreSQL read the whole table.
+    exact = [
+        Ticket.objects.filter(reference=text.upper()).values("pk"),
+        Ticket.objects.filter(order_external_id=text).values("pk"),
+        Ticket.objects.filter(customer__email__iexact=text).values("pk"),
+        Ticket.objects.filter(customer__phone=text).values("pk"),
+    ]
+    in_words = [
+        Ticket.objects.filter(customer__name__icontains=text).values("pk"),
+        Ticket.objects.filter(subject__icontains=text).values("pk"),
+        Message.objects.filter(body__icontains=text).values("ticket_id"),
+    ]
+    first, *others = exact
+    if _is_common(in_words):
+        in_messages = Message.objects.filter(ticket=OuterRef("pk"), body__icontains=text)
+        return (
+            Q(pk__in=first.union(*others))
+            | Q(customer__name__icontains=text)
+            | Q(subject__icontains=text)
+            | Q(Exists(in_messages))
+        )
+    return Q(pk__in=first.union(*others, *in_words))
+
+
+def _is_common(branches: list[QuerySet[Any]]) -> bool:
+    # LIMIT 1 OFFSET n over a UNION ALL: PostgreSQL stops reading as soon as the row past the threshold turns up.
+    first, *others = branches
+    return first.union(*others, all=True)[COMMON_TERM_ROWS : COMMON_TERM_ROWS + 1].exists()
 
 
 def ticket_get_for_user(*, user: Any, reference: str) -> Ticket:

@@ -131,12 +131,13 @@ def queries_per_create(key: str) -> int:
     return len(queries.captured_queries)
 
 
-def wait_for_server(timeout: float = 20) -> None:
+def wait_for_server(timeout: float = 60) -> None:
+    # Any answer will do (401 without a key): the schema page would build the whole OpenAPI document each time.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            connection.request("GET", "/api/schema/")
+            connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+            connection.request("GET", "/api/v1/returns/")
             connection.getresponse().read()
             return
         except OSError:
@@ -195,37 +196,91 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # the fields after "pid (comm)"; [1] is ppid, [11]/[12] utime/stime
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (0 for any that is gone or unreadable)."""
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
+def children_of(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) is not None and int(fields[1]) == parent:
+            pids.append(int(entry.name))
+    return pids
+
+
+def database_backends() -> list[tuple[int, datetime]]:
+    """(pid, backend_start) of every other connection to the bench database: the gunicorn workers' ones."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        return cursor.fetchall()
+
+
+def gunicorn_command(args: argparse.Namespace) -> list[str]:
+    command = [
+        str(ROOT / ".venv/bin/gunicorn"),
+        "aftersales.wsgi",
+        "--bind",
+        f"127.0.0.1:{PORT}",
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+    ]
+    if args.threads > 1:
+        command += ["--threads", str(args.threads)]  # gunicorn's gthread worker
+    return command
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)")
     args = parser.parse_args()
 
     setup_django()
     key = make_storefront()
     query_count = queries_per_create(key)
 
-    gunicorn = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "aftersales.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=server_env(),
-    )
+    gunicorn = subprocess.Popen(gunicorn_command(args), cwd=ROOT, env=server_env())
     try:
         wait_for_server()
         drive(key, 2, args.clients)  # warm-up: connections, imports, caches
+        workers = children_of(gunicorn.pid)
+        backends_before = database_backends()
+        backend_pids = [pid for pid, _start in backends_before]
+        load_before = os.getloadavg()[0]
+        cpu_before = (cpu_seconds(workers), cpu_seconds(backend_pids), time.process_time())
+        run_started = datetime.now(UTC)
         started = time.monotonic()
         latencies, errors = drive(key, args.seconds, args.clients)
         elapsed = time.monotonic() - started
+        cpu_after = (cpu_seconds(workers), cpu_seconds(backend_pids), time.process_time())
+        load_after = os.getloadavg()[0]
+        backends_after = database_backends()
     finally:
         gunicorn.terminate()
         gunicorn.wait(10)
@@ -236,17 +291,29 @@ def main() -> int:
     rps = len(latencies) / elapsed
     p50 = percentile(latencies, 0.50) * 1000
     p99 = percentile(latencies, 0.99) * 1000
+    done = len(latencies) + errors
+    app_ms, db_ms, client_ms = (
+        (after - before) * 1000 / done for before, after in zip(cpu_before, cpu_after, strict=True)
+    )
     result = {
         "creates": len(latencies),
         "errors": errors,
         "seconds": round(elapsed, 1),
         "clients": args.clients,
         "gunicorn_workers": args.workers,
+        "threads_per_worker": args.threads,
         "requests_per_second": round(rps, 1),
         "p50_ms": round(p50, 1),
         "p99_ms": round(p99, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
         "queries_per_create": query_count,
+        # CPU time per request of the gunicorn workers, of their PostgreSQL backends and of this load generator:
+        # what a create costs whatever else the machine is doing. 2 cores / the sum is the ceiling on an idle box.
+        "cpu_ms_per_create": {"gunicorn": round(app_ms, 1), "postgres": round(db_ms, 1), "client": round(client_ms, 1)},
+        # CONN_MAX_AGE at work: the workers keep their connections, so none is opened during the run.
+        "db_connections": len(backends_after),
+        "db_connections_opened_during_run": sum(1 for _pid, start in backends_after if start >= run_started),
+        "load_average_1min": [round(load_before, 1), round(load_after, 1)],
     }
     print(json.dumps(result))
     met = rps >= TARGET_RPS and p99 < TARGET_P99_MS and errors == 0

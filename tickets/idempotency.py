@@ -156,11 +156,11 @@ def idempotent(method: ViewMethod) -> ViewMethod:
         try:
             with transaction.atomic():
                 _set_lock_timeout(f"{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms")
+                # No savepoint: when the INSERT fails, the whole transaction is rolled back (nothing else ran yet).
                 try:
-                    with transaction.atomic():
-                        record = IdempotencyRecord.objects.create(
-                            owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now
-                        )
+                    record = IdempotencyRecord.objects.create(
+                        owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now
+                    )
                 except IntegrityError:
                     raise _KeyTaken() from None
                 except OperationalError as exc:

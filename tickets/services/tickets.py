@@ -13,7 +13,7 @@ import filetype
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -193,6 +193,16 @@ def _new_event(
     )
 
 
+def _next_ticket_id() -> int | None:
+    """The next ticket id from the table's sequence (PostgreSQL); None on databases without one (SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        meta = Ticket._meta
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column])
+        return cursor.fetchone()[0]
+
+
 # No savepoint of its own: ticket_create raises no error of its own for a caller to catch and carry on after, and a
 # database error aborts the caller's whole PostgreSQL transaction anyway.
 @transaction.atomic(savepoint=False)
@@ -238,10 +248,15 @@ def ticket_create(
     if body and opening_message_is_customer_message and kind != Kind.RETURN:
         metrics.append(Metric.RESPONSE)
     started = clocks._plan_new_ticket(ticket, metrics, now=now, policy=clocks.sla_policy_for(ticket))
+    # The reference is the row's own sequence number: unique without a counter row every create would lock. Taken
+    # from the sequence first where there is one, the reference is written with the row, not by an UPDATE after it.
+    ticket.pk = _next_ticket_id()
+    if ticket.pk is not None:
+        ticket.reference = f"T-{ticket.pk:06d}"
     ticket.save(force_insert=True)
-    # The reference is the row's own sequence number: unique without a counter row every create would lock.
-    ticket.reference = f"T-{ticket.pk:06d}"
-    Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
+    if ticket.reference is None:
+        ticket.reference = f"T-{ticket.pk:06d}"
+        Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
     SlaClock.objects.bulk_create(started)
     events = [_new_event(ticket, EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)]
     if body:

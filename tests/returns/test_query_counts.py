@@ -1,0 +1,93 @@
+"""`POST /api/v1/returns/` in a pinned number of SQL statements (issue 4's speed target rests on it; see the
+return-create bench in bench/README.md). Every statement counts: BEGIN, COMMIT and savepoints included.
+
+The set-up is the production one: a default team with an available agent (routing and auto-assignment run), the
+seeded SLA policy (clocks are planned), and a storefront with a webhook URL (the outbox row is written). A first
+create warms up what a running server has already (the customer row, content types).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from returns.models import ReturnRequest, ReturnStatus
+from tests.returns.test_api import create, recent_body
+from tickets.models import EventKind, Status, TicketEvent, WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+
+# A first return of a new order, auto-approved, for a customer already known: auth 1, BEGIN, order and lines 2,
+# customer 1, ticket 9 (routing 3, SLA policy, id, row, clocks, message, events), return policy 1, return, items,
+# its move and events 4, the ticket acknowledged and set pending 15, outbox 1, COMMIT.
+FIRST_RETURN = 36
+# The same with an Idempotency-Key: the record looked up, inserted under a lock timeout and completed (5), and the
+# view in its own savepoint (2); the service's transaction is a savepoint too (BEGIN/COMMIT become 2 + 2).
+FIRST_RETURN_WITH_KEY = FIRST_RETURN + 9
+# A retry of it: the key is found and its answer replayed; nothing else runs.
+REPLAY = 2
+# A second return of the same order: the order is locked and read with its lines, earlier claims counted.
+SECOND_RETURN = FIRST_RETURN + 2
+
+
+@pytest.fixture
+def shop(storefront, agent):
+    storefront.webhook_url = "http://127.0.0.1:9/hooks"  # never called: on_commit does not run in these tests
+    storefront.save()
+    return storefront
+
+
+@pytest.fixture
+def warm(shop, storefront_client):
+    assert create(storefront_client, recent_body(order__external_id="warm-up")).status_code == 201
+
+
+def _statements(client, body, **headers):
+    with CaptureQueriesContext(connection) as queries:
+        response = create(client, body, **headers)
+    return response, queries
+
+
+def test_a_first_return_is_created_in_a_pinned_number_of_statements(warm, storefront_client, agent):
+    response, queries = _statements(storefront_client, recent_body(order__external_id="SO-1"))
+
+    assert response.status_code == 201, response.json()
+    assert len(queries) == FIRST_RETURN, "\n".join(query["sql"][:160] for query in queries.captured_queries)
+    # ...and it did all its work: approved, the ticket assigned and pending, the outbox row written.
+    return_request = ReturnRequest.objects.select_related("ticket").get(reference=response.json()["reference"])
+    assert return_request.status == ReturnStatus.APPROVED
+    assert return_request.ticket.assignee == agent
+    assert return_request.ticket.status == Status.PENDING
+    assert WebhookDelivery.objects.filter(event_type="return.approved").count() == 2
+
+
+def test_with_an_idempotency_key_and_on_its_replay(warm, storefront_client):
+    body = recent_body(order__external_id="SO-2")
+
+    first, queries = _statements(storefront_client, body, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == 201
+    assert len(queries) == FIRST_RETURN_WITH_KEY, "\n".join(query["sql"][:160] for query in queries.captured_queries)
+
+    again, queries = _statements(storefront_client, body, **{"Idempotency-Key": "k-1"})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(queries) == REPLAY
+
+
+def test_a_second_return_of_the_same_order(warm, storefront_client):
+    assert create(storefront_client, recent_body(order__external_id="SO-3")).status_code == 201
+
+    response, queries = _statements(storefront_client, recent_body(order__external_id="SO-3"))
+
+    assert response.status_code == 201, response.json()
+    assert len(queries) == SECOND_RETURN, "\n".join(query["sql"][:160] for query in queries.captured_queries)
+
+
+def test_the_return_description_is_an_internal_note_on_the_ticket(storefront_client):
+    # The form's description is kept as an internal note (it starts no response clock): its event says so.
+    response = create(storefront_client)
+
+    events = TicketEvent.objects.filter(ticket__reference=response.json()["ticket"]["reference"])
+    note = events.get(message__isnull=False)
+    assert note.kind == EventKind.NOTE
+    assert note.message.body == "The kettle leaks from the base."
+    assert not events.filter(kind=EventKind.CUSTOMER_MESSAGE).exists()

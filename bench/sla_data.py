@@ -111,7 +111,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
         """
         INSERT INTO tickets_ticket (reference, public_id, kind, category, severity, channel, status, storefront_id,
             subject, order_external_id, team_id, assignee_id, assigned_by_hand, created_at, updated_at,
-            acknowledged_at, first_response_at, resolved_at, closed_at, next_due_at, next_warn_at)
+            acknowledged_at, first_response_at, resolved_at, closed_at, next_due_at, next_warn_at, pending_seconds)
         SELECT 'T-' || lpad(i::text, 7, '0'), md5(i::text)::uuid, 'inquiry', 'logistics', 'minor', 'api',
             CASE WHEN i %% (%(n)s / %(running)s) = 0 THEN 'open' ELSE 'closed' END, %(storefront)s,
             'Where is my parcel ' || i, '', %(team0)s + (i %% 5), %(agent0)s + (i %% 50), false,
@@ -121,7 +121,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
             %(now)s - %(year)s * (%(n)s - i)::float / %(n)s,
             CASE WHEN i %% (%(n)s / %(running)s) = 0 THEN NULL ELSE %(now)s - %(year)s * (%(n)s - i)::float / %(n)s END,
             CASE WHEN i %% (%(n)s / %(running)s) = 0 THEN NULL ELSE %(now)s - %(year)s * (%(n)s - i)::float / %(n)s END,
-            NULL, NULL
+            NULL, NULL, 0
         FROM generate_series(1, %(n)s) AS i
         """,
         params,

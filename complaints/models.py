@@ -176,6 +176,8 @@ class Complaint(models.Model):
             models.Index(fields=["status", "created_at"], name="complaint_status_created_idx"),
             models.Index(fields=["department", "status"], name="complaint_department_idx"),
             models.Index(fields=["severity", "created_at"], name="complaint_severity_idx"),
+            # After-sales cost: compensation of the complaints whose solution was accepted in a period.
+            models.Index(fields=["customer_response_at"], name="complaint_response_idx"),
         ]
 
     def __str__(self) -> str:

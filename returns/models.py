@@ -203,6 +203,8 @@ class ReturnRequest(models.Model):
         indexes = [
             models.Index(fields=["storefront", "created_at", "id"], name="return_storefront_created_idx"),
             models.Index(fields=["status", "created_at"], name="return_status_created_idx"),
+            # Return rate and reasons over a period, all storefronts.
+            models.Index(fields=["created_at"], name="return_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -287,6 +289,8 @@ class Refund(models.Model):
         indexes = [
             models.Index(fields=["status", "due_at"], name="refund_status_due_idx"),
             models.Index(fields=["return_request", "status"], name="refund_return_status_idx"),
+            # After-sales cost: refunds that succeeded in a period.
+            models.Index(fields=["settled_at"], condition=Q(status="succeeded"), name="refund_succeeded_settled_idx"),
         ]
 
     def __str__(self) -> str:

@@ -208,6 +208,9 @@ class Ticket(models.Model):
             models.Index(fields=["order_external_id"], name="ticket_order_idx"),
             models.Index(fields=["status", "resolved_at"], name="ticket_status_resolved_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            # Reports and KPIs scoped to one team: its tickets created, and resolved, in a period.
+            models.Index(fields=["team", "created_at"], name="ticket_team_created_idx"),
+            models.Index(fields=["team", "status", "resolved_at"], name="ticket_team_resolved_idx"),
         ]
 
     def __str__(self) -> str:

@@ -213,8 +213,7 @@ class ReportTimesOut(serializers.Serializer):
     label = serializers.CharField()
     tickets = serializers.IntegerField(help_text="Tickets created in that hour or weekday.")
     answered = serializers.IntegerField(help_text="Of those, with a first response.")
-    average_hours = serializers.FloatField(allow_null=True)
-    median_hours = serializers.FloatField(allow_null=True, help_text="Null on SQLite (no percentile_cont).")
+    average_hours = serializers.FloatField(allow_null=True, help_text="Average first response of those answered.")
 
 
 class ReportHourOut(ReportTimesOut):
@@ -230,7 +229,7 @@ class ReportGroupOut(serializers.Serializer):
     created = serializers.IntegerField()
     resolved = serializers.IntegerField()
     resolution_rate = serializers.FloatField(allow_null=True)
-    median_first_response_hours = serializers.FloatField(allow_null=True)
+    average_first_response_hours = serializers.FloatField(allow_null=True)
 
 
 class ReportCategoryOut(ReportGroupOut):
@@ -245,7 +244,9 @@ class ReportAgentOut(serializers.Serializer):
     agent_id = serializers.IntegerField()
     agent = serializers.CharField()
     handled = serializers.IntegerField(help_text="Tickets assigned to them and resolved in the period.")
-    median_first_response_hours = serializers.FloatField(allow_null=True)
+    median_first_response_hours = serializers.FloatField(
+        allow_null=True, help_text="Of the tickets handled; null on SQLite (no percentile_cont)."
+    )
     sla_ended = serializers.IntegerField()
     sla_met = serializers.IntegerField()
     sla_compliance = serializers.FloatField(allow_null=True)

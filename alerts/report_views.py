@@ -138,7 +138,6 @@ TABLES: dict[str, Table] = {
                 _col(gettext_lazy("Tickets"), "tickets"),
                 _col(gettext_lazy("Answered"), "answered"),
                 _col(gettext_lazy("Average first response (h)"), "average_hours"),
-                _col(gettext_lazy("Median first response (h)"), "median_hours"),
             ),
         ),
         Table(
@@ -149,7 +148,6 @@ TABLES: dict[str, Table] = {
                 _col(gettext_lazy("Tickets"), "tickets"),
                 _col(gettext_lazy("Answered"), "answered"),
                 _col(gettext_lazy("Average first response (h)"), "average_hours"),
-                _col(gettext_lazy("Median first response (h)"), "median_hours"),
             ),
         ),
         Table(
@@ -160,7 +158,7 @@ TABLES: dict[str, Table] = {
                 _col(gettext_lazy("Created"), "created"),
                 _col(gettext_lazy("Resolved"), "resolved"),
                 _col(gettext_lazy("Resolution rate (%)"), "resolution_rate"),
-                _col(gettext_lazy("Median first response (h)"), "median_first_response_hours"),
+                _col(gettext_lazy("Average first response (h)"), "average_first_response_hours"),
             ),
         ),
         Table(
@@ -171,7 +169,7 @@ TABLES: dict[str, Table] = {
                 _col(gettext_lazy("Created"), "created"),
                 _col(gettext_lazy("Resolved"), "resolved"),
                 _col(gettext_lazy("Resolution rate (%)"), "resolution_rate"),
-                _col(gettext_lazy("Median first response (h)"), "median_first_response_hours"),
+                _col(gettext_lazy("Average first response (h)"), "average_first_response_hours"),
             ),
         ),
         Table(
@@ -296,7 +294,6 @@ def reports(request: HttpRequest) -> HttpResponse:
             "created": _("Created"),
             "resolved": _("Resolved"),
             "tickets": _("Tickets"),
-            "median_hours": _("Median first response (h)"),
             "average_hours": _("Average first response (h)"),
             "compliance": _("Compliance (%)"),
             "count": _("Count"),

@@ -51,8 +51,7 @@
         labels: pluck(rows, "label"),
         datasets: [
           bar(text.tickets, pluck(rows, "tickets"), "#c9dcf7"),
-          line(text.median_hours, pluck(rows, "median_hours"), PALETTE[2], { yAxisID: "y2" }),
-          line(text.average_hours, pluck(rows, "average_hours"), PALETTE[3], { yAxisID: "y2", borderDash: [4, 3] })
+          line(text.average_hours, pluck(rows, "average_hours"), PALETTE[2], { yAxisID: "y2" })
         ]
       },
       options: { scales: axes("h") }

@@ -119,7 +119,7 @@ def test_daily_days_follow_the_time_zone_given(storefront):
     ]
 
 
-def test_first_response_histogram_hour_and_weekday_with_averages_and_medians(storefront):
+def test_first_response_histogram_hour_and_weekday_with_averages(storefront):
     # given: Monday at 10:00, answered after 10, 20 and 90 minutes; Tuesday at 14:00, answered after 3 h and 30 h,
     # and one not answered yet
     for minutes in (10, 20, 90):
@@ -144,28 +144,31 @@ def test_first_response_histogram_hour_and_weekday_with_averages_and_medians(sto
     assert data["first_response_histogram"][-1]["label"] == "24 h or more"
     by_hour = rows_by(data["first_response_by_hour"], "hour")
     assert len(by_hour) == 24
-    # 10:00: (10 + 20 + 90) / 3 = 40 min = 0.67 h; median 20 min = 0.33 h
-    assert by_hour[10] == {
-        "hour": 10,
-        "label": "10:00",
-        "tickets": 3,
-        "answered": 3,
-        "average_hours": 0.67,
-        "median_hours": 0.33,
-    }
-    # 14:00: three tickets, two answered: (3 + 30) / 2 = 16.5 h, and the median of two is their mean
-    assert by_hour[14]["tickets"] == 3 and by_hour[14]["answered"] == 2
-    assert by_hour[14]["average_hours"] == 16.5 and by_hour[14]["median_hours"] == 16.5
-    assert by_hour[9] == {"hour": 9, "label": "09:00", "tickets": 0, "answered": 0, "average_hours": None,
-                          "median_hours": None}  # fmt: skip
+    # 10:00: (10 + 20 + 90) / 3 = 40 min = 0.67 h
+    assert by_hour[10] == {"hour": 10, "label": "10:00", "tickets": 3, "answered": 3, "average_hours": 0.67}
+    # 14:00: three tickets, two answered: (3 + 30) / 2 = 16.5 h
+    assert by_hour[14] == {"hour": 14, "label": "14:00", "tickets": 3, "answered": 2, "average_hours": 16.5}
+    assert by_hour[9] == {"hour": 9, "label": "09:00", "tickets": 0, "answered": 0, "average_hours": None}
     by_weekday = rows_by(data["first_response_by_weekday"], "weekday")
     assert list(by_weekday) == [1, 2, 3, 4, 5, 6, 7]
-    assert by_weekday[1]["label"] == "Monday" and by_weekday[1]["median_hours"] == 0.33
+    assert by_weekday[1]["label"] == "Monday" and by_weekday[1]["average_hours"] == 0.67
     assert by_weekday[2]["tickets"] == 3 and by_weekday[2]["average_hours"] == 16.5
-    assert by_weekday[3]["tickets"] == 0
+    assert by_weekday[3]["tickets"] == 0 and by_weekday[3]["average_hours"] is None
 
 
-def test_by_category_and_channel_count_created_resolved_and_median_first_response(storefront):
+def test_first_response_histogram_edges_are_lower_inclusive(storefront):
+    # given: replies exactly 15 minutes, 1 hour and 24 hours after creation
+    for delta in (timedelta(minutes=15), timedelta(hours=1), timedelta(hours=24)):
+        ticket(storefront, local(2, 10), first_response_at=local(2, 10) + delta)
+
+    # when
+    rows = report_data(SCOPE, tz=SHANGHAI, sections=["first_response_histogram"])["first_response_histogram"]
+
+    # then: each falls into the bucket that starts there
+    assert [row["tickets"] for row in rows] == [0, 1, 0, 1, 0, 0, 0, 1]
+
+
+def test_by_category_and_channel_count_created_resolved_and_average_first_response(storefront):
     # given: two logistics tickets by web (one resolved; answered after 1 h and 3 h), one product-quality ticket by
     # e-mail that is closed, and a logistics ticket that was resolved but reopened (not resolved any more)
     ticket(
@@ -200,13 +203,13 @@ def test_by_category_and_channel_count_created_resolved_and_median_first_respons
         "created": 3,
         "resolved": 1,
         "resolution_rate": 33.3,
-        "median_first_response_hours": 2.0,
+        "average_first_response_hours": 2.0,
     }
     assert categories["product_quality"]["resolved"] == 1 and categories["product_quality"]["resolution_rate"] == 100
     assert categories["payment"]["created"] == 0 and categories["payment"]["resolution_rate"] is None
     channels = rows_by(data["by_channel"], "channel")
     assert (channels["web"]["created"], channels["web"]["resolved"]) == (2, 1)
-    assert channels["web"]["median_first_response_hours"] == 2.0
+    assert channels["web"]["average_first_response_hours"] == 2.0
     assert (channels["email"]["created"], channels["phone"]["created"], channels["chat"]["created"]) == (1, 1, 0)
 
 
@@ -442,7 +445,7 @@ def test_an_empty_period_gives_zeros_and_nothing_to_measure():
     assert [row["created"] + row["resolved"] for row in data["daily"]] == [0, 0, 0]
     assert all(row["ended"] == 0 and row["compliance"] is None for row in data["sla_daily"])
     assert all(row["tickets"] == 0 and row["percent"] is None for row in data["first_response_histogram"])
-    assert all(row["median_hours"] is None for row in data["first_response_by_hour"])
+    assert all(row["average_hours"] is None for row in data["first_response_by_hour"])
     assert all(row["created"] == 0 and row["resolution_rate"] is None for row in data["by_category"])
     assert data["agents"] == [] and data["return_reasons"] == []
     assert data["complaint_categories"] == [] and data["complaint_root_causes"] == []
@@ -616,7 +619,7 @@ def test_csv_is_an_attachment_in_utf8_with_bom_and_the_tables_figures(supervisor
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="report-by_category-20260302-20260304.csv"'
     rows = _csv(response)
-    assert rows[0] == ["Category", "Created", "Resolved", "Resolution rate (%)", "Median first response (h)"]
+    assert rows[0] == ["Category", "Created", "Resolved", "Resolution rate (%)", "Average first response (h)"]
     assert rows[1] == ["Logistics", "2", "1", "50.0", ""]
     assert len(rows) == 1 + 7
 
@@ -706,11 +709,12 @@ def test_api_is_in_the_openapi_schema(client):
 
 # --- Query counts -------------------------------------------------------------------------------------------------
 
-# Session, user, profile, groups; kpi_values' five, the warning lines, 15 for the sections (one per section, two
-# for the daily series, four for the agents); the page's two pickers. Choosing a storefront and a team adds the two
-# lookups that validate them.
-PAGE_QUERIES = 27
-API_QUERIES = 24
+# Session, user, profile, groups; kpi_values' five and the warning lines; ten row sets (alerts.reports: tickets
+# created per hour and per category and channel, resolved per day and per agent, clocks per day and per agent,
+# surveys, the agents' names, return items, complaints); the page's two pickers. The API authenticates with a token
+# (user and token in one query). Choosing a storefront and a team adds the two lookups that validate them.
+PAGE_QUERIES = 22
+API_QUERIES = 19
 
 
 def _data(storefront, team, agent, count: int) -> None:

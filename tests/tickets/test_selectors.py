@@ -215,3 +215,9 @@ def test_a_search_page_costs_the_same_queries_however_many_tickets_match(
 def test_a_user_who_is_neither_agent_nor_supervisor_finds_nothing(finance_user, searchable):
     assert found(finance_user, "kettle") == set()
     assert found(finance_user, searchable["subject"].reference) == set()
+
+
+def test_a_blank_search_is_no_search(agent, searchable):
+    everything = {"Parcel late", "Refund please", "Kettle leaks", "Question", "Toaster sparks"}
+    assert found(agent, "") == everything
+    assert found(agent, "   ") == everything

@@ -10,7 +10,7 @@ several tables (the tables then add up a few dozen grouped rows; no ticket is ev
 2. tickets created, per (category, channel): both tables and the first-response histogram;
 3. tickets resolved, per day;
 4. tickets resolved, per assignee: tickets handled and their median first response;
-5. SLA clocks stopped, per (day, metric): compliance per day; 6. the same per assignee of the ticket;
+5. SLA clocks stopped, per (day, metric): compliance per day; 6. those of the tickets resolved, per assignee;
 7. surveys answered, per assignee of the ticket; 8. the agents' names;
 9. return items, per reason; 10. complaints, per (category, root cause).
 
@@ -23,8 +23,8 @@ middleware). Which rows each figure counts:
   weekday of creation; tickets without a reply yet count in `tickets` but not in the times.
 - by_category, by_channel: tickets created in the period, how many are resolved (resolved_at set or closed), and
   their average first response.
-- agents: tickets resolved in the period by their assignee (handled) and the median first response of those; SLA
-  clocks stopped in the period on tickets assigned to the agent; surveys answered in the period about their tickets.
+- agents: tickets resolved in the period by their assignee (handled) and the median first response of those; the SLA
+  clocks of those tickets that ended in the period; surveys answered in the period about the agent's tickets.
 - return_reasons: return items of the returns requested in the period, by reason (Pareto: most frequent first).
 - complaint_categories, complaint_root_causes: complaints filed in the period; "" = root cause not determined yet.
 """
@@ -431,10 +431,17 @@ def _agents(report: _Report) -> list[dict[str, Any]]:
         .values("assignee")
         .annotate(handled=Count("*"), median=Median(FIRST_RESPONSE))
     )
-    # The clock knows its ticket's team but not its assignee: this one joins the tickets (see bench/README.md).
+    # The clocks that ended in the period on the tickets they handled: both sides limited to the period, so the join
+    # reads the period's clocks and the period's resolved tickets, never all tickets (a clock knows its ticket's team
+    # but not its assignee).
     clocks = (
         report.stopped_clocks()
-        .filter(ticket__assignee__isnull=False)
+        .filter(
+            ticket__status__in=RESOLVED_STATUSES,
+            ticket__resolved_at__gte=report.scope.start,
+            ticket__resolved_at__lt=report.scope.end,
+            ticket__assignee__isnull=False,
+        )
         .values("ticket__assignee")
         .annotate(ended=Count("*"), met=Count("stopped_at", filter=_MET))
     )

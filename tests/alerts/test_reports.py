@@ -251,8 +251,8 @@ def test_sla_daily_counts_clocks_stopped_per_day_and_metric(storefront, team, ot
 
 def test_agents_table_handled_median_first_response_sla_and_satisfaction(storefront, team):
     # given: Ann resolved two tickets in the period (answered after 30 min and 90 min) and one after it; three of
-    # the clocks on her tickets stopped in the period, two in time; two surveys about her tickets answered (5 and 4),
-    # one answered after the period; Bob resolved one ticket and nothing else
+    # the clocks of the two stopped in the period, two in time (the third ticket's clocks do not count); two surveys
+    # about her tickets answered (5 and 4), one answered after the period; Bob resolved one ticket and nothing else
     ann = make_staff("ann", "agent", teams=(team,), first_name="Ann", last_name="Lee")
     bob = make_staff("bob", "agent", teams=(team,))
     a1 = ticket(storefront, local(2, 9), assignee=ann, first_response_at=local(2, 9, 30), resolved_at=local(2, 12))
@@ -263,6 +263,7 @@ def test_agents_table_handled_median_first_response_sla_and_satisfaction(storefr
     clock(a1, "resolution", local(2, 12), late=True)
     clock(a2, "resolution", local(3, 12))
     clock(a3, "resolution", local(6, 1))
+    clock(a3, "acknowledgement", local(3, 9, 10))  # in the period, but a3 was not handled in it
     survey(a1, local(3, 8), 5)
     survey(a2, local(4, 8), 4)
     survey(a3, local(6, 8), 1)

@@ -6,14 +6,12 @@ Every POST is @idempotent. A storefront never sets a status, an amount or a deci
 such fields, and anything else in a body is ignored; only the actions below change a return.
 """
 
-import logging
 from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from redis.exceptions import RedisError
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import BasePermission
@@ -38,9 +36,6 @@ from tickets.api import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, CustomerIn, T
 from tickets.idempotency import idempotent
 from tickets.models import Status
 from tickets.permissions import IsStorefront, is_storefront
-from tickets.throttling import ClientRateThrottle
-
-logger = logging.getLogger(__name__)
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -330,21 +325,8 @@ def _paginate(view: APIView, request: Request, queryset: Any, serializer: type[s
 # --- Storefront endpoints -------------------------------------------------------------------------------------------
 
 
-class FailOpenThrottle(ClientRateThrottle):
-    """The client throttle, failing open when its cache (Redis) is unreachable: a return posted while Redis is
-    down must still be taken (201), its webhook waiting in the outbox until Redis is back (issue 4, "Faults")."""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        try:
-            return super().allow_request(request, view)
-        except (RedisError, OSError):
-            logger.warning("Throttle cache unreachable; letting the request through.")
-            return True
-
-
 class StorefrontApi(APIView):
     permission_classes = [IsStorefront]
-    throttle_classes = [FailOpenThrottle]
 
 
 class ReturnListCreateApi(StorefrontApi):
@@ -498,7 +480,6 @@ class IsDeskStaff(BasePermission):
 
 class DeskApi(APIView):
     permission_classes = [IsDeskStaff]
-    throttle_classes = [FailOpenThrottle]
 
     def return_for(self, request: Request, id: str) -> ReturnRequest:
         return selectors.return_get_for_user(user=request.user, id=id)

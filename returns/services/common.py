@@ -15,7 +15,7 @@ from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
-from tickets.services.tickets import Actor, _acknowledge, _move
+from tickets.services.tickets import Actor, ticket_acknowledge_locked, ticket_move_locked
 
 SYSTEM = Actor()
 
@@ -126,7 +126,7 @@ def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> No
     ticket = locked.ticket
     if to in (ReturnStatus.APPROVED, ReturnStatus.REJECTED) and ticket.acknowledged_at is None and ticket.is_open:
         # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
-        _acknowledge(ticket, actor=actor, now=now)
+        ticket_acknowledge_locked(ticket, actor=actor, now=now)
     target = TICKET_STATUS_FOR.get(to)
     if to == ReturnStatus.APPROVED and locked.return_request.returnless:
         target = Status.OPEN
@@ -134,9 +134,9 @@ def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> No
         return
     if not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
         # Someone resolved the ticket by hand while the return went on: reopen it to follow the return.
-        _move(ticket, Status.OPEN, actor=actor, now=now)
+        ticket_move_locked(ticket, Status.OPEN, actor=actor, now=now)
     if ticket.status != target:
-        _move(ticket, target, actor=actor, now=now, reason=f"return_{to}")
+        ticket_move_locked(ticket, target, actor=actor, now=now, reason=f"return_{to}")
 
 
 def move(

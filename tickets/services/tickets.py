@@ -325,7 +325,8 @@ def _move(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str =
 
 def _move_clocks(ticket: Ticket, previous: str, to: str, *, now: datetime) -> None:
     """Resolution pauses while pending and stops on resolve (a reopen resumes it); resolving also ends the
-    acknowledgement and response clocks, which no longer measure anything once the request is settled."""
+    acknowledgement and response clocks, which no longer measure anything once the request is settled. Other moves
+    (new -> open, to and from on hold, resolved -> closed) touch no clock, so the deadlines need no refresh."""
     if to == Status.RESOLVED:
         for metric in (Metric.ACKNOWLEDGEMENT, Metric.RESPONSE, Metric.RESOLUTION):
             clocks._stop(ticket, metric, now=now)
@@ -335,6 +336,8 @@ def _move_clocks(ticket: Ticket, previous: str, to: str, *, now: datetime) -> No
         clocks._resume(ticket, Metric.RESOLUTION, now=now)
     elif previous == Status.RESOLVED and to != Status.CLOSED:
         clocks._restart(ticket, Metric.RESOLUTION, now=now)
+    else:
+        return
     clocks._refresh_next_due(ticket)
 
 
@@ -370,6 +373,18 @@ def _acknowledge(ticket: Ticket, *, actor: Actor, now: datetime) -> None:
     ticket_record_event(ticket=ticket, kind=EventKind.ACKNOWLEDGED, actor=actor, now=now)
     if ticket.status == Status.NEW:
         _move(ticket, Status.OPEN, actor=actor, now=now)
+
+
+def ticket_acknowledge_locked(ticket: Ticket, *, actor: Actor, now: datetime) -> None:
+    """Acknowledge a ticket whose row lock the caller already holds (another app's service driving its own ticket,
+    e.g. a return decision), without the acknowledgement message and without locking it again."""
+    _acknowledge(ticket, actor=actor, now=now)
+
+
+def ticket_move_locked(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str = "") -> None:
+    """Apply one status move to a ticket whose row lock the caller already holds; the same checks, event, clocks and
+    webhooks as ticket_change_status."""
+    _move(ticket, to, actor=actor, now=now, reason=reason)
 
 
 def _acknowledgement_text(ticket: Ticket, now: datetime) -> str:

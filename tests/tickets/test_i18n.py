@@ -146,3 +146,22 @@ def test_every_message_has_a_chinese_translation_compiled():
         catalog = gettext.GNUTranslations(handle)._catalog
     stale = [msgid for msgid, _msgstrs in entries if msgid not in catalog and (msgid, 0) not in catalog]
     assert stale == []
+
+
+def test_the_survey_page_and_the_reports_speak_chinese(client, supervisor_desk, supervisor, storefront, agent):
+    # given a resolved ticket of a Chinese storefront, and a supervisor who reads the desk in Chinese
+    storefront.language = "zh-hans"
+    storefront.save()
+    ticket = make_ticket(storefront)
+    services.ticket_change_status(ticket=ticket, status="resolved", user=agent)
+    survey = ticket.surveys.get()
+    supervisor.profile.language = "zh-hans"
+    supervisor.profile.save()
+
+    # the customer's survey page is in the storefront's language
+    page = client.get(reverse("survey", args=[survey.token])).content.decode()
+    assert "总体满意度" in page and "Overall satisfaction" not in page
+    # and the reports, in the supervisor's
+    reports = supervisor_desk.get("/reports/").content.decode()
+    assert "首次响应时长" in reports or "首次响应" in reports
+    assert "First response by hour of creation" not in reports

@@ -24,7 +24,7 @@ from alerts.models import Alert, AlertKind
 from alerts.report_forms import ReportForm
 from alerts.reports import report_data
 from tickets import roles
-from tickets.api import (
+from tickets.api.common import (
     AUTH_ERRORS,
     IDEMPOTENCY_KEY,
     POST_ERRORS,

@@ -32,7 +32,7 @@ from returns.models import (
     ReturnStatus,
 )
 from tickets import roles
-from tickets.api import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, CustomerIn, Text, _validated
+from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, CustomerIn, Text, _validated
 from tickets.idempotency import idempotent
 from tickets.models import Status
 from tickets.permissions import IsStorefront, is_storefront

@@ -2,7 +2,7 @@
 
 from django.urls import path, register_converter
 
-from tickets import api
+from tickets.api import desk, sales, storefront
 
 
 class ReferenceConverter:
@@ -34,30 +34,32 @@ register_converter(ReferenceConverter, "reference")
 register_converter(IdConverter, "row_id")
 
 urlpatterns = [
-    path("tickets/", api.TicketCreateApi.as_view(), name="api-ticket-create"),
-    path("tickets/<str:id>/", api.TicketDetailApi.as_view(), name="api-ticket-detail"),
-    path("tickets/<str:id>/messages/", api.TicketMessageCreateApi.as_view(), name="api-ticket-messages"),
-    path("sales-stats/<str:date>/", api.SalesStatApi.as_view(), name="api-sales-stats"),
-    path("desk/tickets/", api.DeskTicketListApi.as_view(), name="api-desk-tickets"),
-    path("desk/tickets/<reference:reference>/", api.DeskTicketDetailApi.as_view(), name="api-desk-ticket"),
-    path("desk/tickets/<reference:reference>/reply/", api.DeskReplyApi.as_view(), name="api-desk-reply"),
-    path("desk/tickets/<reference:reference>/notes/", api.DeskNoteApi.as_view(), name="api-desk-notes"),
+    path("tickets/", storefront.TicketCreateApi.as_view(), name="api-ticket-create"),
+    path("tickets/<str:id>/", storefront.TicketDetailApi.as_view(), name="api-ticket-detail"),
+    path("tickets/<str:id>/messages/", storefront.TicketMessageCreateApi.as_view(), name="api-ticket-messages"),
+    path("sales-stats/<str:date>/", sales.SalesStatApi.as_view(), name="api-sales-stats"),
+    path("desk/tickets/", desk.DeskTicketListApi.as_view(), name="api-desk-tickets"),
+    path("desk/tickets/<reference:reference>/", desk.DeskTicketDetailApi.as_view(), name="api-desk-ticket"),
+    path("desk/tickets/<reference:reference>/reply/", desk.DeskReplyApi.as_view(), name="api-desk-reply"),
+    path("desk/tickets/<reference:reference>/notes/", desk.DeskNoteApi.as_view(), name="api-desk-notes"),
     path(
-        "desk/tickets/<reference:reference>/acknowledge/", api.DeskAcknowledgeApi.as_view(), name="api-desk-acknowledge"
+        "desk/tickets/<reference:reference>/acknowledge/",
+        desk.DeskAcknowledgeApi.as_view(),
+        name="api-desk-acknowledge",
     ),
-    path("desk/tickets/<reference:reference>/assign/", api.DeskAssignApi.as_view(), name="api-desk-assign"),
-    path("desk/tickets/<reference:reference>/status/", api.DeskStatusApi.as_view(), name="api-desk-status"),
-    path("desk/tickets/<reference:reference>/severity/", api.DeskSeverityApi.as_view(), name="api-desk-severity"),
-    path("desk/tickets/<reference:reference>/category/", api.DeskCategoryApi.as_view(), name="api-desk-category"),
+    path("desk/tickets/<reference:reference>/assign/", desk.DeskAssignApi.as_view(), name="api-desk-assign"),
+    path("desk/tickets/<reference:reference>/status/", desk.DeskStatusApi.as_view(), name="api-desk-status"),
+    path("desk/tickets/<reference:reference>/severity/", desk.DeskSeverityApi.as_view(), name="api-desk-severity"),
+    path("desk/tickets/<reference:reference>/category/", desk.DeskCategoryApi.as_view(), name="api-desk-category"),
     path(
         "desk/tickets/<reference:reference>/customer-messages/",
-        api.DeskCustomerMessageApi.as_view(),
+        desk.DeskCustomerMessageApi.as_view(),
         name="api-desk-customer-messages",
     ),
-    path("desk/canned-responses/", api.DeskCannedListApi.as_view(), name="api-desk-canned"),
+    path("desk/canned-responses/", desk.DeskCannedListApi.as_view(), name="api-desk-canned"),
     path(
         "desk/tickets/<reference:reference>/canned-responses/<row_id:canned_id>/render/",
-        api.DeskCannedRenderApi.as_view(),
+        desk.DeskCannedRenderApi.as_view(),
         name="api-desk-canned-render",
     ),
 ]

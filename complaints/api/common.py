@@ -16,7 +16,7 @@ from complaints.models import (
     CustomerResponse,
     Department,
 )
-from tickets.api import (
+from tickets.api.common import (
     CustomerOut,
     ErrorSerializer,
     NamedRefOut,

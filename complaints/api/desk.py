@@ -29,7 +29,7 @@ from complaints.models import (
     RootCause,
 )
 from complaints.selectors import AGE_BUCKETS
-from tickets.api import (
+from tickets.api.common import (
     AUTH_ERRORS,
     IDEMPOTENCY_KEY,
     POST_ERRORS,

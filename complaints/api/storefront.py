@@ -21,7 +21,7 @@ from complaints.models import (
     CustomerResponse,
 )
 from tickets import services as ticket_services
-from tickets.api import (
+from tickets.api.common import (
     IDEMPOTENCY_KEY,
     POST_ERRORS,
     READ_ERRORS,

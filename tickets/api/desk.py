@@ -1,0 +1,452 @@
+"""Staff endpoints for everything the desk does with tickets: `/api/v1/desk/`."""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from aftersales.errors import InvalidInput
+from tickets import roles, selectors, services
+from tickets.api.common import (
+    AUTH_ERRORS,
+    BODY_MAX,
+    IDEMPOTENCY_KEY,
+    POST_ERRORS,
+    READ_ERRORS,
+    SLA_STATE_CHOICES,
+    CannedRenderOut,
+    CannedResponseOut,
+    DeskTicketDetailOut,
+    DeskTicketOut,
+    Text,
+    _desk_ticket_after_action,
+    _desk_ticket_body,
+    _error,
+    _validated,
+)
+from tickets.idempotency import idempotent
+from tickets.models import (
+    CannedResponse,
+    Category,
+    Channel,
+    Kind,
+    Severity,
+    Status,
+    Team,
+    Ticket,
+)
+from tickets.permissions import IsDeskAgent
+from tickets.selectors import QUEUE_SCOPES
+
+# --- Desk endpoints ---------------------------------------------------------------------------------------------
+
+
+class QueueCursorPagination(BasePagination):
+    """Keyset pagination in the queue's order: soonest deadline first, tickets without a deadline last, then id.
+
+    DRF's CursorPagination keys on the first ordering field alone and cannot encode a NULL deadline, so the cursor
+    here carries (next_due_at, id) and a direction.
+    """
+
+    page_size = 50
+    max_page_size = 200
+
+    def paginate_queryset(self, queryset: QuerySet[Ticket], request: Request, view: Any = None) -> list[Ticket]:
+        self.request = request
+        size = request.query_params.get("page_size")
+        size = min(int(size), self.max_page_size) if size and size.isdigit() and int(size) > 0 else self.page_size
+        cursor = self._decode(request.query_params.get("cursor"))
+        forward = (F("next_due_at").asc(nulls_last=True), "id")
+        backward = (F("next_due_at").desc(nulls_first=True), "-id")
+        reverse = False
+        if cursor is None:
+            queryset = queryset.order_by(*forward)
+        else:
+            due, pk, reverse = cursor
+            if reverse:
+                before = (
+                    Q(next_due_at__isnull=False) | Q(next_due_at__isnull=True, id__lt=pk)
+                    if due is None
+                    else Q(next_due_at__lt=due) | Q(next_due_at=due, id__lt=pk)
+                )
+                queryset = queryset.filter(before).order_by(*backward)
+            else:
+                after = (
+                    Q(next_due_at__isnull=True, id__gt=pk)
+                    if due is None
+                    else Q(next_due_at__gt=due) | Q(next_due_at=due, id__gt=pk) | Q(next_due_at__isnull=True)
+                )
+                queryset = queryset.filter(after).order_by(*forward)
+        rows = list(queryset[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if reverse:
+            rows.reverse()
+        self.next_row = rows[-1] if rows and (more if not reverse else True) else None
+        self.previous_row = rows[0] if rows and (more if reverse else cursor is not None) else None
+        return rows
+
+    def _decode(self, raw: str | None) -> tuple[datetime | None, int, bool] | None:
+        if not raw:
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+            due = datetime.fromisoformat(data["d"]) if data["d"] is not None else None
+            if due is not None and due.tzinfo is None:
+                raise ValueError("naive")
+            pk = data["i"]
+            if not isinstance(pk, int) or isinstance(pk, bool):
+                raise ValueError("id")
+            return due, pk, bool(data["r"])
+        except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, json.JSONDecodeError):
+            raise InvalidInput(_("Invalid cursor."), field="cursor") from None
+
+    def _link(self, row: Ticket | None, *, reverse: bool) -> str | None:
+        if row is None:
+            return None
+        due = row.next_due_at.isoformat() if row.next_due_at else None
+        token = json.dumps({"d": due, "i": row.pk, "r": int(reverse)}, separators=(",", ":"))
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, "cursor", base64.urlsafe_b64encode(token.encode()).decode("ascii"))
+
+    def get_paginated_response(self, data: list[dict[str, Any]]) -> Response:
+        return Response(
+            {
+                "results": data,
+                "next": self._link(self.next_row, reverse=False),
+                "previous": self._link(self.previous_row, reverse=True),
+            }
+        )
+
+
+class DeskTicketPageOut(serializers.Serializer):
+    results = DeskTicketOut(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class DeskQueueIn(serializers.Serializer):
+    scope = serializers.ChoiceField(
+        choices=[(scope, scope) for scope in QUEUE_SCOPES],
+        default="all",
+        help_text="mine, team, unassigned, or all the tickets you may see.",
+    )
+    status = serializers.MultipleChoiceField(
+        choices=Status.choices, required=False, help_text="Repeatable. Default: the open statuses."
+    )
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    storefront = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
+    q = Text(required=False, max_length=200, help_text="Reference, customer, order id, words.")
+    cursor = Text(required=False, max_length=500)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
+
+
+class DeskApi(APIView):
+    permission_classes = [IsDeskAgent]
+
+
+REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="E.g. T-000123.")
+DESK_TAGS = ["desk: tickets"]
+
+
+class DeskTicketListApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tickets_list",
+        tags=DESK_TAGS,
+        summary="The queue",
+        description="Ordered like the desk queue: the soonest SLA deadline first, tickets without one last.",
+        parameters=[DeskQueueIn],
+        responses={200: DeskTicketPageOut, 400: _error("Invalid filter."), **AUTH_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = _validated(DeskQueueIn, request.query_params)
+        fields = ("kind", "category", "severity", "channel", "storefront", "sla")
+        filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
+        if params.get("status"):
+            filters["status"] = sorted(params["status"])
+        tickets = selectors.ticket_queue(
+            user=request.user, scope=params["scope"], filters=filters, search=params.get("q", "")
+        )
+        paginator = QueueCursorPagination()
+        page = paginator.paginate_queryset(tickets, request, view=self)
+        return paginator.get_paginated_response(DeskTicketOut(page, many=True).data)
+
+
+class DeskTicketDetailApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tickets_retrieve",
+        tags=DESK_TAGS,
+        summary="A ticket with every message, internal notes included, and its timeline",
+        parameters=[REFERENCE],
+        responses={200: DeskTicketDetailOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        return Response(_desk_ticket_body(ticket))
+
+
+def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool = False, description: str = ""):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=DESK_TAGS,
+        summary=summary,
+        description=description,
+        parameters=[REFERENCE, IDEMPOTENCY_KEY],
+        request=request,
+        responses={201 if created else 200: DeskTicketDetailOut, **POST_ERRORS},
+    )
+
+
+class AttachmentsIn(serializers.Serializer):
+    attachments = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text="multipart/form-data only."
+    )
+
+
+class ReplyIn(AttachmentsIn):
+    body = Text(max_length=BODY_MAX)
+    status = serializers.ChoiceField(
+        choices=Status.choices, required=False, help_text="Move the ticket too, e.g. pending or resolved."
+    )
+
+
+class NoteIn(AttachmentsIn):
+    body = Text(max_length=BODY_MAX)
+
+
+class EmptyIn(serializers.Serializer):
+    pass
+
+
+class AssignIn(serializers.Serializer):
+    assignee = Text(max_length=150, required=False, allow_null=True, help_text="Username or id; null unassigns.")
+    team = Text(max_length=100, required=False, allow_null=True, help_text="Team name or id.")
+
+
+class StatusIn(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    reason = Text(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SeverityIn(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.choices)
+
+
+class CategoryIn(serializers.Serializer):
+    category = serializers.ChoiceField(choices=Category.choices)
+
+
+class CustomerMessageIn(serializers.Serializer):
+    body = Text(max_length=BODY_MAX)
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
+
+
+class DeskReplyApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_reply", summary="Public reply to the customer", request=ReplyIn, created=True
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(ReplyIn, request.data)
+        services.ticket_reply(
+            ticket=ticket,
+            user=request.user,
+            body=data["body"],
+            attachments=data["attachments"],
+            status=data.get("status"),
+        )
+        return Response(_desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+
+
+class DeskNoteApi(DeskApi):
+    @_desk_action(operation_id="desk_tickets_note", summary="Internal note", request=NoteIn, created=True)
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(NoteIn, request.data)
+        services.ticket_add_note(ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"])
+        return Response(_desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+
+
+class DeskCustomerMessageApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_customer_message",
+        summary="Log a customer's message (e.g. a phone call)",
+        description="On a closed ticket this opens a new linked ticket; the answer is then that ticket.",
+        request=CustomerMessageIn,
+        created=True,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(CustomerMessageIn, request.data)
+        message = services.ticket_add_customer_message(
+            ticket=ticket, body=data["body"], user=request.user, channel=data["channel"]
+        )
+        return Response(_desk_ticket_after_action(message.ticket), status=status.HTTP_201_CREATED)
+
+
+class DeskAcknowledgeApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_acknowledge",
+        summary="Acknowledge: take ownership and tell the customer",
+        request=EmptyIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        ticket = services.ticket_acknowledge(ticket=ticket, user=request.user)
+        return Response(_desk_ticket_after_action(ticket))
+
+
+def _by_id_or(value: str, field: str) -> Q:
+    """An id when the value is a plain number that fits the id column (anything bigger would be a database error),
+    else the given name field."""
+    if value.isascii() and value.isdigit():
+        return Q(pk=int(value)) if len(value) <= 18 else Q(pk__in=[])
+    return Q(**{field: value})
+
+
+def _resolve_team(value: str | None, *, user: Any, ticket: Ticket) -> Team | None:
+    if value is None:
+        return None
+    lookup = _by_id_or(value, "name")
+    teams = Team.objects.all() if roles.is_supervisor(user) else Team.objects.filter(pk=ticket.team_id)
+    team = teams.filter(lookup).first()
+    if team is None:
+        raise InvalidInput(_("No such team, or you may not assign to it."), field="team")
+    return team
+
+
+def _resolve_assignee(value: str | None, *, team: Team | None) -> Any:
+    if value is None:
+        return None
+    lookup = _by_id_or(value, "username")
+    members = team.members.filter(is_active=True) if team is not None else get_user_model().objects.none()
+    assignee = members.filter(lookup).first()
+    if assignee is None:
+        raise InvalidInput(_("No such member of the ticket's team."), field="assignee")
+    return assignee
+
+
+class DeskAssignApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_assign",
+        summary="Assign to a person and/or a team",
+        description="Agents assign within the ticket's team; supervisors to any team.",
+        request=AssignIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(AssignIn, request.data)
+        team = _resolve_team(data.get("team"), user=request.user, ticket=ticket) or ticket.team
+        assignee = _resolve_assignee(data.get("assignee"), team=team)
+        ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team)
+        return Response(_desk_ticket_after_action(ticket))
+
+
+class DeskStatusApi(DeskApi):
+    @_desk_action(operation_id="desk_tickets_status", summary="Change the status", request=StatusIn)
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(StatusIn, request.data)
+        ticket = services.ticket_change_status(
+            ticket=ticket, status=data["status"], user=request.user, reason=data["reason"]
+        )
+        return Response(_desk_ticket_after_action(ticket))
+
+
+class DeskSeverityApi(DeskApi):
+    @_desk_action(operation_id="desk_tickets_severity", summary="Change the severity", request=SeverityIn)
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(SeverityIn, request.data)
+        ticket = services.ticket_change_severity(ticket=ticket, severity=data["severity"], user=request.user)
+        return Response(_desk_ticket_after_action(ticket))
+
+
+class DeskCategoryApi(DeskApi):
+    @_desk_action(operation_id="desk_tickets_category", summary="Change the category", request=CategoryIn)
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = _validated(CategoryIn, request.data)
+        ticket = services.ticket_change_category(ticket=ticket, category=data["category"], user=request.user)
+        return Response(_desk_ticket_after_action(ticket))
+
+
+def _canned_visible_to(user: Any) -> QuerySet[CannedResponse]:
+    """Active canned responses of the user's teams plus the shared ones; supervisors see all."""
+    canned = CannedResponse.objects.filter(is_active=True).select_related("team")
+    if roles.is_supervisor(user):
+        return canned
+    return canned.filter(Q(team__isnull=True) | Q(team__in=user.teams.all()))
+
+
+class CannedPagination(CursorPagination):
+    ordering = ("title", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class CannedPageOut(serializers.Serializer):
+    results = CannedResponseOut(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class DeskCannedListApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_canned_responses_list",
+        tags=["desk: canned responses"],
+        summary="Canned responses of your teams and the shared ones",
+        parameters=[
+            OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY),
+            OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
+        ],
+        responses={200: CannedPageOut, 404: _error("Invalid cursor."), **AUTH_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        paginator = CannedPagination()
+        page = paginator.paginate_queryset(_canned_visible_to(request.user), request, view=self)
+        return paginator.get_paginated_response(CannedResponseOut(page, many=True).data)
+
+
+class DeskCannedRenderApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_canned_responses_render",
+        tags=["desk: canned responses"],
+        summary="A canned response filled in for one ticket",
+        parameters=[REFERENCE, OpenApiParameter("canned_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
+        responses={200: CannedRenderOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, reference: str, canned_id: int) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        canned = _canned_visible_to(request.user).filter(pk=canned_id).first()
+        if canned is None:
+            raise Http404("No such canned response.")
+        text = services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)
+        return Response(CannedRenderOut({"id": canned.pk, "title": canned.title, "body": text}).data)

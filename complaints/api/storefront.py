@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from complaints import selectors, services
 from complaints.api.common import (
@@ -26,11 +25,11 @@ from tickets.api.common import (
     POST_ERRORS,
     READ_ERRORS,
     CustomerIn,
+    StorefrontApi,
     Text,
 )
 from tickets.idempotency import idempotent
 from tickets.models import Severity
-from tickets.permissions import IsStorefront
 
 # --- Storefront endpoints -----------------------------------------------------------------------------------------
 
@@ -47,9 +46,7 @@ COMPLAINT_ID = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, 
 STOREFRONT_TAGS = ["storefront: complaints"]
 
 
-class ComplaintCreateApi(APIView):
-    permission_classes = [IsStorefront]
-
+class ComplaintCreateApi(StorefrontApi):
     @extend_schema(
         operation_id="complaints_create",
         tags=STOREFRONT_TAGS,
@@ -76,9 +73,7 @@ class ComplaintCreateApi(APIView):
         return Response(ComplaintOut(complaint).data, status=status.HTTP_201_CREATED)
 
 
-class ComplaintDetailApi(APIView):
-    permission_classes = [IsStorefront]
-
+class ComplaintDetailApi(StorefrontApi):
     @extend_schema(
         operation_id="complaints_retrieve",
         tags=STOREFRONT_TAGS,
@@ -96,9 +91,7 @@ class ComplaintResponseIn(serializers.Serializer):
     note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="", help_text="The customer's words.")
 
 
-class ComplaintResponseApi(APIView):
-    permission_classes = [IsStorefront]
-
+class ComplaintResponseApi(StorefrontApi):
     @extend_schema(
         operation_id="complaints_response",
         tags=STOREFRONT_TAGS,

@@ -12,7 +12,7 @@ is a year of a large shop with three storefronts and six teams of ten agents, ti
 - tickets: 5 % returns, 2 % complaints, the rest inquiries, over 7 categories and 6 channels; the newest 3 days
   partly open, everything resolved (with first response, pending time), closed after 14 days;
 - SLA clocks: acknowledgement, response and resolution, stopped, per resolved ticket (3 per ticket), some late;
-- surveys: one per resolution, a third answered (scores skewed to 4 and 5);
+- surveys: one per resolution (with the ticket's assignee), a third answered (scores skewed to 4 and 5);
 - returns: an order, a line, a return request and an item per return ticket (9 reasons); 60 % refunded (succeeded);
 - complaints: one per complaint ticket (6 categories), archived with a root cause after 14 days, a quarter with an
   accepted compensation;
@@ -147,8 +147,11 @@ def build(tickets: int) -> float:
     # One survey per resolution, a third answered within two days (if that is not in the future yet).
     sql(
         """
-        INSERT INTO tickets_survey (ticket_id, token, created_at, expires_at, answered_at, overall, comment)
-        SELECT t.id, md5(t.id::text) || md5('s' || t.id), t.resolved_at, t.resolved_at + interval '14 days',
+        INSERT INTO tickets_survey (
+            ticket_id, assignee_id, token, created_at, expires_at, answered_at, overall, comment
+        )
+        SELECT t.id, t.assignee_id, md5(t.id::text) || md5('s' || t.id), t.resolved_at,
+            t.resolved_at + interval '14 days',
             CASE WHEN t.id %% 3 = 0 AND t.resolved_at + make_interval(hours => (t.id %% 48)::int) <= %(now)s
                  THEN t.resolved_at + make_interval(hours => (t.id %% 48)::int) END,
             CASE WHEN t.id %% 3 = 0 AND t.resolved_at + make_interval(hours => (t.id %% 48)::int) <= %(now)s

@@ -463,6 +463,16 @@ class Survey(models.Model):
     random, single use, and void after `expires_at`."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surveys")
+    # The ticket's assignee when it was resolved (the survey is created then): the reports' satisfaction per agent
+    # reads the surveys alone. Kept if the ticket is later reassigned: the answer rates that resolution.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     token = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("sent at"))
     expires_at = models.DateTimeField(_("expires at"))

@@ -65,8 +65,10 @@ def clock(ticket_: Ticket, metric: str, stopped: datetime | None, *, late: bool 
 
 
 def survey(ticket_: Ticket, answered: datetime | None, overall: int | None = None) -> Survey:
+    """As the resolve creates it: with the ticket's assignee of that moment."""
     return Survey.objects.create(
         ticket=ticket_,
+        assignee_id=ticket_.assignee_id,
         token=f"token-{ticket_.pk}-{next(_counter)}",
         created_at=ticket_.created_at,
         expires_at=ticket_.created_at + timedelta(days=14),
@@ -297,6 +299,22 @@ def test_agents_table_handled_median_first_response_sla_and_satisfaction(storefr
             "average_satisfaction": None,
         },
     ]
+
+
+def test_agents_satisfaction_stays_with_the_agent_who_resolved_after_a_reassignment(storefront, team):
+    # given: Ann resolved a ticket and its survey was answered 2; the ticket was then reassigned to Bob
+    ann = make_staff("ann", "agent", teams=(team,))
+    bob = make_staff("bob", "agent", teams=(team,))
+    rated = ticket(storefront, local(2, 9), assignee=ann, resolved_at=local(2, 12))
+    survey(rated, local(3, 8), 2)
+    Ticket.objects.filter(pk=rated.pk).update(assignee=bob)
+
+    # when
+    agents = rows_by(report_data(SCOPE, tz=SHANGHAI, sections=["agents"])["agents"], "agent")
+
+    # then: the 2 is Ann's (the resolution it rates), not Bob's
+    assert agents["ann"]["surveys"] == 1 and agents["ann"]["average_satisfaction"] == 2.0
+    assert agents["bob"]["surveys"] == 0 and agents["bob"]["average_satisfaction"] is None
 
 
 def _return(storefront, created: datetime, reasons: list[tuple[str, int]], team=None) -> ReturnRequest:

@@ -69,6 +69,23 @@ def test_each_resolution_gets_its_own_unguessable_token(storefront, agent, djang
     assert second.expires_at - second.created_at == timedelta(days=14)
 
 
+def test_the_survey_remembers_who_resolved_and_keeps_it_after_a_reassignment(
+    storefront, agent, supervisor, django_capture_on_commit_callbacks
+):
+    # given a ticket assigned to the agent and resolved
+    ticket = make_ticket(storefront)
+    services.ticket_assign(ticket=ticket, user=supervisor, assignee=agent)
+    ticket.refresh_from_db()
+    survey = resolve(ticket, agent, django_capture_on_commit_callbacks)
+
+    # when a supervisor hands the ticket to someone else afterwards
+    services.ticket_assign(ticket=ticket, user=supervisor, assignee=supervisor)
+
+    # then the survey still rates the agent's resolution (the reports' satisfaction per agent reads this)
+    survey.refresh_from_db()
+    assert survey.assignee == agent
+
+
 # The page ---------------------------------------------------------------------------------------------------------
 
 

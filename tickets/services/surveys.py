@@ -54,7 +54,11 @@ def survey_create(*, ticket: Ticket, now: datetime) -> Survey:
     ticket gets a new survey, each with its own token (256 bits from the OS's generator). The e-mail goes out after
     commit; a broker outage or a failing task never undoes or blocks the resolve (the catch-up sends it later)."""
     survey = Survey.objects.create(
-        ticket=ticket, token=secrets.token_urlsafe(32), created_at=now, expires_at=now + SURVEY_LIFETIME
+        ticket=ticket,
+        assignee_id=ticket.assignee_id,
+        token=secrets.token_urlsafe(32),
+        created_at=now,
+        expires_at=now + SURVEY_LIFETIME,
     )
     survey_id = survey.pk
     transaction.on_commit(lambda: _enqueue_email(survey_id))

@@ -1,9 +1,7 @@
 """Return and refund webhooks: signed, in order per return, delivered after an outage of the receiver or the broker."""
 
-import socket
 from datetime import timedelta
 
-import kombu.pools
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -11,6 +9,7 @@ from rest_framework.test import APIClient
 from aftersales.celery import app as celery_app
 from returns import services
 from returns.models import Refund, ReturnRequest
+from tests.conftest import closed_port
 from tests.receiver import verify_signature
 from tests.returns.conftest import make_return
 from tests.returns.test_api import recent_body
@@ -109,41 +108,12 @@ def test_rejections_cancellations_and_exchanges_are_announced(
     assert set(exchange) == {"type", "id", "created_at", "data"}
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _reset_producer_pool() -> None:
-    # kombu keeps producer pools in a global registry keyed by broker URL: clear it too, or a pool closed here is
-    # handed out again once the URL is restored ("Acquire on closed pool" in the next test that sends webhooks).
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    kombu.pools.reset()
-
-
-@pytest.fixture
-def dead_broker():
-    """Celery pointed at a closed port with eager mode off (Redis down); both restored afterwards."""
-    saved_url, saved_eager = celery_app.conf.broker_url, celery_app.conf.task_always_eager
-    _reset_producer_pool()
-    celery_app.conf.broker_url = f"redis://127.0.0.1:{_closed_port()}/0"
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.broker_url = saved_url
-    celery_app.conf.task_always_eager = saved_eager
-    _reset_producer_pool()
-
-
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_redis_down_a_return_is_still_created_and_announced_once_redis_is_back(
     webhook_storefront, webhook_receiver, dead_broker, settings
 ):
     # Redis is both the broker (dead_broker) and the throttle's cache
-    dead_redis = f"redis://127.0.0.1:{_closed_port()}/0"
+    dead_redis = f"redis://127.0.0.1:{closed_port()}/0"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead_redis}}
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {webhook_storefront.plain_key}")

@@ -5,6 +5,7 @@ Production sets DATABASE_URL, REDIS_URL, SECRET_KEY and DEBUG=0.
 """
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,11 +29,15 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# Build-time commands that never sign anything (CI checks, image builds) run without a secret; everything that
+# serves or writes data refuses to start without one when DEBUG is off.
+BUILD_COMMANDS = {"makemigrations", "check", "collectstatic", "compilemessages", "makemessages", "spectacular"}
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if DEBUG:
+        SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105 (DEBUG only)
+    elif not (len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in BUILD_COMMANDS):
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105 (DEBUG only)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")

@@ -38,6 +38,7 @@ BENCH_URL = os.environ.get("BENCH_RETURNS_DATABASE_URL", "postgres://postgres@12
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 TARGET_RPS = 150
+AGENTS = 5
 TARGET_P99_MS = 300
 
 
@@ -86,7 +87,12 @@ def make_storefront() -> str:
     from tickets import services
     from tickets.models import Team
 
-    Team.objects.get_or_create(name="Bench customer service", defaults={"is_default": True})
+    team, _created = Team.objects.get_or_create(name="Bench customer service", defaults={"is_default": True})
+    # A real desk has agents: every create then picks the least-loaded one, counting their open tickets.
+    for number in range(1, AGENTS + 1):
+        username = f"bench-agent-{number}"
+        if not team.members.filter(username=username).exists():
+            services.staff_create(username=username, role="agent", password=uuid.uuid4().hex, teams=(team,))
     name = f"Bench returns shop {uuid.uuid4().hex[:8]}"
     _storefront, key = services.storefront_create(name=name, webhook_url="http://127.0.0.1:9/webhooks", language="en")
     return key

@@ -203,6 +203,8 @@ class Ticket(models.Model):
             models.Index(fields=["next_due_at", "id"], name="ticket_due_idx"),
             models.Index(fields=["team", "next_due_at", "id"], name="ticket_team_due_idx"),
             models.Index(fields=["assignee", "next_due_at", "id"], name="ticket_assignee_due_idx"),
+            # Auto-assignment counts each agent's open tickets on every create: index-only through this one.
+            models.Index(fields=["assignee"], condition=Q(status__in=OPEN_STATUSES), name="ticket_assignee_open_idx"),
             models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due_idx"),
             models.Index(fields=["storefront", "created_at"], name="ticket_storefront_created_idx"),
             models.Index(fields=["order_external_id"], name="ticket_order_idx"),

@@ -110,6 +110,10 @@ TICKET_STATUS_FOR: dict[str, str] = {
 }
 
 
+# A decision on the request answers it: it acknowledges the return's ticket.
+ACKNOWLEDGING = (ReturnStatus.APPROVED, ReturnStatus.REJECTED)
+
+
 WEBHOOK_FOR: dict[str, str] = {
     ReturnStatus.APPROVED: "return.approved",
     ReturnStatus.REJECTED: "return.rejected",
@@ -119,17 +123,22 @@ WEBHOOK_FOR: dict[str, str] = {
 }
 
 
+def ticket_target(return_request: ReturnRequest, to: str) -> str | None:
+    """The status the return's ticket takes when the return moves to `to` (None: it stays as it is)."""
+    if to == ReturnStatus.APPROVED and return_request.returnless:
+        return Status.OPEN
+    return TICKET_STATUS_FOR.get(to)
+
+
 def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> None:
-    # The caller holds the ticket's row lock (lock_return, or return_create's own new row), and locked.ticket is
-    # that row as locked: the ticket core's own steps (acknowledge, the one status mover) apply to it directly,
-    # without locking and reading it again in a savepoint of their own.
+    # The caller holds the ticket's row lock (lock_return), and locked.ticket is that row as locked: the ticket
+    # core's own steps (acknowledge, the one status mover) apply to it directly, without locking and reading it again
+    # in a savepoint of their own.
     ticket = locked.ticket
-    if to in (ReturnStatus.APPROVED, ReturnStatus.REJECTED) and ticket.acknowledged_at is None and ticket.is_open:
+    if to in ACKNOWLEDGING and ticket.acknowledged_at is None and ticket.is_open:
         # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
         ticket_acknowledge_locked(ticket, actor=actor, now=now)
-    target = TICKET_STATUS_FOR.get(to)
-    if to == ReturnStatus.APPROVED and locked.return_request.returnless:
-        target = Status.OPEN
+    target = ticket_target(locked.return_request, to)
     if target is None or ticket.status in (target, Status.CLOSED):
         return
     if not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
@@ -137,6 +146,20 @@ def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> No
         ticket_move_locked(ticket, Status.OPEN, actor=actor, now=now)
     if ticket.status != target:
         ticket_move_locked(ticket, target, actor=actor, now=now, reason=f"return_{to}")
+
+
+def advance(return_request: ReturnRequest, to: str, *, now: datetime) -> str:
+    """Check one return status move against the state machine and apply it in memory; the previous status."""
+    previous = return_request.status
+    if to not in ALLOWED_MOVES[previous]:
+        raise IllegalStateChange(
+            _("A return cannot move from %(from)s to %(to)s.")
+            % {"from": ReturnStatus(previous).label, "to": ReturnStatus(to).label},
+            field="status",
+        )
+    return_request.status = to
+    return_request.updated_at = now
+    return previous
 
 
 def move(
@@ -149,27 +172,24 @@ def move(
     fields: tuple[str, ...] = (),
     after: tuple[TicketEvent, ...] = (),
 ) -> None:
-    """Apply one return status move to a locked return: the only code that writes `ReturnRequest.status`.
+    """Apply one return status move to a locked return: the only code that writes `ReturnRequest.status` of a
+    stored return.
 
     Checks ALLOWED_MOVES, saves the status with `fields` the caller set, writes the ticket event (after the unsaved
     events in `after`, in one INSERT), drives the ticket's status and writes the webhook to the outbox, all in the
     caller's transaction.
     """
     return_request = locked.return_request
-    previous = return_request.status
-    if to not in ALLOWED_MOVES[previous]:
-        raise IllegalStateChange(
-            _("A return cannot move from %(from)s to %(to)s.")
-            % {"from": ReturnStatus(previous).label, "to": ReturnStatus(to).label},
-            field="status",
-        )
-    return_request.status = to
-    return_request.updated_at = now
+    previous = advance(return_request, to, now=now)
     return_request.save(update_fields=["status", "updated_at", *fields])
     moved = return_event(locked, actor=actor, now=now, **{"from": previous, "to": to, **(data or {})})
     TicketEvent.objects.bulk_create([*after, moved])
     _drive_ticket(locked, to, actor=actor, now=now)
     return_request.ticket = locked.ticket
+    send_move_webhook(return_request, to, now=now)
+
+
+def send_move_webhook(return_request: ReturnRequest, to: str, *, now: datetime) -> None:
     event_type = WEBHOOK_FOR.get(to)
     if event_type is not None:
         send_webhook(return_request, event_type, now=now)

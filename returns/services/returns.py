@@ -37,7 +37,15 @@ from returns.services.common import SYSTEM, Locked
 from returns.services.policy import ItemFacts, decide
 from tickets import services
 from tickets.models import Attachment, Category, Channel, Kind, Storefront, TicketEvent
-from tickets.services.tickets import Actor, attachment_add
+from tickets.services.tickets import (
+    Actor,
+    attachment_add,
+    next_id,
+    ticket_acknowledge_new,
+    ticket_insert,
+    ticket_move_new,
+    ticket_plan,
+)
 
 
 @dataclass(frozen=True)
@@ -275,7 +283,18 @@ def return_create(
             phone=customer.phone,
         )
     is_fault = any(item.reason in FAULT_REASONS for item in items)
-    ticket = services.ticket_create(
+    policy = policy_for(storefront)
+    decision = decide(
+        policy=policy,
+        items=[ItemFacts(item.reason, item.unused, item.original_packaging) for item in items],
+        resolution=resolution,
+        delivered_at=order.delivered_at,
+        now=now,
+        refundable_amount=refundable,
+        currency=order.currency,
+        language=storefront.language,
+    )
+    new = ticket_plan(
         storefront=storefront,
         subject=_("Return for order %(order)s") % {"order": order.external_id},
         body=description,
@@ -288,18 +307,8 @@ def return_create(
         opening_message_is_customer_message=False,
         now=now,
     )
-    policy = policy_for(storefront)
-    decision = decide(
-        policy=policy,
-        items=[ItemFacts(item.reason, item.unused, item.original_packaging) for item in items],
-        resolution=resolution,
-        delivered_at=order.delivered_at,
-        now=now,
-        refundable_amount=refundable,
-        currency=order.currency,
-        language=storefront.language,
-    )
-    return_request = ReturnRequest.objects.create(
+    ticket = new.ticket
+    return_request = ReturnRequest(
         storefront=storefront,
         customer=customer_row,
         order=order,
@@ -316,8 +325,46 @@ def return_create(
         created_at=now,
         updated_at=now,
     )
-    # The reference is the row's own sequence number; it is saved with the decision's move below when there is one.
-    return_request.reference = f"R-{return_request.pk:06d}"
+    locked = Locked(ticket=ticket, return_request=return_request)
+    # The return's own events go after the ticket's opening ones and before what the decision does to the ticket.
+    at = len(new.events)
+    approved = decision.outcome == Outcome.AUTO_APPROVED
+    if approved:
+        # Known before anything is written: the return is stored approved and its ticket as the approval leaves it
+        # (acknowledged, and pending or open), in one INSERT each instead of an INSERT and updates step by step.
+        _set_refund_terms(return_request, policy)
+        common.advance(return_request, ReturnStatus.APPROVED, now=now)
+        ticket_acknowledge_new(new, actor=SYSTEM, now=now)
+        target = common.ticket_target(return_request, ReturnStatus.APPROVED)
+        if target is not None:
+            ticket_move_new(new, target, actor=SYSTEM, now=now, reason=f"return_{ReturnStatus.APPROVED}")
+
+    def write_return() -> None:
+        # The reference is the row's own sequence number, written with the row where the database hands out ids.
+        return_request.pk = next_id(ReturnRequest)
+        if return_request.pk is not None:
+            return_request.reference = f"R-{return_request.pk:06d}"
+        return_request.save(force_insert=True)
+        if return_request.reference is None:
+            return_request.reference = f"R-{return_request.pk:06d}"
+            ReturnRequest.objects.filter(pk=return_request.pk).update(reference=return_request.reference)
+        events = [
+            common.return_event(
+                locked,
+                actor=Actor(storefront=storefront),
+                now=now,
+                action="created",
+                outcome=decision.outcome,
+                rule=decision.rule,
+                amount=f"{refundable:.2f}",
+            )
+        ]
+        if approved:
+            moved = {"from": ReturnStatus.REQUESTED, "to": ReturnStatus.APPROVED}
+            events.append(common.return_event(locked, actor=SYSTEM, now=now, **moved))
+        new.events[at:at] = events
+
+    ticket_insert(new, before_events=write_return)
     created_items = ReturnItem.objects.bulk_create(
         ReturnItem(
             return_request=return_request,
@@ -330,31 +377,12 @@ def return_create(
         )
         for item, amount in zip(items, amounts, strict=True)
     )
-    locked = Locked(ticket=ticket, return_request=return_request)
-    created = common.return_event(
-        locked,
-        actor=Actor(storefront=storefront),
-        now=now,
-        action="created",
-        outcome=decision.outcome,
-        rule=decision.rule,
-        amount=f"{refundable:.2f}",
-    )
-    if decision.outcome == Outcome.AUTO_APPROVED:
-        _approve(locked, policy=policy, actor=SYSTEM, now=now, fields=("reference",), after=(created,))
+    if approved:
+        common.send_move_webhook(return_request, ReturnStatus.APPROVED, now=now)
+        if return_request.returnless or return_request.advance_refund:
+            refunds.create_locked(locked, actor=SYSTEM, now=now)
     elif decision.outcome == Outcome.AUTO_REJECTED:
-        common.move(
-            locked,
-            ReturnStatus.REJECTED,
-            actor=SYSTEM,
-            now=now,
-            data={"rule": decision.rule},
-            fields=("reference",),
-            after=(created,),
-        )
-    else:
-        return_request.save(update_fields=["reference"])
-        created.save()
+        common.move(locked, ReturnStatus.REJECTED, actor=SYSTEM, now=now, data={"rule": decision.rule})
     # What the answer shows is all in memory: hand it over as if prefetched, so the API need not read it back.
     refunds_made = (
         list(return_request.refunds.order_by("created_at", "id"))
@@ -363,6 +391,13 @@ def return_create(
     )
     return_request._prefetched_objects_cache = {"items": created_items, "refunds": refunds_made, "evidence": []}
     return return_request
+
+
+def _set_refund_terms(return_request: ReturnRequest, policy: ReturnPolicy) -> None:
+    """On approval: whether the item need not come back (returnless) or is refunded before it is (advance)."""
+    if return_request.resolution == Resolution.REFUND:
+        return_request.returnless = 0 < return_request.refundable_amount <= policy.returnless_limit
+        return_request.advance_refund = policy.advance_refund and not return_request.returnless
 
 
 def _approve(
@@ -377,9 +412,7 @@ def _approve(
 ) -> None:
     """Approve, and refund at once where the policy refunds before the item is back (returnless or advance)."""
     return_request = locked.return_request
-    if return_request.resolution == Resolution.REFUND:
-        return_request.returnless = 0 < return_request.refundable_amount <= policy.returnless_limit
-        return_request.advance_refund = policy.advance_refund and not return_request.returnless
+    _set_refund_terms(return_request, policy)
     common.move(
         locked,
         ReturnStatus.APPROVED,

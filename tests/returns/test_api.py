@@ -181,7 +181,7 @@ def test_create_answers_in_a_pinned_number_of_queries(storefront_client, django_
     create(storefront_client, recent_body(order__external_id="warm-up"))
     # A first return with no team to route to (so no assignment) and no webhook URL (no outbox row), savepoints
     # included; test_query_counts.py pins the production set-up.
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(18):
         assert create(storefront_client).status_code == 201
 
 

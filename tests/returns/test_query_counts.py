@@ -17,10 +17,10 @@ from tickets.models import EventKind, Status, TicketEvent, WebhookDelivery
 pytestmark = pytest.mark.django_db
 
 # A first return of a new order, auto-approved, for a customer already known: auth 1, BEGIN, order and lines 2,
-# customer 1, ticket 9 (routing 3, SLA policy, id, row, clocks, message, events), return policy 1, return, items,
-# its move and events 4, the ticket acknowledged and set pending 11 (each deadline refresh one UPDATE ... RETURNING,
-# none on moves that touch no clock), outbox 1, COMMIT.
-FIRST_RETURN = 32
+# customer 1, return policy 1, routing 3 (rules, default team, least-loaded agent), SLA policy 1, then everything
+# written once in its final state (the ticket acknowledged and pending, the return approved): ticket id and row 2,
+# return id and row 2, clocks, message, events, items 4, outbox 1, COMMIT.
+FIRST_RETURN = 20
 # The same with an Idempotency-Key: the record looked up, inserted under a lock timeout and completed (5), and the
 # view in its own savepoint (2); the service's transaction is a savepoint too (BEGIN/COMMIT become 2 + 2).
 FIRST_RETURN_WITH_KEY = FIRST_RETURN + 9

@@ -103,6 +103,45 @@ def test_an_auto_approved_return_acknowledges_its_ticket_which_then_waits_for_th
     assert return_request.refundable_amount == Decimal("199.00")
 
 
+def _trail(return_request):
+    """What the desk shows of a return's ticket: its events in order, its clocks' states and its deadlines."""
+    ticket = _reload(return_request).ticket
+    events = [
+        (event.kind, {key: value for key, value in event.data.items() if key in ("from", "to", "reason", "action")})
+        for event in ticket.events.order_by("id")
+    ]
+    clocks = sorted(
+        (clock.metric, clock.stopped_at is not None, clock.paused_at is not None) for clock in ticket.clocks.all()
+    )
+    fields = (ticket.status, ticket.acknowledged_at is not None, ticket.pending_since is not None)
+    return events, clocks, fields, (ticket.next_due_at, ticket.next_warn_at)
+
+
+def test_a_return_approved_at_creation_leaves_the_trail_of_one_approved_after_it(storefront, agent):
+    # The policy's approval is written with the ticket (its final state in one INSERT each): the ticket must carry
+    # the same events, clocks and deadlines as a stored one acknowledged and moved step by step.
+    at_once = make_return(storefront, order_id="SO-1")
+    later = make_return(storefront, order_id="SO-2", reason="changed_mind", unused=False)  # needs review
+    services.return_approve(return_request=later, user=agent)
+
+    assert _trail(at_once) == _trail(later)
+    events, clocks, fields, deadlines = _trail(at_once)
+    assert events == [
+        (EventKind.CREATED, {}),
+        (EventKind.NOTE, {}),
+        (EventKind.ASSIGNED, {}),
+        (EventKind.RETURN, {"action": "created"}),
+        (EventKind.RETURN, {"from": "requested", "to": "approved"}),
+        (EventKind.ACKNOWLEDGED, {}),
+        (EventKind.STATUS_CHANGED, {"from": "new", "to": "open"}),
+        (EventKind.STATUS_CHANGED, {"from": "open", "to": "pending", "reason": "return_approved"}),
+    ]
+    # acknowledged: that clock stopped; waiting for the shipment: the resolution clock paused, so no deadline runs
+    assert clocks == [(Metric.ACKNOWLEDGEMENT, True, False), (Metric.RESOLUTION, False, True)]
+    assert fields == (Status.PENDING, True, True)
+    assert deadlines == (None, None)
+
+
 def test_an_auto_rejected_return_resolves_its_ticket(storefront):
     return_request = make_return(storefront, reason="changed_mind", unused=True, day=8)
     assert return_request.status == ReturnStatus.REJECTED

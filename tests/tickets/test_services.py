@@ -1,8 +1,8 @@
 import pytest
 
-from tests.factories import make_ticket
+from tests.factories import make_staff, make_ticket
 from tickets import services
-from tickets.models import EventKind, MessageKind, Status
+from tickets.models import EventKind, MessageKind, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,33 @@ def test_created_ticket_gets_reference_customer_message_and_least_loaded_agent(s
         EventKind.CUSTOMER_MESSAGE,
         EventKind.ASSIGNED,
     ]
+
+
+def test_a_new_ticket_goes_to_the_available_agent_of_the_team_with_the_fewest_open_tickets(
+    storefront, team, other_team
+):
+    # given agents of the team: one with two open tickets, one with one open and several resolved, and people the
+    # rule must pass over although they hold nothing: an unavailable agent, an inactive one, a supervisor, and an
+    # agent of another team
+    busy = make_staff("busy", "agent", teams=(team,))
+    lighter = make_staff("lighter", "agent", teams=(team,))
+    away = make_staff("away", "agent", teams=(team,))
+    away.profile.is_available = False
+    away.profile.save()
+    gone = make_staff("gone", "agent", teams=(team,))
+    gone.is_active = False
+    gone.save()
+    make_staff("boss", "supervisor", teams=(team,))
+    make_staff("elsewhere", "agent", teams=(other_team,))
+    for _ in range(2):
+        Ticket.objects.filter(pk=make_ticket(storefront).pk).update(assignee=busy)
+    Ticket.objects.filter(pk=make_ticket(storefront).pk).update(assignee=lighter)
+    for _ in range(3):
+        Ticket.objects.filter(pk=make_ticket(storefront).pk).update(assignee=lighter, status=Status.RESOLVED)
+    # when a ticket is created, then it goes to the agent with the fewest open tickets
+    assert make_ticket(storefront).assignee == lighter
+    # and on a tie (two open tickets each now), the longest-standing account wins
+    assert make_ticket(storefront).assignee == busy
 
 
 def test_first_public_reply_acknowledges_and_opens(storefront, team, agent):

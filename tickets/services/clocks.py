@@ -141,9 +141,15 @@ def _plan_new_ticket(ticket: Ticket, metrics: list[str], *, now: datetime, polic
         for metric in metrics
         if (clock := _new_clock(ticket, metric, now=now, key="", policy=policy, cache=cache)) is not None
     ]
-    ticket.next_due_at = min((clock.due_at for clock in started), default=None)
-    ticket.next_warn_at = min((clock.warn_at for clock in started), default=None)
+    set_next_due(ticket, started)
     return started
+
+
+def set_next_due(ticket: Ticket, clocks: list[SlaClock]) -> None:
+    """The ticket's next deadline and warning from its clocks in memory (a ticket not yet written)."""
+    running = [clock for clock in clocks if clock.stopped_at is None and clock.paused_at is None]
+    ticket.next_due_at = min((clock.due_at for clock in running), default=None)
+    ticket.next_warn_at = min((clock.warn_at for clock in running), default=None)
 
 
 def _finish_pause(clock: SlaClock, now: datetime, cache: dict[int, Schedule]) -> None:

@@ -735,3 +735,24 @@ class SlaClock(models.Model):
         if self.stopped_at is None:
             return None
         return self.stopped_at <= self.due_at
+
+
+class SettingsVersion(models.Model):
+    """One row whose value changes with every change to the desk's settings-like rows: storefronts, API keys, teams,
+    routing rules, SLA policies (and the return policies of `returns`).
+
+    On PostgreSQL a statement trigger on each of those tables sets it, in the changing transaction, to that
+    transaction's id, which is never reused (migrations 0013 here and in `returns`). Processes cache those rows and
+    use a cached copy only while this row still holds the value it was read under (`tickets.settings_cache`), so a
+    committed change is seen by every process at once and a rolled-back one by none, whatever wrote it (a service,
+    the admin, a bulk UPDATE, psql).
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("settings version")
+        verbose_name_plural = _("settings versions")
+
+    def __str__(self) -> str:
+        return str(self.value)

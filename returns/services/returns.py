@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +46,7 @@ from tickets.services.tickets import (
     ticket_move_new,
     ticket_plan,
 )
+from tickets.settings_cache import cached
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,9 @@ class _Claim:
 
 def policy_for(storefront: Storefront) -> ReturnPolicy:
     """The storefront's own policy, else the default row (no storefront), else the defaults of returns.md."""
-    policy = (
-        ReturnPolicy.objects.filter(Q(storefront=storefront) | Q(storefront__isnull=True))
-        .order_by(F("storefront_id").asc(nulls_last=True), "id")
-        .first()
-    )
-    return policy or ReturnPolicy()
+    policies = cached("return_policies", lambda: list(ReturnPolicy.objects.order_by("id")))
+    own = next((policy for policy in policies if policy.storefront_id == storefront.pk), None)
+    return own or next((policy for policy in policies if policy.storefront_id is None), None) or ReturnPolicy()
 
 
 def _validate_snapshot(snapshot: OrderSnapshot, now: datetime) -> None:

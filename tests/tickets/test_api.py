@@ -1,5 +1,6 @@
 """The ticket API as storefronts and staff scripts use it: isolation, auth, validation, the queue, desk actions."""
 
+import random
 import uuid
 from datetime import timedelta
 
@@ -273,6 +274,23 @@ def test_throttled_client_gets_429_with_retry_after(storefront_client, storefron
     assert 0 < int(response["Retry-After"]) <= 60
 
 
+def test_the_throttle_slides_over_the_window_boundary(storefront_client, storefront, monkeypatch):
+    # given a budget of 10 a minute, spent 10 seconds before a minute ends (a window no earlier run has used)
+    monkeypatch.setattr(ClientRateThrottle, "rate", "10/min", raising=False)
+    window_start = 60 * random.randrange(10**9, 2 * 10**9)
+    clock = {"now": window_start + 50.0}
+    monkeypatch.setattr(ClientRateThrottle, "timer", lambda self: clock["now"])
+    url = f"{TICKETS}{make_ticket(storefront).public_id}/"
+    assert [storefront_client.get(url).status_code for _ in range(11)] == [200] * 10 + [429]
+    # when the next minute is half gone, half of the last minute's calls still count: five more pass, not ten
+    clock["now"] = window_start + 60 + 30.0
+    statuses = [storefront_client.get(url).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    # and the client is told to wait until enough of those calls have slid out of the last minute
+    response = storefront_client.get(url)
+    assert 1 <= int(response["Retry-After"]) <= 30
+
+
 def test_with_the_throttle_cache_down_a_ticket_is_still_taken(storefront_client, settings):
     # given Redis, the throttle's cache, unreachable
     settings.CACHES = {
@@ -293,8 +311,8 @@ def test_storefront_ticket_read_costs_a_fixed_number_of_queries(
     ticket = make_ticket(storefront)
     for index in range(10):
         services.ticket_reply(ticket=ticket, user=agent, body=f"Reply {index}")
-    # key lookup, ticket, messages, attachments
-    with django_assert_num_queries(4):
+    # settings version, key lookup (fresh: this test's transaction wrote the key), ticket, messages, attachments
+    with django_assert_num_queries(5):
         response = storefront_client.get(f"{TICKETS}{ticket.public_id}/")
     assert len(response.json()["messages"]) == 11
 

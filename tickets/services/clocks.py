@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from tickets.business_time import Schedule, add_working_time, parse_hhmm, working_seconds_between
 from tickets.models import BusinessCalendar, CalendarDayKind, Metric, SlaClock, SlaPolicy, Ticket
+from tickets.settings_cache import cached
 
 METRICS = tuple(Metric.values)
 
@@ -68,7 +69,8 @@ def _schedule(calendar_id: int | None, cache: dict[int, Schedule]) -> Schedule |
 
 def sla_policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy, in order, whose conditions match the ticket."""
-    for policy in SlaPolicy.objects.filter(is_active=True).order_by("position", "id"):
+    policies = cached("sla_policies", lambda: list(SlaPolicy.objects.filter(is_active=True).order_by("position", "id")))
+    for policy in policies:
         if policy.matches(ticket):
             return policy
     return None

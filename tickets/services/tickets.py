@@ -48,6 +48,7 @@ from tickets.roles import AGENTS
 from tickets.services import clocks
 from tickets.services.surveys import survey_create, survey_url
 from tickets.services.webhooks import webhook_enqueue
+from tickets.settings_cache import cached
 
 User = AbstractBaseUser
 
@@ -119,11 +120,18 @@ def customer_upsert(
     return customer
 
 
+def _routing() -> tuple[list[RoutingRule], Team | None]:
+    return list(RoutingRule.objects.filter(is_active=True).select_related("team")), Team.objects.filter(
+        is_default=True
+    ).first()
+
+
 def _route(ticket: Ticket) -> Team | None:
-    for rule in RoutingRule.objects.filter(is_active=True).select_related("team"):
+    rules, default_team = cached("routing", _routing)
+    for rule in rules:
         if rule.matches(ticket):
             return rule.team
-    return Team.objects.filter(is_default=True).first()
+    return default_team
 
 
 def _least_loaded_agent(team: Team) -> Any:

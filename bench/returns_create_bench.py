@@ -98,6 +98,24 @@ def make_storefront() -> str:
     return key
 
 
+def agents_backlog(*, fresh: bool) -> int:
+    """Open tickets per bench agent (the most any has). With fresh=True, earlier runs' tickets are closed first, as
+    agents would have worked through them: the choice of the least-loaded agent counts each member's open tickets, so
+    a backlog growing run after run would make every run slower than the last. The figure is printed either way."""
+    from django.db import connection
+    from django.db.models import Count
+
+    from tickets.models import OPEN_STATUSES, Status, Ticket
+
+    bench = Ticket.objects.filter(assignee__username__startswith="bench-agent-", status__in=OPEN_STATUSES)
+    if fresh:
+        bench.update(status=Status.CLOSED)
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {Ticket._meta.db_table}")
+    counts = bench.values("assignee").annotate(open=Count("id")).values_list("open", flat=True)
+    return max(counts, default=0)
+
+
 def body(order_id: str) -> str:
     now = datetime.now(UTC)
     return json.dumps(
@@ -280,10 +298,17 @@ def main() -> int:
         help="send a fresh Idempotency-Key with every create, as a careful "
         "storefront does (each is a first request: the record is written, nothing is replayed)",
     )
+    parser.add_argument(
+        "--keep-backlog",
+        action="store_true",
+        help="keep earlier runs' open tickets (by default they are closed first, so each run starts from an empty "
+        "backlog and runs compare)",
+    )
     args = parser.parse_args()
 
     setup_django()
     key = make_storefront()
+    backlog_before = agents_backlog(fresh=not args.keep_backlog)
     query_count = queries_per_create(key, idempotency_keys=args.idempotency_keys)
 
     gunicorn = subprocess.Popen(gunicorn_command(args), cwd=ROOT, env=server_env())
@@ -329,6 +354,8 @@ def main() -> int:
         "p99_ms": round(p99, 1),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
         "queries_per_create": query_count,
+        # What the least-loaded choice counted: open tickets of the busiest bench agent, before and after the run.
+        "open_tickets_per_agent": [backlog_before, agents_backlog(fresh=False)],
         # CPU time per request of the gunicorn workers, of their PostgreSQL backends and of this load generator:
         # what a create costs whatever else the machine is doing. 2 cores / the sum is the ceiling on an idle box.
         "cpu_ms_per_create": {"gunicorn": round(app_ms, 1), "postgres": round(db_ms, 1), "client": round(client_ms, 1)},

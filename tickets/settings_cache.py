@@ -14,7 +14,9 @@ PostgreSQL (the SQLite of `make run`) there are no triggers, and nothing is cach
 """
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from django.db import connection
@@ -25,6 +27,9 @@ T = TypeVar("T")
 
 _entries: dict[str, tuple[int, object]] = {}
 _lock = threading.Lock()
+# Within `one_version()`: the version read at its start (None: read fresh); outside it: _UNSET.
+_UNSET = object()
+_pinned: ContextVar[object] = ContextVar("settings_version_pinned", default=_UNSET)
 
 
 def settings_version() -> int | None:
@@ -49,7 +54,8 @@ def cached(name: str, load: Callable[[], T], *, keep_none: bool = True) -> T:
     `load` must read nothing but settings-like rows, and callers must not change what it returns (it is shared).
     With keep_none=False a None is not kept (lookups by a caller's input, such as an API key prefix: unknown ones
     would otherwise fill the cache)."""
-    version = settings_version()
+    pinned = _pinned.get()
+    version = settings_version() if pinned is _UNSET else pinned
     if version is None:
         return load()
     entry = _entries.get(name)
@@ -60,3 +66,16 @@ def cached(name: str, load: Callable[[], T], *, keep_none: bool = True) -> T:
         with _lock:
             _entries[name] = (version, value)
     return value
+
+
+@contextmanager
+def one_version() -> Iterator[None]:
+    """Every cached read in the block uses the settings version read once at its start.
+
+    For a unit of work that changes no settings itself (a storefront's API call: its key, the routing, the SLA and
+    return policies), one check instead of one per read; as if all its settings had been read at that instant."""
+    token = _pinned.set(settings_version())
+    try:
+        yield
+    finally:
+        _pinned.reset(token)

@@ -24,12 +24,12 @@ def _cache_in_use(settings_version_row):
     pass
 
 
-# A first return of a new order, auto-approved, for a customer already known: the settings version checked for the
-# key, BEGIN, order and lines 2, customer 1, the settings version checked for the return policy, the routing and the
-# SLA policy 3 (each then from the process's cache), the least-loaded agent 1, then everything written once in its
-# final state (the ticket acknowledged and pending, the return approved): ticket id and row 2, return id and row 2,
-# clocks, message, events, items 4, outbox 1, COMMIT.
-FIRST_RETURN = 19
+# A first return of a new order, auto-approved, for a customer already known: the settings version checked once for
+# the whole call (the key, the return policy, the routing and the SLA policy then come from the process's cache),
+# BEGIN, order and lines 2, customer 1, the least-loaded agent 1, then everything written once in its final state
+# (the ticket acknowledged and pending, the return approved): ticket id and row 2, return id and row 2, clocks,
+# message, events, items 4, outbox 1, COMMIT.
+FIRST_RETURN = 16
 # The same with an Idempotency-Key: the record looked up, inserted under a lock timeout and completed (5), and the
 # view in its own savepoint (2); the service's transaction is a savepoint too (BEGIN/COMMIT become 2 + 2).
 FIRST_RETURN_WITH_KEY = FIRST_RETURN + 9

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from returns.models import ReturnPolicy
 from returns.services.returns import policy_for
-from tests.factories import TeamFactory, make_ticket
+from tests.factories import TeamFactory, make_staff, make_ticket
 from tickets import services
 from tickets.models import ApiKey, RoutingRule
 
@@ -101,3 +101,15 @@ def test_a_committed_change_is_seen_at_once_by_a_process_that_had_cached_the_old
     thread.join(10)
     seen.append(policy_for(storefront).no_reason_days)
     assert seen == [15]
+
+
+def test_who_may_be_given_a_ticket_is_followed_at_once(storefront, team, agent):
+    assert make_ticket(storefront).assignee == agent  # the team's candidates are now cached
+    # when another agent joins the team (a row of the membership table)
+    newcomer = make_staff("newcomer", "agent")
+    team.members.add(newcomer)
+    # then the next ticket goes to them, who hold fewer open tickets
+    assert make_ticket(storefront).assignee == newcomer
+    # and when they go unavailable, the next one is given to an agent still at work
+    services.staff_set_preferences(user=newcomer, is_available=False)
+    assert make_ticket(storefront).assignee == agent

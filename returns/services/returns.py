@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from aftersales.db import InsertBatch, next_ids
 from aftersales.errors import IllegalStateChange, InvalidInput
 from aftersales.money import to_money
 from returns.models import (
@@ -40,7 +41,6 @@ from tickets.models import Attachment, Category, Channel, Kind, Storefront, Tick
 from tickets.services.tickets import (
     Actor,
     attachment_add,
-    next_id,
     ticket_acknowledge_new,
     ticket_insert,
     ticket_move_new,
@@ -337,15 +337,29 @@ def return_create(
         if target is not None:
             ticket_move_new(new, target, actor=SYSTEM, now=now, reason=f"return_{ReturnStatus.APPROVED}")
 
-    def write_return() -> None:
+    created_items = [
+        ReturnItem(
+            return_request=return_request,
+            order_line=claims[item.line].line,
+            quantity=item.quantity,
+            reason=item.reason,
+            unused=item.unused,
+            original_packaging=item.original_packaging,
+            amount=amount,
+        )
+        for item, amount in zip(items, amounts, strict=True)
+    ]
+
+    def write_return(batch: InsertBatch) -> None:
         # The reference is the row's own sequence number, written with the row where the database hands out ids.
-        return_request.pk = next_id(ReturnRequest)
+        [return_request.pk] = next_ids(ReturnRequest)
         if return_request.pk is not None:
             return_request.reference = f"R-{return_request.pk:06d}"
-        return_request.save(force_insert=True)
-        if return_request.reference is None:
+        batch.add(return_request)
+        if return_request.reference is None:  # no sequence (SQLite): written just now, its id known
             return_request.reference = f"R-{return_request.pk:06d}"
             ReturnRequest.objects.filter(pk=return_request.pk).update(reference=return_request.reference)
+        batch.add(*created_items)
         events = [
             common.return_event(
                 locked,
@@ -362,19 +376,7 @@ def return_create(
             events.append(common.return_event(locked, actor=SYSTEM, now=now, **moved))
         new.events[at:at] = events
 
-    ticket_insert(new, before_events=write_return)
-    created_items = ReturnItem.objects.bulk_create(
-        ReturnItem(
-            return_request=return_request,
-            order_line=claims[item.line].line,
-            quantity=item.quantity,
-            reason=item.reason,
-            unused=item.unused,
-            original_packaging=item.original_packaging,
-            amount=amount,
-        )
-        for item, amount in zip(items, amounts, strict=True)
-    )
+    ticket_insert(new, with_rows=write_return)
     if approved:
         common.send_move_webhook(return_request, ReturnStatus.APPROVED, now=now)
         if return_request.returnless or return_request.advance_refund:

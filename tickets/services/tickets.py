@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from aftersales.db import InsertBatch, next_ids
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
     ALLOWED_MOVES,
@@ -227,17 +228,6 @@ def _new_event(
     )
 
 
-def next_id(model: type) -> int | None:
-    """The next id of a model's table from its sequence (PostgreSQL), so a row can be written with what derives from
-    its id (a reference) in its one INSERT; None on databases without one (SQLite)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        meta = model._meta
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [meta.db_table, meta.pk.column])
-        return cursor.fetchone()[0]
-
-
 @dataclass
 class NewTicket:
     """A ticket planned in memory and not yet written: its row, its SLA clocks, its opening message and its events.
@@ -296,15 +286,17 @@ def ticket_plan(
     if body and opening_message_is_customer_message and kind != Kind.RETURN:
         metrics.append(Metric.RESPONSE)
     started = clocks._plan_new_ticket(ticket, metrics, now=now, policy=clocks.sla_policy_for(ticket))
-    # The reference is the row's own sequence number: unique without a counter row every create would lock. Taken
-    # from the sequence first where there is one, the reference is written with the row, not by an UPDATE after it.
-    ticket.pk = next_id(Ticket)
+    # The reference is the row's own sequence number: unique without a counter row every create would lock. Ids from
+    # the sequences first where there are some: the reference is written with the row, not by an UPDATE after it,
+    # and the events can point at the opening message before either is written.
+    ticket.pk, message_id = next_ids(Ticket, Message) if body else (*next_ids(Ticket), None)
     if ticket.pk is not None:
         ticket.reference = f"T-{ticket.pk:06d}"
     events = [_new_event(ticket, EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)]
     message = None
     if body:
         message = Message(
+            pk=message_id,
             ticket=ticket,
             kind=MessageKind.CUSTOMER if opening_message_is_customer_message else MessageKind.INTERNAL,
             body=body,
@@ -360,22 +352,24 @@ def ticket_move_new(new: NewTicket, to: str, *, actor: Actor, now: datetime, rea
     new.events.append(_status_event(ticket, previous, to, actor=actor, reason=reason, now=now))
 
 
-def ticket_insert(new: NewTicket, *, before_events: Callable[[], None] | None = None) -> Ticket:
-    """Write a planned ticket: its row, clocks, message and events (four INSERTs on PostgreSQL).
+def ticket_insert(new: NewTicket, *, with_rows: Callable[[InsertBatch], None] | None = None) -> Ticket:
+    """Write a planned ticket: its row, clocks, message and events, in one round trip on PostgreSQL.
 
-    `before_events` runs once the row is written and before the events are: a caller writes there its own rows that
-    point at the ticket and that its events name (a return, whose reference comes from its row)."""
+    `with_rows` adds to the same batch, once the ticket row is in it and before the events, a caller's own new rows
+    that point at the ticket and that its events name (a return, whose reference comes from its id)."""
     ticket = new.ticket
-    ticket.save(force_insert=True)
-    if ticket.reference is None:
+    batch = InsertBatch()
+    batch.add(ticket)
+    if ticket.reference is None:  # no sequence (SQLite): the row got its id when it was written just now
         ticket.reference = f"T-{ticket.pk:06d}"
         Ticket.objects.filter(pk=ticket.pk).update(reference=ticket.reference)
-    if before_events is not None:
-        before_events()
-    SlaClock.objects.bulk_create(new.clocks)
+    if with_rows is not None:
+        with_rows(batch)
+    batch.add(*new.clocks)
     if new.message is not None:
-        new.message.save(force_insert=True)
-    TicketEvent.objects.bulk_create(new.events)
+        batch.add(new.message)
+    batch.add(*new.events)
+    batch.flush()
     return ticket
 
 

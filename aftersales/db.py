@@ -10,17 +10,19 @@ from django.db import connection
 from django.db.models import Model
 
 
-def next_ids(*models: type[Model]) -> list[int | None]:
+def next_ids(*models: type[Model] | None) -> list[int | None]:
     """The next id of each model's table, from its sequence, in one query: a row can then be written with what
     derives from its id (a reference), and other rows can point at it before it is written. None for each on
-    databases without sequences (SQLite): the row gets its id when it is written."""
-    if connection.vendor != "postgresql":
+    databases without sequences (SQLite), where the row gets its id when it is written, and for a None model."""
+    wanted = [model for model in models if model is not None]
+    if connection.vendor != "postgresql" or not wanted:
         return [None] * len(models)
-    calls = ", ".join(["nextval(pg_get_serial_sequence(%s, %s))"] * len(models))
-    params = [value for model in models for value in (model._meta.db_table, model._meta.pk.column)]
+    calls = ", ".join(["nextval(pg_get_serial_sequence(%s, %s))"] * len(wanted))
+    params = [value for model in wanted for value in (model._meta.db_table, model._meta.pk.column)]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {calls}", params)
-        return list(cursor.fetchone())
+        taken = iter(cursor.fetchone())
+    return [next(taken) if model is not None else None for model in models]
 
 
 class InsertBatch:

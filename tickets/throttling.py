@@ -42,8 +42,7 @@ class ClientRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window, into = divmod(now, self.duration)
         try:
-            count = self._increment(f"{key}:{int(window)}")
-            previous = self.cache.get(f"{key}:{int(window) - 1}", 0)
+            count, previous = self._counts(f"{key}:{int(window)}", f"{key}:{int(window) - 1}")
         except (RedisError, OSError):
             logger.warning("Throttle cache unreachable; letting the request through.")
             return True
@@ -59,6 +58,21 @@ class ClientRateThrottle(SimpleRateThrottle):
         else:
             self._wait = max(1.0, self.duration - into)
         return False
+
+    def _counts(self, current: str, previous: str) -> tuple[int, int]:
+        """This window's count with this call, and the previous window's."""
+        backend = getattr(self.cache, "_cache", None)
+        if not hasattr(backend, "get_client"):  # not Redis (the file cache of `make run`): the cache's own calls
+            return self._increment(current), self.cache.get(previous, 0)
+        # Django's Redis cache: the increment, its expiry and the read in one round trip. Django stores integers
+        # as plain Redis integers, so INCR and GET see the same values as cache.incr / cache.get.
+        current_key = self.cache.make_and_validate_key(current)
+        pipeline = backend.get_client(current_key, write=True).pipeline(transaction=False)
+        pipeline.incr(current_key)
+        pipeline.expire(current_key, math.ceil(self.duration * 2))  # kept for two windows: the next one weighs it
+        pipeline.get(self.cache.make_and_validate_key(previous))
+        count, _expiry, earlier = pipeline.execute()
+        return int(count), int(earlier or 0)
 
     def _increment(self, key: str) -> int:
         try:

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch, next_ids
+from aftersales.db import InsertBatch
 from aftersales.errors import IllegalStateChange, InvalidInput
 from aftersales.money import to_money
 from returns.models import (
@@ -304,6 +304,7 @@ def return_create(
         # The form is answered by the policy's decision, not by a reply: it starts no response clock.
         opening_message_is_customer_message=False,
         now=now,
+        reserve=(ReturnRequest,),
     )
     ticket = new.ticket
     return_request = ReturnRequest(
@@ -352,7 +353,7 @@ def return_create(
 
     def write_return(batch: InsertBatch) -> None:
         # The reference is the row's own sequence number, written with the row where the database hands out ids.
-        [return_request.pk] = next_ids(ReturnRequest)
+        return_request.pk = new.reserved[ReturnRequest]
         if return_request.pk is not None:
             return_request.reference = f"R-{return_request.pk:06d}"
         batch.add(return_request)

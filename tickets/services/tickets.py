@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -242,6 +243,8 @@ class NewTicket:
     clocks: list[SlaClock]
     message: Message | None
     events: list[TicketEvent]
+    # Ids taken for the caller's own rows with the ticket's (`reserve`): None where the database has no sequences.
+    reserved: dict[type[Model], int | None]
 
 
 def ticket_plan(
@@ -258,8 +261,10 @@ def ticket_plan(
     user: Any = None,
     opening_message_is_customer_message: bool = True,
     now: datetime | None = None,
+    reserve: tuple[type[Model], ...] = (),
 ) -> NewTicket:
-    """A new ticket with the customer's opening message when there is one, routed and auto-assigned, in memory."""
+    """A new ticket with the customer's opening message when there is one, routed and auto-assigned, in memory;
+    with ids for the caller's own rows of the `reserve` models taken in the same query as the ticket's."""
     now = now or timezone.now()
     actor = _actor(user=user, storefront=None if user else storefront)
     ticket = Ticket(
@@ -289,7 +294,7 @@ def ticket_plan(
     # The reference is the row's own sequence number: unique without a counter row every create would lock. Ids from
     # the sequences first where there are some: the reference is written with the row, not by an UPDATE after it,
     # and the events can point at the opening message before either is written.
-    ticket.pk, message_id = next_ids(Ticket, Message) if body else (*next_ids(Ticket), None)
+    ticket.pk, message_id, *reserved = next_ids(Ticket, Message if body else None, *reserve)
     if ticket.pk is not None:
         ticket.reference = f"T-{ticket.pk:06d}"
     events = [_new_event(ticket, EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)]
@@ -311,7 +316,13 @@ def ticket_plan(
         assignee = ticket.assignee
         data = {"team": team.name, "assignee": assignee.get_username() if assignee else None, "auto": True}
         events.append(_new_event(ticket, EventKind.ASSIGNED, data=data, now=now))
-    return NewTicket(ticket=ticket, clocks=started, message=message, events=events)
+    return NewTicket(
+        ticket=ticket,
+        clocks=started,
+        message=message,
+        events=events,
+        reserved=dict(zip(reserve, reserved, strict=True)),
+    )
 
 
 def ticket_acknowledge_new(new: NewTicket, *, actor: Actor, now: datetime) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from aftersales.db import InsertBatch
 from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
@@ -80,9 +81,17 @@ def refund_summary(refund: Refund) -> dict[str, Any]:
 
 
 def send_webhook(
-    return_request: ReturnRequest, event_type: str, *, now: datetime, refund: Refund | None = None, **extra: Any
+    return_request: ReturnRequest,
+    event_type: str,
+    *,
+    now: datetime,
+    refund: Refund | None = None,
+    batch: InsertBatch | None = None,
+    pk: int | None = None,
+    **extra: Any,
 ) -> None:
-    """One event to the storefront's outbox, in order with the return's other events."""
+    """One event to the storefront's outbox, in order with the return's other events (in the caller's batch of new
+    rows when given one, with an id taken for it)."""
     data: dict[str, Any] = {"return": return_summary(return_request), **extra}
     if refund is not None:
         data["refund"] = refund_summary(refund)
@@ -92,6 +101,8 @@ def send_webhook(
         data=data,
         ordering_key=f"return:{return_request.public_id}",
         now=now,
+        batch=batch,
+        pk=pk,
     )
 
 
@@ -189,10 +200,12 @@ def move(
     send_move_webhook(return_request, to, now=now)
 
 
-def send_move_webhook(return_request: ReturnRequest, to: str, *, now: datetime) -> None:
+def send_move_webhook(
+    return_request: ReturnRequest, to: str, *, now: datetime, batch: InsertBatch | None = None, pk: int | None = None
+) -> None:
     event_type = WEBHOOK_FOR.get(to)
     if event_type is not None:
-        send_webhook(return_request, event_type, now=now)
+        send_webhook(return_request, event_type, now=now, batch=batch, pk=pk)
 
 
 def return_event(locked: Locked, *, actor: Actor, now: datetime, **data: Any) -> TicketEvent:

@@ -37,7 +37,7 @@ from returns.services import common, refunds
 from returns.services.common import SYSTEM, Locked
 from returns.services.policy import ItemFacts, decide
 from tickets import services
-from tickets.models import Attachment, Category, Channel, Kind, Storefront, TicketEvent
+from tickets.models import Attachment, Category, Channel, Kind, Storefront, TicketEvent, WebhookDelivery
 from tickets.services.tickets import (
     Actor,
     attachment_add,
@@ -292,6 +292,7 @@ def return_create(
         currency=order.currency,
         language=storefront.language,
     )
+    approved = decision.outcome == Outcome.AUTO_APPROVED
     new = ticket_plan(
         storefront=storefront,
         subject=_("Return for order %(order)s") % {"order": order.external_id},
@@ -304,7 +305,8 @@ def return_create(
         # The form is answered by the policy's decision, not by a reply: it starts no response clock.
         opening_message_is_customer_message=False,
         now=now,
-        reserve=(ReturnRequest,),
+        # The return's id, and the id of its approval's webhook row: both go in with the ticket's rows.
+        reserve=(ReturnRequest, WebhookDelivery) if approved and storefront.webhook_url else (ReturnRequest,),
     )
     ticket = new.ticket
     return_request = ReturnRequest(
@@ -327,7 +329,6 @@ def return_create(
     locked = Locked(ticket=ticket, return_request=return_request)
     # The return's own events go after the ticket's opening ones and before what the decision does to the ticket.
     at = len(new.events)
-    approved = decision.outcome == Outcome.AUTO_APPROVED
     if approved:
         # Known before anything is written: the return is stored approved and its ticket as the approval leaves it
         # (acknowledged, and pending or open), in one INSERT each instead of an INSERT and updates step by step.
@@ -376,12 +377,14 @@ def return_create(
             moved = {"from": ReturnStatus.REQUESTED, "to": ReturnStatus.APPROVED}
             events.append(common.return_event(locked, actor=SYSTEM, now=now, **moved))
         new.events[at:at] = events
+        if approved:
+            common.send_move_webhook(
+                return_request, ReturnStatus.APPROVED, now=now, batch=batch, pk=new.reserved.get(WebhookDelivery)
+            )
 
     ticket_insert(new, with_rows=write_return)
-    if approved:
-        common.send_move_webhook(return_request, ReturnStatus.APPROVED, now=now)
-        if return_request.returnless or return_request.advance_refund:
-            refunds.create_locked(locked, actor=SYSTEM, now=now)
+    if approved and (return_request.returnless or return_request.advance_refund):
+        refunds.create_locked(locked, actor=SYSTEM, now=now)
     elif decision.outcome == Outcome.AUTO_REJECTED:
         common.move(locked, ReturnStatus.REJECTED, actor=SYSTEM, now=now, data={"rule": decision.rule})
     # What the answer shows is all in memory: hand it over as if prefetched, so the API need not read it back.

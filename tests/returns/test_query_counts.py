@@ -29,9 +29,9 @@ def _cache_in_use(settings_version_row):
 # the whole call (the key, the return policy, the routing and the SLA policy then come from the process's cache),
 # BEGIN, order and lines 2, customer 1, the least-loaded agent 1, the ids of the ticket, its message and the return 1,
 # then everything written once in its final state (the ticket acknowledged and pending, the return approved) in one
-# round trip of 6 INSERTs (ticket, return, items, clocks, message, events), outbox 1, COMMIT.
-FIRST_RETURN = 10
-BATCHED = 6 - 1  # statements beyond one per round trip
+# round trip of 7 INSERTs (ticket, return, items, the outbox row, clocks, message, events), COMMIT.
+FIRST_RETURN = 9
+BATCHED = 7 - 1  # statements beyond one per round trip
 # The same with an Idempotency-Key: the record looked up, inserted under a lock timeout and completed (5), and the
 # view in its own savepoint (2); the service's transaction is a savepoint too (BEGIN/COMMIT become 2 + 2).
 FIRST_RETURN_WITH_KEY = FIRST_RETURN + 9

@@ -132,11 +132,15 @@ def _differences(order: Order, lines: list[OrderLine], snapshot: OrderSnapshot) 
     return diffs
 
 
-def _insert_order(storefront: Storefront, snapshot: OrderSnapshot, created_at: datetime) -> int | None:
-    """INSERT the order unless the storefront has it already: its new id, or None.
+def _insert_order(
+    storefront: Storefront, snapshot: OrderSnapshot, created_at: datetime, lines: list[OrderLine]
+) -> int | None:
+    """INSERT the order with its lines unless the storefront has the order already: its new id (the lines get theirs),
+    or None (nothing written).
 
     ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: an order posted at the same moment by
-    another request makes this wait on the unique index until that transaction ends, then do nothing.
+    another request makes this wait on the unique index until that transaction ends, then do nothing. On PostgreSQL
+    the lines go in the same statement (a data-modifying WITH), so a first return's order costs one round trip.
     """
     meta = Order._meta
     quote = connection.ops.quote_name
@@ -152,15 +156,47 @@ def _insert_order(storefront: Storefront, snapshot: OrderSnapshot, created_at: d
     columns = ", ".join(quote(field.column) for field in fields)
     unique = ", ".join(quote(meta.get_field(name).column) for name in ("storefront", "external_id"))
     placeholders = ", ".join(["%s"] * len(fields))
-    # Identifiers from the model's meta, values as parameters.
-    sql = (
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    # Identifiers from the models' meta, values as parameters.
+    order_sql = (
         f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
         f"ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
     )
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(order_sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        for line in lines:
+            line.order_id = row[0]
+        OrderLine.objects.bulk_create(lines)
+        return row[0]
+    line_meta = OrderLine._meta
+    line_fields = [line_meta.get_field(name) for name in ("external_id", "sku", "name", "quantity", "unit_price")]
+    line_columns = ", ".join(quote(field.column) for field in line_fields)
+    typed = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in line_fields) + ")"
+    for line in lines:
+        params.extend(field.get_db_prep_save(getattr(line, field.attname), connection) for field in line_fields)
+    order_column = quote(line_meta.get_field("order").column)
+    sql = (
+        f"WITH new_order AS ({order_sql}) "  # noqa: S608
+        f"INSERT INTO {quote(line_meta.db_table)} ({order_column}, {line_columns}) "
+        f"SELECT new_order.{quote(meta.pk.column)}, line.* FROM new_order, "
+        f"(VALUES {', '.join([typed] * len(lines))}) AS line ({line_columns}) "
+        f"RETURNING {order_column}, {quote(line_meta.pk.column)}, {quote(line_meta.get_field('external_id').column)}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [field.get_db_prep_save(values[field.name], connection) for field in fields])
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    ids = {external_id: line_id for _order_id, line_id, external_id in rows}
+    for line in lines:
+        line.order_id, line.pk = rows[0][0], ids[line.external_id]
+        line._state.adding = False
+        line._state.db = connection.alias
+    return rows[0][0]
 
 
 def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, list[OrderLine], bool]:
@@ -172,7 +208,17 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, 
     """
     for _attempt in range(3):
         created_at = timezone.now()  # the row's own write time, as auto_now_add would set it
-        order_id = _insert_order(storefront, snapshot, created_at)
+        lines = [
+            OrderLine(
+                external_id=line.external_id,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=to_money(line.unit_price),
+            )
+            for line in snapshot.lines
+        ]
+        order_id = _insert_order(storefront, snapshot, created_at, lines)
         if order_id is not None:
             order = Order(
                 pk=order_id,
@@ -183,17 +229,8 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, 
                 currency=snapshot.currency,
                 created_at=created_at,
             )
-            lines = OrderLine.objects.bulk_create(
-                OrderLine(
-                    order=order,
-                    external_id=line.external_id,
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price=to_money(line.unit_price),
-                )
-                for line in snapshot.lines
-            )
+            for line in lines:
+                line.order = order
             return order, lines, True
         order = (
             Order.objects.select_for_update().filter(storefront=storefront, external_id=snapshot.external_id).first()

@@ -183,7 +183,7 @@ def test_create_answers_in_a_pinned_number_of_queries(storefront_client, django_
     # included, the settings read fresh (this test's own transaction wrote them: the settings version checked once,
     # then the key, return policy, routing and SLA policy read; the ticket's and the return's rows sent in one batch);
     # test_query_counts.py pins the production set-up.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(12):
         assert create(storefront_client).status_code == 201
 
 

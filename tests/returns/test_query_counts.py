@@ -27,10 +27,11 @@ def _cache_in_use(settings_version_row):
 
 # A first return of a new order, auto-approved, for a customer already known: the settings version checked once for
 # the whole call (the key, the return policy, the routing and the SLA policy then come from the process's cache),
-# BEGIN, order and lines 2, customer 1, the least-loaded agent 1, the ids of the ticket, its message and the return 1,
-# then everything written once in its final state (the ticket acknowledged and pending, the return approved) in one
-# round trip of 7 INSERTs (ticket, return, items, the outbox row, clocks, message, events), COMMIT.
-FIRST_RETURN = 9
+# BEGIN, the order with its lines 1, customer 1, the least-loaded agent 1, the ids of the ticket, its message, the
+# return and its webhook row 1, then everything written once in its final state (the ticket acknowledged and
+# pending, the return approved) in one round trip of 7 INSERTs (ticket, return, items, the outbox row, clocks,
+# message, events), COMMIT.
+FIRST_RETURN = 8
 BATCHED = 7 - 1  # statements beyond one per round trip
 # The same with an Idempotency-Key: the record looked up, inserted under a lock timeout and completed (5), and the
 # view in its own savepoint (2); the service's transaction is a savepoint too (BEGIN/COMMIT become 2 + 2).
@@ -38,7 +39,7 @@ FIRST_RETURN_WITH_KEY = FIRST_RETURN + 9
 # A retry of it: the key is found and its answer replayed; nothing else runs.
 REPLAY = 2
 # A second return of the same order: the order is locked and read with its lines, earlier claims counted.
-SECOND_RETURN = FIRST_RETURN + 2
+SECOND_RETURN = FIRST_RETURN + 3
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
+import threading
+
 import pytest
+from django.db import connection, transaction
 
 from tests.factories import make_staff, make_ticket
 from tickets import services
-from tickets.models import EventKind, MessageKind, Status, Ticket
+from tickets.models import Customer, EventKind, MessageKind, Status, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +61,40 @@ def test_first_public_reply_acknowledges_and_opens(storefront, team, agent):
     assert ticket.status == Status.OPEN
     assert ticket.acknowledged_at is not None
     assert ticket.first_response_at is not None
+
+
+def test_a_customer_is_found_by_their_external_id_and_their_details_kept_current(storefront, other_storefront):
+    first = services.customer_upsert(storefront=storefront, external_id="C-9", name="Li Lei", email="li@example.com")
+    # the same id again: the same customer, a new phone and name taken, an empty e-mail erasing nothing
+    again = services.customer_upsert(storefront=storefront, external_id="C-9", name="Lei Li", phone="+86 138")
+    assert again.pk == first.pk
+    first.refresh_from_db()
+    assert (first.name, first.email, first.phone) == ("Lei Li", "li@example.com", "+86 138")
+    # another storefront's customer with the same id is another person, and without an id each is new
+    assert services.customer_upsert(storefront=other_storefront, external_id="C-9").pk != first.pk
+    assert (
+        services.customer_upsert(storefront=storefront, name="A").pk
+        != services.customer_upsert(storefront=storefront, name="A").pk
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_customer_posted_by_several_requests_at_once_is_stored_once(storefront):
+    barrier = threading.Barrier(6)
+    found = []
+
+    def post() -> None:
+        try:
+            barrier.wait(10)
+            with transaction.atomic():
+                found.append(services.customer_upsert(storefront=storefront, external_id="C-NEW", name="Han Meimei").pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert len(found) == 6 and len(set(found)) == 1
+    assert Customer.objects.filter(storefront=storefront, external_id="C-NEW").count() == 1

@@ -112,13 +112,63 @@ def customer_upsert(
     details = {"name": name, "email": email, "phone": phone}
     if not external_id:
         return Customer.objects.create(storefront=storefront, **details)
-    customer, created = Customer.objects.get_or_create(storefront=storefront, external_id=external_id, defaults=details)
+    for _attempt in range(3):
+        customer = _customer_by_external_id(storefront, external_id)
+        if customer is not None:
+            break
+        customer = Customer(storefront=storefront, external_id=external_id, **details)
+        if _insert_customer(customer):
+            return customer
+        # Created by a request at the same moment, which has committed since: read it.
+    else:
+        raise InvalidInput(_("The customer could not be stored; try again."), field="customer")
     changed = {field: value for field, value in details.items() if value and getattr(customer, field) != value}
-    if not created and changed:
+    if changed:
         Customer.objects.filter(pk=customer.pk).update(**changed)
         for field, value in changed.items():
             setattr(customer, field, value)
     return customer
+
+
+# Every storefront post names its customer: these two are hand-written (one SELECT for a known customer; one
+# INSERT ... ON CONFLICT for a new one, where get_or_create took four statements with its savepoint).
+def _customer_by_external_id(storefront: Storefront, external_id: str) -> Customer | None:
+    fields = Customer._meta.concrete_fields
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {Customer._meta.db_table} WHERE storefront_id = %s AND external_id = %s",  # noqa: S608
+            [storefront.pk, external_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    customer = Customer.from_db(connection.alias, [field.attname for field in fields], row)
+    customer.storefront = storefront
+    return customer
+
+
+def _insert_customer(customer: Customer) -> bool:
+    """INSERT a customer with an external id unless the storefront has them already (then False, nothing written).
+    The conflict target is the partial unique constraint `customer_unique_external_id`."""
+    meta = Customer._meta
+    quote = connection.ops.quote_name
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    columns = ", ".join(quote(field.column) for field in fields)
+    params = [field.get_db_prep_save(field.pre_save(customer, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
+            "ON CONFLICT (storefront_id, external_id) WHERE external_id <> '' DO NOTHING RETURNING id",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    customer.pk = row[0]
+    customer._state.adding = False
+    customer._state.db = connection.alias
+    return True
 
 
 def _routing() -> tuple[list[RoutingRule], Team | None]:

@@ -16,8 +16,9 @@ from tests.returns.test_api import create, recent_body
 from tickets.models import EventKind, Status, TicketEvent, WebhookDelivery
 
 # Committed, as in production: the storefront, its key, the team and the policies are then read from the process's
-# settings cache (tickets.settings_cache), which a transaction that wrote them itself never uses.
-pytestmark = pytest.mark.django_db(transaction=True)
+# settings cache (tickets.settings_cache), which a transaction that wrote them itself never uses. serialized_rollback:
+# an earlier transactional test's flush would otherwise have dropped the seeded SLA policy (then no clocks to write).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
@@ -77,6 +78,7 @@ def test_a_first_return_is_created_in_a_pinned_number_of_statements(warm, storef
     assert return_request.status == ReturnStatus.APPROVED
     assert return_request.ticket.assignee == agent
     assert return_request.ticket.status == Status.PENDING
+    assert return_request.ticket.clocks.count() == 2  # acknowledgement (stopped) and resolution (paused)
     assert WebhookDelivery.objects.filter(event_type="return.approved").count() == 2
 
 

@@ -159,7 +159,7 @@ def _insert_customer(customer: Customer) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
-            "ON CONFLICT (storefront_id, external_id) WHERE external_id <> '' DO NOTHING RETURNING id",
+            "ON CONFLICT (storefront_id, external_id) WHERE NOT (external_id = '') DO NOTHING RETURNING id",
             params,
         )
         row = cursor.fetchone()

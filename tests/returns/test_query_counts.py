@@ -16,13 +16,12 @@ from tests.returns.test_api import create, recent_body
 from tickets.models import EventKind, Status, TicketEvent, WebhookDelivery
 
 # Committed, as in production: the storefront, its key, the team and the policies are then read from the process's
-# settings cache (tickets.settings_cache), which a transaction that wrote them itself never uses. serialized_rollback:
-# an earlier transactional test's flush would otherwise have dropped the seeded SLA policy (then no clocks to write).
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# settings cache (tickets.settings_cache), which a transaction that wrote them itself never uses.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _cache_in_use(settings_version_row):
+def _production_settings(settings_version_row, seeded_sla_policy):
     pass
 
 

@@ -78,3 +78,32 @@ class InsertBatch:
         self._groups = []
         with connection.cursor() as cursor:
             cursor.execute("; ".join(statements), params)
+
+
+# The settings version (tickets.models.SettingsVersion): a statement trigger on each settings-like table sets it to the
+# writing transaction's id. Used by the migrations that install the triggers (PostgreSQL only).
+SETTINGS_CHANGED_FUNCTION = """
+CREATE OR REPLACE FUNCTION tickets_settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tickets_settingsversion SET value = txid_current() WHERE id = 1;
+    RETURN NULL;
+END
+$$
+"""
+ALL_CHANGES = "INSERT OR UPDATE OR DELETE OR TRUNCATE"
+
+
+def settings_triggers(schema_editor: object, tables: dict[str, str], *, install: bool) -> None:
+    """Install (or drop) the settings-version trigger on each table, firing on its events (SQL trigger events, e.g.
+    ALL_CHANGES or "INSERT OR DELETE OR UPDATE OF is_active OR TRUNCATE"). Nothing off PostgreSQL."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table, events in tables.items():
+        name = f'"{table}_settings_changed"'
+        if install:
+            schema_editor.execute(
+                f'CREATE TRIGGER {name} AFTER {events} ON "{table}" '
+                "FOR EACH STATEMENT EXECUTE FUNCTION tickets_settings_changed()"
+            )
+        else:
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')

@@ -3,23 +3,17 @@ tickets.models.SettingsVersion and tickets/migrations/0013_settings_version.py).
 
 from django.db import migrations
 
+from aftersales.db import ALL_CHANGES, settings_triggers
 
-TABLE = "returns_returnpolicy"
+TABLES = {"returns_returnpolicy": ALL_CHANGES}
 
 
 def install(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f'CREATE TRIGGER "{TABLE}_settings_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{TABLE}" '
-        "FOR EACH STATEMENT EXECUTE FUNCTION tickets_settings_changed()"
-    )
+    settings_triggers(schema_editor, TABLES, install=True)
 
 
 def uninstall(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f'DROP TRIGGER IF EXISTS "{TABLE}_settings_changed" ON "{TABLE}"')
+    settings_triggers(schema_editor, TABLES, install=False)
 
 
 class Migration(migrations.Migration):

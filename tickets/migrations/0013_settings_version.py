@@ -8,39 +8,25 @@ SQLite (`make run`) gets the row but no triggers; the cache is not used there.
 
 from django.db import migrations, models
 
-FUNCTION = """
-CREATE OR REPLACE FUNCTION tickets_settings_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE tickets_settingsversion SET value = txid_current() WHERE id = 1;
-    RETURN NULL;
-END
-$$
-"""
-TABLES = ("tickets_storefront", "tickets_apikey", "tickets_team", "tickets_routingrule", "tickets_slapolicy")
+from aftersales.db import ALL_CHANGES, SETTINGS_CHANGED_FUNCTION, settings_triggers
 
-
-def trigger_sql(table: str) -> str:
-    return (
-        f'CREATE TRIGGER "{table}_settings_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
-        "FOR EACH STATEMENT EXECUTE FUNCTION tickets_settings_changed()"
-    )
+TABLES = {
+    table: ALL_CHANGES
+    for table in ("tickets_storefront", "tickets_apikey", "tickets_team", "tickets_routingrule", "tickets_slapolicy")
+}
 
 
 def install(apps, schema_editor) -> None:
     apps.get_model("tickets", "SettingsVersion").objects.get_or_create(pk=1)
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(FUNCTION)
-    for table in TABLES:
-        schema_editor.execute(trigger_sql(table))
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(SETTINGS_CHANGED_FUNCTION)
+    settings_triggers(schema_editor, TABLES, install=True)
 
 
 def uninstall(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in TABLES:
-        schema_editor.execute(f'DROP TRIGGER IF EXISTS "{table}_settings_changed" ON "{table}"')
-    schema_editor.execute("DROP FUNCTION IF EXISTS tickets_settings_changed()")
+    settings_triggers(schema_editor, TABLES, install=False)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP FUNCTION IF EXISTS tickets_settings_changed()")
 
 
 class Migration(migrations.Migration):

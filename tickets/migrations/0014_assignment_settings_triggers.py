@@ -8,31 +8,24 @@ change must not empty every process's cache.
 
 from django.db import migrations
 
-# (table, events): the events that change the candidates.
-TRIGGERS = (
-    ("tickets_team_members", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
-    ("auth_user_groups", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
-    ("auth_group", "INSERT OR UPDATE OR DELETE OR TRUNCATE"),
-    ("auth_user", "INSERT OR DELETE OR UPDATE OF is_active OR TRUNCATE"),
-    ("tickets_staffprofile", "INSERT OR DELETE OR UPDATE OF is_available, user_id OR TRUNCATE"),
-)
+from aftersales.db import ALL_CHANGES, settings_triggers
+
+# table: the events that change the candidates.
+TABLES = {
+    "tickets_team_members": ALL_CHANGES,
+    "auth_user_groups": ALL_CHANGES,
+    "auth_group": ALL_CHANGES,
+    "auth_user": "INSERT OR DELETE OR UPDATE OF is_active OR TRUNCATE",
+    "tickets_staffprofile": "INSERT OR DELETE OR UPDATE OF is_available, user_id OR TRUNCATE",
+}
 
 
 def install(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table, events in TRIGGERS:
-        schema_editor.execute(
-            f'CREATE TRIGGER "{table}_settings_changed" AFTER {events} ON "{table}" '
-            "FOR EACH STATEMENT EXECUTE FUNCTION tickets_settings_changed()"
-        )
+    settings_triggers(schema_editor, TABLES, install=True)
 
 
 def uninstall(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table, _events in TRIGGERS:
-        schema_editor.execute(f'DROP TRIGGER IF EXISTS "{table}_settings_changed" ON "{table}"')
+    settings_triggers(schema_editor, TABLES, install=False)
 
 
 class Migration(migrations.Migration):

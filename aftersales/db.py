@@ -25,6 +25,48 @@ def next_ids(*models: type[Model] | None) -> list[int | None]:
     return [next(taken) if model is not None else None for model in models]
 
 
+def _columns_and_params(rows: list[Model], *, with_id: bool) -> tuple[list[str], list[object]]:
+    """The quoted columns of the rows' model and the rows' values as parameters, as the ORM would save them (the id
+    column only when the rows carry their ids). Marks the rows as stored."""
+    fields = [field for field in rows[0]._meta.concrete_fields if with_id or not field.primary_key]
+    params: list[object] = []
+    for row in rows:
+        params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
+        row._state.adding = False
+        row._state.db = connection.alias
+    return [connection.ops.quote_name(field.column) for field in fields], params
+
+
+def insert_unless_exists_sql(row: Model, *, conflict: str, where: str = "") -> tuple[str, list[object]]:
+    """`INSERT ... ON CONFLICT (conflict) DO NOTHING RETURNING id` of one new row, and its parameters: no row comes
+    back when the row exists already. Instead of a savepoint around a plain INSERT, a row posted at the same moment by
+    another request makes it wait on the unique index until that transaction ends, then do nothing. `conflict` names
+    the unique index's columns, `where` the condition of a partial one, spelled as Django creates it (SQLite matches it
+    literally). The same SQL on PostgreSQL and SQLite."""
+    columns, params = _columns_and_params([row], with_id=False)
+    meta = row._meta
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "  # noqa: S608
+        f"ON CONFLICT ({conflict}){f' WHERE {where}' if where else ''} DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    return sql, params
+
+
+def insert_unless_exists(row: Model, *, conflict: str, where: str = "") -> bool:
+    """Write one new row unless it exists already (`insert_unless_exists_sql`): True and its id set, or False and
+    nothing written."""
+    sql, params = insert_unless_exists_sql(row, conflict=conflict, where=where)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        row._state.adding = True
+        return False
+    row.pk = found[0]
+    return True
+
+
 class InsertBatch:
     """New rows to INSERT together. On PostgreSQL `add` only collects and `flush` sends every INSERT in one round
     trip, so a row that another points at must have its id already (`next_ids`); rows added without one get theirs
@@ -61,19 +103,13 @@ class InsertBatch:
         if not self._groups:
             return
         statements, params = [], []
-        quote = connection.ops.quote_name
         for group in self._groups:
-            meta = group[0]._meta
-            with_id = group[0].pk is not None
-            fields = [field for field in meta.concrete_fields if with_id or not field.primary_key]
-            row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            for row in group:
-                params.extend(field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields)
-                row._state.adding = False
-                row._state.db = connection.alias
-            columns = ", ".join(quote(field.column) for field in fields)
+            columns, values = _columns_and_params(group, with_id=group[0].pk is not None)
+            params.extend(values)
+            row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
             statements.append(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([row_sql] * len(group))}"  # noqa: S608
+                f"INSERT INTO {connection.ops.quote_name(group[0]._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+                f"VALUES {', '.join([row_sql] * len(group))}"
             )
         self._groups = []
         with connection.cursor() as cursor:
@@ -107,3 +143,19 @@ def settings_triggers(schema_editor: object, tables: dict[str, str], *, install:
             )
         else:
             schema_editor.execute(f'DROP TRIGGER IF EXISTS {name} ON "{table}"')
+
+
+def autovacuum_often(schema_editor: object, table: str, *, install: bool) -> None:
+    """Autovacuum and analyze `table` at 2 % of changes and inserts instead of the default 20 %, so index-only scans
+    of its newest pages stay index-only (the visibility map is set by vacuum). PostgreSQL only."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    options = (
+        "autovacuum_vacuum_scale_factor",
+        "autovacuum_vacuum_insert_scale_factor",
+        "autovacuum_analyze_scale_factor",
+    )
+    if install:
+        schema_editor.execute(f"ALTER TABLE {table} SET ({', '.join(f'{option} = 0.02' for option in options)})")
+    else:
+        schema_editor.execute(f"ALTER TABLE {table} RESET ({', '.join(options)})")

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch
+from aftersales.db import InsertBatch, insert_unless_exists, insert_unless_exists_sql
 from aftersales.errors import IllegalStateChange, InvalidInput
 from aftersales.money import to_money
 from returns.models import (
@@ -132,46 +132,20 @@ def _differences(order: Order, lines: list[OrderLine], snapshot: OrderSnapshot) 
     return diffs
 
 
-def _insert_order(
-    storefront: Storefront, snapshot: OrderSnapshot, created_at: datetime, lines: list[OrderLine]
-) -> int | None:
-    """INSERT the order with its lines unless the storefront has the order already: its new id (the lines get theirs),
-    or None (nothing written).
-
-    ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: an order posted at the same moment by
-    another request makes this wait on the unique index until that transaction ends, then do nothing. On PostgreSQL
-    the lines go in the same statement (a data-modifying WITH), so a first return's order costs one round trip.
-    """
-    meta = Order._meta
-    quote = connection.ops.quote_name
-    values = {
-        "storefront": storefront.pk,
-        "external_id": snapshot.external_id,
-        "placed_at": snapshot.placed_at,
-        "delivered_at": snapshot.delivered_at,
-        "currency": snapshot.currency,
-        "created_at": created_at,
-    }
-    fields = [meta.get_field(name) for name in values]
-    columns = ", ".join(quote(field.column) for field in fields)
-    unique = ", ".join(quote(meta.get_field(name).column) for name in ("storefront", "external_id"))
-    placeholders = ", ".join(["%s"] * len(fields))
-    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    # Identifiers from the models' meta, values as parameters.
-    order_sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-        f"ON CONFLICT ({unique}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
+def _insert_order(order: Order, lines: list[OrderLine]) -> bool:
+    """INSERT the order with its lines unless the storefront has the order already: True (ids set), or False and
+    nothing written (aftersales.db.insert_unless_exists). On PostgreSQL the lines go in the same statement (a
+    data-modifying WITH), so a first return's order costs one round trip."""
+    conflict = "storefront_id, external_id"
     if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(order_sql, params)
-            row = cursor.fetchone()
-        if row is None:
-            return None
+        if not insert_unless_exists(order, conflict=conflict):
+            return False
         for line in lines:
-            line.order_id = row[0]
+            line.order = order
         OrderLine.objects.bulk_create(lines)
-        return row[0]
+        return True
+    order_sql, params = insert_unless_exists_sql(order, conflict=conflict)
+    quote = connection.ops.quote_name
     line_meta = OrderLine._meta
     line_fields = [line_meta.get_field(name) for name in ("external_id", "sku", "name", "quantity", "unit_price")]
     line_columns = ", ".join(quote(field.column) for field in line_fields)
@@ -179,10 +153,11 @@ def _insert_order(
     for line in lines:
         params.extend(field.get_db_prep_save(getattr(line, field.attname), connection) for field in line_fields)
     order_column = quote(line_meta.get_field("order").column)
+    # Identifiers from the models' meta, values as parameters.
     sql = (
         f"WITH new_order AS ({order_sql}) "  # noqa: S608
         f"INSERT INTO {quote(line_meta.db_table)} ({order_column}, {line_columns}) "
-        f"SELECT new_order.{quote(meta.pk.column)}, line.* FROM new_order, "
+        f"SELECT new_order.{quote(Order._meta.pk.column)}, line.* FROM new_order, "
         f"(VALUES {', '.join([typed] * len(lines))}) AS line ({line_columns}) "
         f"RETURNING {order_column}, {quote(line_meta.pk.column)}, {quote(line_meta.get_field('external_id').column)}"
     )
@@ -190,13 +165,15 @@ def _insert_order(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
-        return None
+        order._state.adding = True
+        return False
+    order.pk = rows[0][0]
     ids = {external_id: line_id for _order_id, line_id, external_id in rows}
     for line in lines:
-        line.order_id, line.pk = rows[0][0], ids[line.external_id]
+        line.order, line.pk = order, ids[line.external_id]
         line._state.adding = False
         line._state.db = connection.alias
-    return rows[0][0]
+    return True
 
 
 def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, list[OrderLine], bool]:
@@ -207,7 +184,13 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, 
     way a second return of the order waits here until this one commits, and then counts its claims.
     """
     for _attempt in range(3):
-        created_at = timezone.now()  # the row's own write time, as auto_now_add would set it
+        order = Order(
+            storefront=storefront,
+            external_id=snapshot.external_id,
+            placed_at=snapshot.placed_at,
+            delivered_at=snapshot.delivered_at,
+            currency=snapshot.currency,
+        )
         lines = [
             OrderLine(
                 external_id=line.external_id,
@@ -218,19 +201,7 @@ def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, 
             )
             for line in snapshot.lines
         ]
-        order_id = _insert_order(storefront, snapshot, created_at, lines)
-        if order_id is not None:
-            order = Order(
-                pk=order_id,
-                storefront=storefront,
-                external_id=snapshot.external_id,
-                placed_at=snapshot.placed_at,
-                delivered_at=snapshot.delivered_at,
-                currency=snapshot.currency,
-                created_at=created_at,
-            )
-            for line in lines:
-                line.order = order
+        if _insert_order(order, lines):
             return order, lines, True
         order = (
             Order.objects.select_for_update().filter(storefront=storefront, external_id=snapshot.external_id).first()

@@ -9,25 +9,17 @@ PostgreSQL only: SQLite (make run) has no autovacuum settings.
 
 from django.db import migrations
 
+from aftersales.db import autovacuum_often
+
 TABLE = "tickets_slaclock"
-OPTIONS = (
-    "autovacuum_vacuum_scale_factor = 0.02, "
-    "autovacuum_vacuum_insert_scale_factor = 0.02, "
-    "autovacuum_analyze_scale_factor = 0.02"
-)
 
 
 def tune(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE {TABLE} SET ({OPTIONS})")
+    autovacuum_often(schema_editor, TABLE, install=True)
 
 
 def untune(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"ALTER TABLE {TABLE} RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor, "
-            "autovacuum_analyze_scale_factor)"
-        )
+    autovacuum_often(schema_editor, TABLE, install=False)
 
 
 class Migration(migrations.Migration):

@@ -8,25 +8,17 @@ bench: 5 agents with about 2,500 open tickets each, 6.7 ms for the choice with s
 from django.conf import settings
 from django.db import migrations, models
 
+from aftersales.db import autovacuum_often
+
 TABLE = "tickets_ticket"
-OPTIONS = (
-    "autovacuum_vacuum_scale_factor = 0.02, "
-    "autovacuum_vacuum_insert_scale_factor = 0.02, "
-    "autovacuum_analyze_scale_factor = 0.02"
-)
 
 
 def tune(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"ALTER TABLE {TABLE} SET ({OPTIONS})")
+    autovacuum_often(schema_editor, TABLE, install=True)
 
 
 def untune(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"ALTER TABLE {TABLE} RESET (autovacuum_vacuum_scale_factor, autovacuum_vacuum_insert_scale_factor, "
-            "autovacuum_analyze_scale_factor)"
-        )
+    autovacuum_often(schema_editor, TABLE, install=False)
 
 
 class Migration(migrations.Migration):

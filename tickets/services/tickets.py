@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch, next_ids
+from aftersales.db import InsertBatch, insert_unless_exists, next_ids
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
     ALLOWED_MOVES,
@@ -117,7 +117,8 @@ def customer_upsert(
         if customer is not None:
             break
         customer = Customer(storefront=storefront, external_id=external_id, **details)
-        if _insert_customer(customer):
+        # The partial unique constraint `customer_unique_external_id`.
+        if insert_unless_exists(customer, conflict="storefront_id, external_id", where="NOT (external_id = '')"):
             return customer
         # Created by a request at the same moment, which has committed since: read it.
     else:
@@ -130,8 +131,8 @@ def customer_upsert(
     return customer
 
 
-# Every storefront post names its customer: these two are hand-written (one SELECT for a known customer; one
-# INSERT ... ON CONFLICT for a new one, where get_or_create took four statements with its savepoint).
+# Every storefront post names its customer: found by one hand-written SELECT, a new one written by one INSERT ...
+# ON CONFLICT (get_or_create took four statements with its savepoint).
 def _customer_by_external_id(storefront: Storefront, external_id: str) -> Customer | None:
     fields = Customer._meta.concrete_fields
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
@@ -146,29 +147,6 @@ def _customer_by_external_id(storefront: Storefront, external_id: str) -> Custom
     customer = Customer.from_db(connection.alias, [field.attname for field in fields], row)
     customer.storefront = storefront
     return customer
-
-
-def _insert_customer(customer: Customer) -> bool:
-    """INSERT a customer with an external id unless the storefront has them already (then False, nothing written).
-    The conflict target is the partial unique constraint `customer_unique_external_id`."""
-    meta = Customer._meta
-    quote = connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    params = [field.get_db_prep_save(field.pre_save(customer, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
-            "ON CONFLICT (storefront_id, external_id) WHERE NOT (external_id = '') DO NOTHING RETURNING id",
-            params,
-        )
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    customer.pk = row[0]
-    customer._state.adding = False
-    customer._state.db = connection.alias
-    return True
 
 
 def _routing() -> tuple[list[RoutingRule], Team | None]:

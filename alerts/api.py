@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
+from aftersales.serializers import Serializer
 from alerts import selectors, services
 from alerts.models import Alert, AlertKind
 from alerts.report_forms import ReportForm
@@ -50,7 +51,7 @@ class AlertPagination(CursorPagination):
     max_page_size = 200
 
 
-class AlertOut(serializers.Serializer):
+class AlertOut(Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=AlertKind.choices)
     metric = serializers.ChoiceField(
@@ -70,13 +71,13 @@ class AlertOut(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True, help_text="When its clock stopped (answered, resolved).")
 
 
-class AlertPageOut(serializers.Serializer):
+class AlertPageOut(Serializer):
     results = AlertOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
 
 
-class AlertListIn(serializers.Serializer):
+class AlertListIn(Serializer):
     team = serializers.IntegerField(required=False, min_value=1)
     metric = serializers.ChoiceField(choices=Metric.choices, required=False)
     kind = serializers.ChoiceField(choices=AlertKind.choices, required=False)
@@ -86,7 +87,7 @@ class AlertListIn(serializers.Serializer):
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=AlertPagination.max_page_size)
 
 
-class EmptyIn(serializers.Serializer):
+class EmptyIn(Serializer):
     pass
 
 
@@ -152,7 +153,7 @@ class IsDeskSupervisor(BasePermission):
         return bool(user and user.is_authenticated and not is_storefront(user) and roles.is_supervisor(user))
 
 
-class ReportPeriodOut(serializers.Serializer):
+class ReportPeriodOut(Serializer):
     start = serializers.DateTimeField(help_text="First instant of the period (inclusive).")
     end = serializers.DateTimeField(help_text="End of the period (exclusive): midnight after the last day.")
     first_day = serializers.DateField()
@@ -162,7 +163,7 @@ class ReportPeriodOut(serializers.Serializer):
     team = serializers.IntegerField(allow_null=True)
 
 
-class ReportThresholdOut(serializers.Serializer):
+class ReportThresholdOut(Serializer):
     comparison = serializers.ChoiceField(choices=["at_most", "at_least", "between"])
     value = serializers.FloatField()
     value_max = serializers.FloatField(allow_null=True)
@@ -171,7 +172,7 @@ class ReportThresholdOut(serializers.Serializer):
     team = serializers.IntegerField(allow_null=True)
 
 
-class ReportKpiOut(serializers.Serializer):
+class ReportKpiOut(Serializer):
     kpi = serializers.CharField()
     label = serializers.CharField()
     value = serializers.FloatField(allow_null=True, help_text="Hours or percent (0-100); null: nothing to measure.")
@@ -185,13 +186,13 @@ class ReportKpiOut(serializers.Serializer):
     ok = serializers.BooleanField(allow_null=True, help_text="Within the line; null: no line or nothing measured.")
 
 
-class ReportDailyOut(serializers.Serializer):
+class ReportDailyOut(Serializer):
     date = serializers.DateField()
     created = serializers.IntegerField()
     resolved = serializers.IntegerField()
 
 
-class ReportSlaDailyOut(serializers.Serializer):
+class ReportSlaDailyOut(Serializer):
     date = serializers.DateField()
     metric = serializers.ChoiceField(choices=Metric.choices)
     label = serializers.CharField()
@@ -200,7 +201,7 @@ class ReportSlaDailyOut(serializers.Serializer):
     compliance = serializers.FloatField(allow_null=True)
 
 
-class ReportHistogramOut(serializers.Serializer):
+class ReportHistogramOut(Serializer):
     bucket = serializers.IntegerField()
     label = serializers.CharField()
     from_minutes = serializers.IntegerField()
@@ -209,7 +210,7 @@ class ReportHistogramOut(serializers.Serializer):
     percent = serializers.FloatField(allow_null=True)
 
 
-class ReportTimesOut(serializers.Serializer):
+class ReportTimesOut(Serializer):
     label = serializers.CharField()
     tickets = serializers.IntegerField(help_text="Tickets created in that hour or weekday.")
     answered = serializers.IntegerField(help_text="Of those, with a first response.")
@@ -224,7 +225,7 @@ class ReportWeekdayOut(ReportTimesOut):
     weekday = serializers.IntegerField(min_value=1, max_value=7, help_text="ISO: 1 = Monday ... 7 = Sunday.")
 
 
-class ReportGroupOut(serializers.Serializer):
+class ReportGroupOut(Serializer):
     label = serializers.CharField()
     created = serializers.IntegerField()
     resolved = serializers.IntegerField()
@@ -240,7 +241,7 @@ class ReportChannelOut(ReportGroupOut):
     channel = serializers.CharField()
 
 
-class ReportAgentOut(serializers.Serializer):
+class ReportAgentOut(Serializer):
     agent_id = serializers.IntegerField()
     agent = serializers.CharField()
     handled = serializers.IntegerField(help_text="Tickets assigned to them and resolved in the period.")
@@ -254,7 +255,7 @@ class ReportAgentOut(serializers.Serializer):
     average_satisfaction = serializers.FloatField(allow_null=True, help_text="Average overall score, 1-5.")
 
 
-class ReportParetoOut(serializers.Serializer):
+class ReportParetoOut(Serializer):
     label = serializers.CharField()
     count = serializers.IntegerField()
     percent = serializers.FloatField(allow_null=True)
@@ -275,7 +276,7 @@ class ReportRootCauseOut(ReportParetoOut):
     root_cause = serializers.CharField(help_text='"" = not determined yet.')
 
 
-class ReportOut(serializers.Serializer):
+class ReportOut(Serializer):
     period = ReportPeriodOut()
     kpis = ReportKpiOut(many=True)
     daily = ReportDailyOut(many=True)

@@ -8,6 +8,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from aftersales.serializers import Serializer
 from complaints.models import (
     ALLOWED_MOVES,
     Complaint,
@@ -41,19 +42,19 @@ def error(description: str) -> OpenApiResponse:
 # --- Output -------------------------------------------------------------------------------------------------------
 
 
-class ComplaintTicketOut(serializers.Serializer):
+class ComplaintTicketOut(Serializer):
     id = serializers.UUIDField(source="public_id", help_text="Post the customer's messages to this ticket.")
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Status.choices)
 
 
-class CustomerResponseOut(serializers.Serializer):
+class CustomerResponseOut(Serializer):
     response = serializers.ChoiceField(choices=CustomerResponse.choices)
     at = serializers.DateTimeField()
     note = serializers.CharField()
 
 
-class ComplaintOut(serializers.Serializer):
+class ComplaintOut(Serializer):
     """What a storefront sees: the state and the public outcome."""
 
     id = serializers.UUIDField(source="public_id")
@@ -108,7 +109,7 @@ class DeskComplaintOut(ComplaintOut):
         return sorted(ALLOWED_MOVES[complaint.status])
 
 
-class DeskComplaintPageOut(serializers.Serializer):
+class DeskComplaintPageOut(Serializer):
     results = DeskComplaintOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aftersales.serializers import Serializer
 from complaints import selectors, services
 from complaints.api.common import (
     BODY_MAX,
@@ -50,7 +51,7 @@ class ComplaintPagination(CursorPagination):
     max_page_size = 200
 
 
-class DeskComplaintListIn(serializers.Serializer):
+class DeskComplaintListIn(Serializer):
     status = serializers.MultipleChoiceField(
         choices=ComplaintStatus.choices, required=False, help_text="Repeatable. Default: every state."
     )
@@ -124,11 +125,11 @@ def _step(*, operation_id: str, summary: str, request: Any, description: str = "
     )
 
 
-class EmptyIn(serializers.Serializer):
+class EmptyIn(Serializer):
     pass
 
 
-class ProposeIn(serializers.Serializer):
+class ProposeIn(Serializer):
     findings = Text(max_length=BODY_MAX, help_text="What the investigation found (internal).")
     proposed_solution = Text(max_length=BODY_MAX, help_text="What we offer the customer (public).")
     compensation_amount = serializers.DecimalField(
@@ -142,28 +143,28 @@ class ProposeIn(serializers.Serializer):
     )
 
 
-class ResponseIn(serializers.Serializer):
+class ResponseIn(Serializer):
     response = serializers.ChoiceField(choices=CustomerResponse.choices)
     note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
 
 
-class ExecuteIn(serializers.Serializer):
+class ExecuteIn(Serializer):
     execution_note = Text(max_length=BODY_MAX)
 
 
-class FollowUpIn(serializers.Serializer):
+class FollowUpIn(Serializer):
     follow_up_note = Text(max_length=BODY_MAX)
     follow_up_satisfaction = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
 
 
-class ArchiveIn(serializers.Serializer):
+class ArchiveIn(Serializer):
     # Not required here: the service refuses a missing root cause with its own message naming the field.
     root_cause_code = serializers.ChoiceField(choices=RootCause.choices, required=False, allow_blank=True)
     root_cause = Text(max_length=BODY_MAX, required=False, allow_blank=True, default="")
     lessons = Text(max_length=BODY_MAX, required=False, allow_blank=True, default="")
 
 
-class DepartmentIn(serializers.Serializer):
+class DepartmentIn(Serializer):
     department = serializers.ChoiceField(choices=Department.choices)
 
 

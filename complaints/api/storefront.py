@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from aftersales.serializers import Serializer
 from complaints import selectors, services
 from complaints.api.common import (
     BODY_MAX,
@@ -34,7 +35,7 @@ from tickets.models import Severity
 # --- Storefront endpoints -----------------------------------------------------------------------------------------
 
 
-class ComplaintCreateIn(serializers.Serializer):
+class ComplaintCreateIn(Serializer):
     category = serializers.ChoiceField(choices=ComplaintCategory.choices)
     body = Text(max_length=BODY_MAX, help_text="The customer's words; the opening message of the ticket.")
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MINOR)
@@ -86,7 +87,7 @@ class ComplaintDetailApi(StorefrontApi):
         return Response(ComplaintOut(complaint).data)
 
 
-class ComplaintResponseIn(serializers.Serializer):
+class ComplaintResponseIn(Serializer):
     response = serializers.ChoiceField(choices=CustomerResponse.choices)
     note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="", help_text="The customer's words.")
 

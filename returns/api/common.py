@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
 from aftersales.pagination import CreatedCursorPagination
+from aftersales.serializers import Serializer
 from returns import selectors, services
 from returns.models import (
     Outcome,
@@ -32,7 +33,7 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 # --- Output ---------------------------------------------------------------------------------------------------------
 
 
-class DecisionOut(serializers.Serializer):
+class DecisionOut(Serializer):
     outcome = serializers.ChoiceField(source="decision_outcome", choices=Outcome.choices)
     rule = serializers.CharField(source="decision_rule", help_text="The policy rule that decided.")
     explanation = serializers.CharField(
@@ -41,12 +42,12 @@ class DecisionOut(serializers.Serializer):
     reason = serializers.CharField(source="decision_reason", help_text="An agent's reason when they decided.")
 
 
-class TicketStateOut(serializers.Serializer):
+class TicketStateOut(Serializer):
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=Status.choices)
 
 
-class ItemOut(serializers.Serializer):
+class ItemOut(Serializer):
     line = serializers.CharField(source="order_line.external_id")
     sku = serializers.CharField(source="order_line.sku")
     name = serializers.CharField(source="order_line.name")
@@ -57,31 +58,31 @@ class ItemOut(serializers.Serializer):
     amount = serializers.DecimalField(**MONEY, help_text="Paid for the returned quantity.")
 
 
-class ShipmentOut(serializers.Serializer):
+class ShipmentOut(Serializer):
     carrier = serializers.CharField()
     tracking_number = serializers.CharField()
     shipped_at = serializers.DateTimeField()
 
 
-class InspectionOut(serializers.Serializer):
+class InspectionOut(Serializer):
     passed = serializers.BooleanField(source="inspection_passed")
     notes = serializers.CharField(source="inspection_notes")
     inspected_at = serializers.DateTimeField()
 
 
-class EvidenceOut(serializers.Serializer):
+class EvidenceOut(Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
 
 
-class ReturnRefOut(serializers.Serializer):
+class ReturnRefOut(Serializer):
     id = serializers.UUIDField(source="public_id")
     reference = serializers.CharField()
 
 
-class RefundOut(serializers.Serializer):
+class RefundOut(Serializer):
     id = serializers.UUIDField(source="public_id")
     reference = serializers.CharField()
     amount = serializers.DecimalField(**MONEY)
@@ -101,7 +102,7 @@ class RefundOut(serializers.Serializer):
         return fields
 
 
-class ReturnOut(serializers.Serializer):
+class ReturnOut(Serializer):
     id = serializers.UUIDField(source="public_id")
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=ReturnStatus.choices)
@@ -137,7 +138,7 @@ class ReturnOut(serializers.Serializer):
         return InspectionOut(return_request).data
 
 
-class ReturnPageOut(serializers.Serializer):
+class ReturnPageOut(Serializer):
     results = ReturnOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -148,13 +149,13 @@ class DeskReturnOut(ReturnOut):
     customer = serializers.CharField(allow_null=True)
 
 
-class DeskReturnPageOut(serializers.Serializer):
+class DeskReturnPageOut(Serializer):
     results = DeskReturnOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
 
 
-class DeskRefundPageOut(serializers.Serializer):
+class DeskRefundPageOut(Serializer):
     results = RefundOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -163,7 +164,7 @@ class DeskRefundPageOut(serializers.Serializer):
 # --- Input ----------------------------------------------------------------------------------------------------------
 
 
-class LineIn(serializers.Serializer):
+class LineIn(Serializer):
     external_id = Text(max_length=100)
     sku = Text(max_length=100)
     name = Text(max_length=300)
@@ -171,7 +172,7 @@ class LineIn(serializers.Serializer):
     unit_price = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
 
 
-class OrderIn(serializers.Serializer):
+class OrderIn(Serializer):
     external_id = Text(max_length=100)
     placed_at = serializers.DateTimeField()
     delivered_at = serializers.DateTimeField()
@@ -179,7 +180,7 @@ class OrderIn(serializers.Serializer):
     lines = LineIn(many=True, allow_empty=False)
 
 
-class ItemIn(serializers.Serializer):
+class ItemIn(Serializer):
     line = Text(max_length=100, help_text="The order line's external_id.")
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
     reason = serializers.ChoiceField(choices=Reason.choices)
@@ -187,7 +188,7 @@ class ItemIn(serializers.Serializer):
     original_packaging = serializers.BooleanField(default=False)
 
 
-class ReturnCreateIn(serializers.Serializer):
+class ReturnCreateIn(Serializer):
     order = OrderIn()
     customer = CustomerIn(required=False)
     items = ItemIn(many=True, allow_empty=False, max_length=100)
@@ -195,7 +196,7 @@ class ReturnCreateIn(serializers.Serializer):
     description = Text(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class ReturnListIn(serializers.Serializer):
+class ReturnListIn(Serializer):
     status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
     order_external_id = Text(max_length=100, required=False)
     created_after = serializers.DateTimeField(required=False)
@@ -204,61 +205,61 @@ class ReturnListIn(serializers.Serializer):
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
 
 
-class ShipmentIn(serializers.Serializer):
+class ShipmentIn(Serializer):
     carrier = Text(max_length=100)
     tracking_number = Text(max_length=100)
 
 
-class AttachmentIn(serializers.Serializer):
+class AttachmentIn(Serializer):
     file = serializers.FileField(help_text="JPEG, PNG, WebP or PDF, at most 10 MB; the type is read from the content.")
 
 
-class ConfirmIn(serializers.Serializer):
+class ConfirmIn(Serializer):
     status = serializers.ChoiceField(choices=[(s, s) for s in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)])
     transaction_id = Text(max_length=200, required=False, allow_blank=True, default="")
     failure_reason = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ReasonIn(serializers.Serializer):
+class ReasonIn(Serializer):
     reason = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class RequiredReasonIn(serializers.Serializer):
+class RequiredReasonIn(Serializer):
     reason = Text(max_length=2000)
 
 
-class InspectIn(serializers.Serializer):
+class InspectIn(Serializer):
     passed = serializers.BooleanField()
     notes = Text(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class RefundCreateIn(serializers.Serializer):
+class RefundCreateIn(Serializer):
     amount = serializers.DecimalField(
         **MONEY, required=False, min_value=Decimal("0.01"), help_text="Default: what is left of the refundable amount."
     )
     reason = Text(max_length=2000, required=False, allow_blank=True, default="", help_text="Needed for less.")
 
 
-class RefundLowerIn(serializers.Serializer):
+class RefundLowerIn(Serializer):
     amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
     reason = Text(max_length=2000)
 
 
-class ExchangeIn(serializers.Serializer):
+class ExchangeIn(Serializer):
     replacement_sku = Text(max_length=100)
 
 
-class RepairIn(serializers.Serializer):
+class RepairIn(Serializer):
     repair_outcome = Text(max_length=5000)
 
 
-class DeskReturnListIn(serializers.Serializer):
+class DeskReturnListIn(Serializer):
     status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
     cursor = Text(required=False, max_length=500)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
 
 
-class DeskRefundListIn(serializers.Serializer):
+class DeskRefundListIn(Serializer):
     status = serializers.ChoiceField(choices=RefundStatus.choices, required=False)
 
 

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from aftersales.serializers import Serializer
 from tickets import selectors
 from tickets.models import (
     ActorType,
@@ -57,7 +58,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 # --- Errors -----------------------------------------------------------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(Serializer):
     """The one error format of the API."""
 
     type = serializers.CharField(help_text="A stable code, e.g. validation_error, not_found, idempotency_key_reused.")
@@ -109,21 +110,21 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
 # --- Output serializers -----------------------------------------------------------------------------------------
 
 
-class CustomerOut(serializers.Serializer):
+class CustomerOut(Serializer):
     external_id = serializers.CharField()
     name = serializers.CharField()
     email = serializers.CharField()
     phone = serializers.CharField()
 
 
-class AttachmentOut(serializers.Serializer):
+class AttachmentOut(Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
     content_type = serializers.CharField()
     size = serializers.IntegerField()
 
 
-class MessageOut(serializers.Serializer):
+class MessageOut(Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=MessageKind.choices)
     body = serializers.CharField()
@@ -149,7 +150,7 @@ class PublicMessageOut(MessageOut):
     kind = serializers.ChoiceField(choices=PUBLIC_MESSAGE_KINDS)
 
 
-class TicketOut(serializers.Serializer):
+class TicketOut(Serializer):
     """What a storefront sees of a ticket: public replies and customer messages, never internal notes."""
 
     id = serializers.UUIDField(source="public_id")
@@ -170,7 +171,7 @@ class TicketOut(serializers.Serializer):
     messages = PublicMessageOut(many=True, source="shown_messages")
 
 
-class StaffRefOut(serializers.Serializer):
+class StaffRefOut(Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
     name = serializers.SerializerMethodField()
@@ -180,17 +181,17 @@ class StaffRefOut(serializers.Serializer):
         return user.get_full_name() or user.get_username()
 
 
-class NamedRefOut(serializers.Serializer):
+class NamedRefOut(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
 
 
-class TicketRefOut(serializers.Serializer):
+class TicketRefOut(Serializer):
     id = serializers.UUIDField(source="public_id")
     reference = serializers.CharField()
 
 
-class DeskTicketOut(serializers.Serializer):
+class DeskTicketOut(Serializer):
     """A row of the desk queue."""
 
     id = serializers.UUIDField(source="public_id")
@@ -228,7 +229,7 @@ class DeskTicketOut(serializers.Serializer):
         return "on_track"
 
 
-class ClockOut(serializers.Serializer):
+class ClockOut(Serializer):
     metric = serializers.ChoiceField(choices=Metric.choices)
     started_at = serializers.DateTimeField()
     warn_at = serializers.DateTimeField()
@@ -241,7 +242,7 @@ class ClockOut(serializers.Serializer):
     met = serializers.BooleanField(allow_null=True, help_text="Stopped in time; null while running.")
 
 
-class EventOut(serializers.Serializer):
+class EventOut(Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=EventKind.choices)
     actor_type = serializers.ChoiceField(choices=ActorType.choices)
@@ -269,14 +270,14 @@ class DeskTicketDetailOut(DeskTicketOut):
     clocks = ClockOut(many=True, source="shown_clocks", help_text="Running clocks first, soonest deadline first.")
 
 
-class CannedResponseOut(serializers.Serializer):
+class CannedResponseOut(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField(help_text="With placeholders {customer_name} {reference} {order_id} {agent_name}.")
     team = NamedRefOut(allow_null=True)
 
 
-class CannedRenderOut(serializers.Serializer):
+class CannedRenderOut(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField(help_text="The text with the placeholders filled for this ticket.")
@@ -323,7 +324,7 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class CustomerIn(serializers.Serializer):
+class CustomerIn(Serializer):
     external_id = Text(max_length=100, required=False, allow_blank=True, default="")
     name = Text(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")

@@ -20,6 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
+from aftersales.serializers import Serializer
 from tickets import roles, selectors, services
 from tickets.api.common import (
     AUTH_ERRORS,
@@ -133,13 +134,13 @@ class QueueCursorPagination(BasePagination):
         )
 
 
-class DeskTicketPageOut(serializers.Serializer):
+class DeskTicketPageOut(Serializer):
     results = DeskTicketOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
 
 
-class DeskQueueIn(serializers.Serializer):
+class DeskQueueIn(Serializer):
     scope = serializers.ChoiceField(
         choices=[(scope, scope) for scope in QUEUE_SCOPES],
         default="all",
@@ -215,7 +216,7 @@ def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool
     )
 
 
-class AttachmentsIn(serializers.Serializer):
+class AttachmentsIn(Serializer):
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, default=list, help_text="multipart/form-data only."
     )
@@ -232,29 +233,29 @@ class NoteIn(AttachmentsIn):
     body = Text(max_length=BODY_MAX)
 
 
-class EmptyIn(serializers.Serializer):
+class EmptyIn(Serializer):
     pass
 
 
-class AssignIn(serializers.Serializer):
+class AssignIn(Serializer):
     assignee = Text(max_length=150, required=False, allow_null=True, help_text="Username or id; null unassigns.")
     team = Text(max_length=100, required=False, allow_null=True, help_text="Team name or id.")
 
 
-class StatusIn(serializers.Serializer):
+class StatusIn(Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
-class SeverityIn(serializers.Serializer):
+class SeverityIn(Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
 
 
-class CategoryIn(serializers.Serializer):
+class CategoryIn(Serializer):
     category = serializers.ChoiceField(choices=Category.choices)
 
 
-class CustomerMessageIn(serializers.Serializer):
+class CustomerMessageIn(Serializer):
     body = Text(max_length=BODY_MAX)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
 
@@ -412,7 +413,7 @@ class CannedPagination(CursorPagination):
     max_page_size = 200
 
 
-class CannedPageOut(serializers.Serializer):
+class CannedPageOut(Serializer):
     results = CannedResponseOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aftersales.errors import InvalidInput
+from aftersales.serializers import Serializer
 from tickets.api.common import (
     AUTH_ERRORS,
     READ_ERRORS,
@@ -61,7 +62,7 @@ class MoneyString(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
-class SalesStatIn(serializers.Serializer):
+class SalesStatIn(Serializer):
     orders = StrictInteger(min_value=0, max_value=2_147_483_647, help_text="Orders placed that day.")
     revenue = MoneyString(
         max_digits=14, decimal_places=2, min_value=Decimal("0"), help_text='Revenue of that day, e.g. "12999.00".'
@@ -73,7 +74,7 @@ class SalesStatIn(serializers.Serializer):
     )
 
 
-class SalesStatOut(serializers.Serializer):
+class SalesStatOut(Serializer):
     date = serializers.DateField()
     orders = serializers.IntegerField()
     revenue = serializers.DecimalField(max_digits=14, decimal_places=2)

@@ -7,6 +7,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from aftersales.serializers import Serializer
 from tickets import selectors, services
 from tickets.api.common import (
     BODY_MAX,
@@ -30,7 +31,7 @@ from tickets.models import (
 )
 
 
-class TicketCreateIn(serializers.Serializer):
+class TicketCreateIn(Serializer):
     subject = Text(max_length=SUBJECT_MAX)
     body = Text(max_length=BODY_MAX)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.OTHER)
@@ -39,7 +40,7 @@ class TicketCreateIn(serializers.Serializer):
     order_external_id = Text(max_length=100, required=False, allow_blank=True, default="")
 
 
-class MessageCreateIn(serializers.Serializer):
+class MessageCreateIn(Serializer):
     body = Text(max_length=BODY_MAX)
 
 

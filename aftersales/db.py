@@ -1,4 +1,5 @@
-"""Writing new rows in few round trips: ids taken from their sequences first, INSERTs sent together.
+"""Writing new rows in few round trips: ids taken from their sequences first, INSERTs sent together; the hot path's
+hand-written statements prepared once per database session.
 
 A storefront's create writes a dozen rows over eight tables. Through the ORM each is its own round trip and its own
 compilation; here the ids that other rows or the answer need are taken from the sequences up front (one SELECT), and
@@ -7,13 +8,56 @@ has no sequences and runs one statement per call) every row is written by the OR
 """
 
 import functools
-from collections.abc import Callable
+import hashlib
+import re
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
+
+
+def _session_statements(wrapper: object) -> set[str]:
+    """The names of the statements prepared on the wrapper's current session (a reconnection starts with none)."""
+    session = wrapper.connection
+    state = getattr(wrapper, "_prepared_statements", None)
+    if state is None or state[0] is not session:
+        state = wrapper._prepared_statements = (session, set())
+    return state[1]
+
+
+@functools.lru_cache(maxsize=1024)
+def _statement(sql: str) -> tuple[str, str]:
+    """The name of the prepared statement for `sql`, and `sql` with PREPARE's placeholders ($1, $2, ... for %s; %
+    for %%)."""
+    numbers = iter(range(1, sql.count("%s") + 1))
+    numbered = re.sub(r"%s|%%", lambda match: "%" if match.group() == "%%" else f"${next(numbers)}", sql)
+    return "p" + hashlib.blake2b(sql.encode(), digest_size=10).hexdigest(), numbered
+
+
+def prepared(sql: str, params: Sequence[object] = ()) -> tuple[str, list[object]]:
+    """`sql` (with %s placeholders) as the EXECUTE of a statement prepared on this database session, with the same
+    parameters, for `cursor.execute`. PostgreSQL then parses, analyses and plans the statement once per session
+    instead of on every call: together about a quarter of its CPU time for a storefront's create. The PREPARE is sent
+    the first time a session meets the statement (its own round trip, once; a prepared statement outlives the
+    transaction whatever its outcome). Elsewhere (SQLite) `sql` itself.
+
+    For statements whose text is fixed or takes few shapes (a row count): each shape is one prepared statement per
+    session. Values that decide the plan (the statuses of a partial index) belong in the text, not in parameters:
+    after five runs PostgreSQL may keep one plan for all parameter values."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    if wrapper.vendor != "postgresql":
+        return sql, list(params)
+    wrapper.ensure_connection()
+    names = _session_statements(wrapper)
+    name, numbered = _statement(sql)
+    if name not in names:
+        with wrapper.cursor() as cursor:
+            cursor.execute(f"PREPARE {name} AS {numbered}")
+        names.add(name)
+    return (f"EXECUTE {name} ({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"), list(params)
 
 
 def next_ids(*models: type[Model] | None) -> list[int | None]:
@@ -26,7 +70,7 @@ def next_ids(*models: type[Model] | None) -> list[int | None]:
     calls = ", ".join(["nextval(pg_get_serial_sequence(%s, %s))"] * len(wanted))
     params = [value for model in wanted for value in (model._meta.db_table, model._meta.pk.column)]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {calls}", params)
+        cursor.execute(*prepared(f"SELECT {calls}", params))
         taken = iter(cursor.fetchone())
     return [next(taken) if model is not None else None for model in models]
 
@@ -122,7 +166,7 @@ def insert_unless_exists(row: Model, *, conflict: str, where: str = "") -> bool:
     nothing written."""
     sql, params = insert_unless_exists_sql(row, conflict=conflict, where=where)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*prepared(sql, params))
         found = cursor.fetchone()
     if found is None:
         row._state.adding = True
@@ -169,12 +213,14 @@ class InsertBatch:
         statements, params = [], []
         for group in self._groups:
             columns, values = _columns_and_params(group, with_id=group[0].pk is not None)
-            params.extend(values)
             row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            statements.append(
+            statement, values = prepared(
                 f"INSERT INTO {connection.ops.quote_name(group[0]._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-                f"VALUES {', '.join([row_sql] * len(group))}"
+                f"VALUES {', '.join([row_sql] * len(group))}",
+                values,
             )
+            statements.append(statement)
+            params.extend(values)
         self._groups = []
         with connection.cursor() as cursor:
             cursor.execute("; ".join(statements), params)

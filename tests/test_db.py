@@ -1,12 +1,15 @@
-"""aftersales.db: rows written by a batch of INSERTs read back exactly as the ORM's own save writes them."""
+"""aftersales.db: rows written by a batch of INSERTs read back exactly as the ORM's own save writes them; statements
+prepared once per database session."""
 
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from aftersales.db import InsertBatch, next_ids
+from aftersales.db import InsertBatch, next_ids, prepared
 from returns.models import Order, OrderLine
 from tests.factories import StorefrontFactory
 from tickets.models import ActorType, EventKind, Kind, Status, Ticket, TicketEvent
@@ -98,3 +101,47 @@ def test_a_batch_stores_every_kind_of_value_as_the_orm_does():
     line = OrderLine.objects.filter(order=order_batched).values("external_id", "quantity", "unit_price").get()
     assert line == {"external_id": "L1", "quantity": 2, "unit_price": Decimal("199.50")}
     assert not batched._state.adding and not event_batched._state.adding  # marked stored, as a save marks them
+
+
+def _run(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(*prepared(sql, params))
+        return cursor.fetchall()
+
+
+def _session_prepared() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_statement_is_prepared_once_per_session_and_gives_the_same_answers():
+    sql = "SELECT %s::int + 1, '100%%' || %s"
+
+    with CaptureQueriesContext(connection) as first:
+        assert _run(sql, [1, "!"]) == [(2, "100%!")]
+    with CaptureQueriesContext(connection) as second:
+        assert _run(sql, [41, "?"]) == [(42, "100%?")]
+
+    assert [query["sql"].split()[0] for query in first.captured_queries] == ["PREPARE", "EXECUTE"]
+    assert [query["sql"].split()[0] for query in second.captured_queries] == ["EXECUTE"]
+    assert "SELECT $1::int + 1, '100%' || $2" in " ".join(_session_prepared())
+
+
+def test_a_prepared_statement_outlives_a_failed_transaction():
+    sql = "SELECT 10 / %s"
+    with pytest.raises(DataError), transaction.atomic():
+        _run(sql, [0])  # prepared, then division by zero: the transaction is rolled back
+
+    assert _run(sql, [5]) == [(2,)]  # not prepared again (it would fail: the name exists)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_session_prepares_its_statements_again():
+    sql = "SELECT %s::text || 'x'"
+    assert _run(sql, ["a"]) == [("ax",)]
+
+    connection.close()  # as after a lost connection or CONN_MAX_AGE: the next query opens a new session
+
+    assert _run(sql, ["b"]) == [("bx",)]
+    assert any("|| 'x'" in statement for statement in _session_prepared())

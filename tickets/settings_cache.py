@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from django.db import connection
 
+from aftersales.db import prepared
 from tickets.models import SettingsVersion
 
 T = TypeVar("T")
@@ -39,8 +40,10 @@ def settings_version() -> int | None:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT value, value = txid_current_if_assigned() FROM {SettingsVersion._meta.db_table} "  # noqa: S608
-            "WHERE id = 1"
+            *prepared(
+                f"SELECT value, value = txid_current_if_assigned() FROM {SettingsVersion._meta.db_table} "  # noqa: S608
+                "WHERE id = 1"
+            )
         )
         row = cursor.fetchone()
     if row is None or row[1]:

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch, insert_unless_exists, insert_unless_exists_sql
+from aftersales.db import InsertBatch, insert_unless_exists, insert_unless_exists_sql, prepared
 from aftersales.errors import IllegalStateChange, InvalidInput
 from aftersales.money import to_money
 from returns.models import (
@@ -162,7 +162,7 @@ def _insert_order(order: Order, lines: list[OrderLine]) -> bool:
         f"RETURNING {order_column}, {quote(line_meta.pk.column)}, {quote(line_meta.get_field('external_id').column)}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*prepared(sql, params))
         rows = cursor.fetchall()
     if not rows:
         order._state.adding = True

@@ -63,7 +63,17 @@ def _statements(client, body, **headers):
 
 
 def statements(queries) -> int:
-    return sum(1 + query["sql"].count('; INSERT INTO "') for query in queries.captured_queries)
+    return sum(1 + query["sql"].count("; EXECUTE ") for query in queries.captured_queries)
+
+
+def unprepared(queries) -> list[str]:
+    """What PostgreSQL parsed and planned for this call alone: every statement but BEGIN and COMMIT should run
+    prepared (aftersales.db.prepared, once per session)."""
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].split()[0] not in ("EXECUTE", "BEGIN", "COMMIT")
+    ]
 
 
 def test_a_first_return_is_created_in_a_pinned_number_of_statements(warm, storefront_client, agent):
@@ -72,6 +82,7 @@ def test_a_first_return_is_created_in_a_pinned_number_of_statements(warm, storef
     assert response.status_code == 201, response.json()
     assert len(queries) == FIRST_RETURN, "\n".join(query["sql"][:160] for query in queries.captured_queries)
     assert statements(queries) == FIRST_RETURN + BATCHED
+    assert unprepared(queries) == []
     # ...and it did all its work: approved, the ticket assigned and pending, the outbox row written.
     return_request = ReturnRequest.objects.select_related("ticket").get(reference=response.json()["reference"])
     assert return_request.status == ReturnStatus.APPROVED

@@ -29,9 +29,14 @@ def test_a_second_read_costs_only_the_version_check(storefront):
     policy_for(storefront)
     with CaptureQueriesContext(connection) as queries:
         policy = policy_for(storefront)
-    assert [query["sql"] for query in queries.captured_queries] == [
-        "SELECT value, value = txid_current_if_assigned() FROM tickets_settingsversion WHERE id = 1"
-    ]
+    [query] = queries.captured_queries
+    name = query["sql"].removeprefix("EXECUTE ")
+    with connection.cursor() as cursor:  # prepared once per session (aftersales.db.prepared): which statement ran
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+        assert cursor.fetchone() == (
+            f"PREPARE {name} AS SELECT value, value = txid_current_if_assigned() FROM tickets_settingsversion "
+            "WHERE id = 1",
+        )
     assert policy.no_reason_days == 7
 
 

@@ -20,7 +20,7 @@ from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch, insert_unless_exists, next_ids
+from aftersales.db import InsertBatch, insert_unless_exists, next_ids, prepared
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
     ALLOWED_MOVES,
@@ -138,8 +138,10 @@ def _customer_by_external_id(storefront: Storefront, external_id: str) -> Custom
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {Customer._meta.db_table} WHERE storefront_id = %s AND external_id = %s",  # noqa: S608
-            [storefront.pk, external_id],
+            *prepared(
+                f"SELECT {columns} FROM {Customer._meta.db_table} WHERE storefront_id = %s AND external_id = %s",  # noqa: S608
+                [storefront.pk, external_id],
+            )
         )
         row = cursor.fetchone()
     if row is None:
@@ -178,6 +180,11 @@ def _team_agents(team_id: int) -> list[Any]:
     )
 
 
+# In the statement's text, not parameters: a prepared statement's plan may serve every parameter value, and only
+# literal statuses let it use the partial index of open tickets (its condition lists the same).
+_OPEN_STATUSES_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+
+
 def _least_loaded_agent(team: Team) -> Any:
     """The available agent of the team with the fewest open tickets (ties: the longest-standing account).
 
@@ -188,12 +195,14 @@ def _least_loaded_agent(team: Team) -> Any:
     agents = _team_agents(team.pk)
     if not agents:
         return None
-    statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT assignee_id, COUNT(*) FROM {Ticket._meta.db_table} "  # noqa: S608
-            f"WHERE assignee_id IN ({', '.join(['%s'] * len(agents))}) AND status IN ({statuses}) GROUP BY assignee_id",
-            [*(agent.pk for agent in agents), *OPEN_STATUSES],
+            *prepared(
+                f"SELECT assignee_id, COUNT(*) FROM {Ticket._meta.db_table} "  # noqa: S608
+                f"WHERE assignee_id IN ({', '.join(['%s'] * len(agents))}) AND status IN ({_OPEN_STATUSES_SQL}) "
+                "GROUP BY assignee_id",
+                [agent.pk for agent in agents],  # one prepared statement per team size
+            )
         )
         open_tickets = dict(cursor.fetchall())
     return min(agents, key=lambda agent: (open_tickets.get(agent.pk, 0), agent.pk))

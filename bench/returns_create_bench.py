@@ -16,7 +16,9 @@ It prints requests per second, p50/p99 latency, and the number of SQL queries on
 through the same view), and exits non-zero when the target of issue 4 (>= 150/s, p99 < 300 ms) is missed. As the
 machine is often shared, it also prints what a create costs whatever else is running: the CPU time per create of the
 gunicorn workers, of their PostgreSQL backends and of the load generator (read from /proc), whether the workers kept
-their database connections (CONN_MAX_AGE), and the load average before and after the run.
+their database connections (CONN_MAX_AGE), the load average before and after the run, and the CPU time of a fixed
+piece of pure Python before and after it (`python_reference_ms`): the speed of machines here differs by half and
+more, and swings within minutes.
 """
 
 import argparse

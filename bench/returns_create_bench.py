@@ -154,11 +154,15 @@ def queries_per_create(key: str, *, idempotency_keys: bool) -> int:
 
     client = APIClient(SERVER_NAME="127.0.0.1")
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
-    client.post("/api/v1/returns/", body(f"Q-{uuid.uuid4().hex}"), content_type="application/json")  # warm caches
-    headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotency_keys else {}
+
+    def headers() -> dict[str, str]:
+        return {"Idempotency-Key": uuid.uuid4().hex} if idempotency_keys else {}
+
+    # warm caches and prepared statements
+    client.post("/api/v1/returns/", body(f"Q-{uuid.uuid4().hex}"), content_type="application/json", headers=headers())
     with CaptureQueriesContext(connection) as queries:
         response = client.post(
-            "/api/v1/returns/", body(f"Q-{uuid.uuid4().hex}"), content_type="application/json", headers=headers
+            "/api/v1/returns/", body(f"Q-{uuid.uuid4().hex}"), content_type="application/json", headers=headers()
         )
     assert response.status_code == 201, (response.status_code, response.content, dict(response.headers))
     return len(queries.captured_queries)

@@ -6,10 +6,10 @@ the same key with another body gets 422.
 
 Concurrency: the record row is inserted *before* the view runs, in the same transaction as the view's writes. A
 duplicate arriving meanwhile blocks on the uncommitted unique-index entry of (owner, key) until the first commits,
-then fails its INSERT with an IntegrityError, reads the committed answer and replays it. So 20 identical requests
-at once create one object and all get the same answer; only a wait longer than IDEMPOTENCY_WAIT_SECONDS (the
-PostgreSQL `lock_timeout`) yields 409. If the first request fails with a 5xx, everything rolls back, including the
-record, and a waiting duplicate runs the view itself.
+then writes nothing (INSERT ... ON CONFLICT DO NOTHING), reads the committed answer and replays it. So 20
+identical requests at once create one object and all get the same answer; only a wait longer than
+IDEMPOTENCY_WAIT_SECONDS (the PostgreSQL `lock_timeout`) yields 409. If the first request fails with a 5xx,
+everything rolls back, including the record, and a waiting duplicate runs the view itself.
 """
 
 import functools
@@ -21,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from aftersales.db import insert_unless_exists_sql, prepared
 from aftersales.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidInput
 from tickets.models import IdempotencyRecord
 
@@ -121,6 +122,31 @@ def _set_lock_timeout(value: str) -> None:
             cursor.execute(f"SET LOCAL lock_timeout = '{value}'")
 
 
+def _take_key(*, owner: str, key: str, fingerprint: str, now: datetime) -> IdempotencyRecord:
+    """Write the key's record (no answer yet) in the caller's transaction, or raise _KeyTaken when a record exists
+    (_StillRunning when the request holding it has not finished within IDEMPOTENCY_WAIT_SECONDS). A request with the
+    same key still running holds its uncommitted row: this INSERT waits for it to end, then writes nothing if it
+    committed, or writes this one if it rolled back. One round trip on PostgreSQL, the lock timeout set in it."""
+    record = IdempotencyRecord(owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now)
+    sql, params = prepared(*insert_unless_exists_sql(record, conflict="owner, key"))
+    if connection.vendor == "postgresql":
+        sql = f"SET LOCAL lock_timeout = '{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms'; {sql}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            inserted = cursor.fetchone()
+    except OperationalError as exc:
+        # Only the wait for the key's row counts as "in flight"; a lock error in the view is its own.
+        if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            raise _StillRunning() from None
+        raise
+    if inserted is None:
+        raise _KeyTaken()
+    record.pk = inserted[0]
+    record._state.adding = False
+    return record
+
+
 def _run_view(view: Any, method: ViewMethod, request: Request, args: tuple, kwargs: dict) -> Response:
     """Run the view in a savepoint; an API error becomes its error response so that it is stored as well."""
     try:
@@ -145,44 +171,33 @@ def idempotent(method: ViewMethod) -> ViewMethod:
             )
         owner = request_owner(request)
         fingerprint = request_fingerprint(request)
-        now = timezone.now()
-
-        record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-        if record is not None:
-            if record.created_at > now - settings.IDEMPOTENCY_TTL:
-                return _replay(record, fingerprint)
-            IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
-
-        try:
-            with transaction.atomic():
-                _set_lock_timeout(f"{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms")
-                # No savepoint: when the INSERT fails, the whole transaction is rolled back (nothing else ran yet).
-                try:
-                    record = IdempotencyRecord.objects.create(
-                        owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now
-                    )
-                except IntegrityError:
-                    raise _KeyTaken() from None
-                except OperationalError as exc:
-                    # Only the wait for the key's row counts as "in flight"; a lock error in the view is its own.
-                    if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
-                        raise _StillRunning() from None
-                    raise
-                _set_lock_timeout("0")
-                response = _run_view(view, method, request, args, kwargs)
-                if response.status_code >= 500:
-                    raise _ServerError(response)
-                body = _stored_body(response.data)
-                IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, body=body)
-        except _ServerError as error:
-            return error.response
-        except _KeyTaken:
-            record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-            if record is None:
+        for _attempt in range(2):
+            now = timezone.now()
+            try:
+                with transaction.atomic():
+                    record = _take_key(owner=owner, key=key, fingerprint=fingerprint, now=now)
+                    _set_lock_timeout("0")
+                    response = _run_view(view, method, request, args, kwargs)
+                    if response.status_code >= 500:
+                        raise _ServerError(response)
+                    body = _stored_body(response.data)
+                    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, body=body)
+            except _ServerError as error:
+                return error.response
+            except _KeyTaken:
+                record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+                if record is None:
+                    raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
+                if record.created_at > now - settings.IDEMPOTENCY_TTL:
+                    return _replay(record, fingerprint)
+                # Expired: the key may be used again.
+                IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
+                continue
+            except _StillRunning:
                 raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
-            return _replay(record, fingerprint)
-        except _StillRunning:
-            raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
+            break
+        else:
+            raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress."))
         # The first answer is sent in its stored form, so it is byte-for-byte the same as every replay.
         response.data = _loaded_body(body)
         return response

@@ -116,10 +116,18 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return Response(_loaded_body(record.body), status=record.status_code, headers={REPLAYED_HEADER: "true"})
 
 
+def _lock_timeout_sql(value: str) -> str:
+    return f"SET LOCAL lock_timeout = '{value}'"
+
+
 def _set_lock_timeout(value: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL lock_timeout = '{value}'")
+            cursor.execute(_lock_timeout_sql(value))
+
+
+def _in_flight() -> IdempotencyInFlight:
+    return IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress."))
 
 
 def _take_key(*, owner: str, key: str, fingerprint: str, now: datetime) -> IdempotencyRecord:
@@ -130,7 +138,7 @@ def _take_key(*, owner: str, key: str, fingerprint: str, now: datetime) -> Idemp
     record = IdempotencyRecord(owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now)
     sql, params = prepared(*insert_unless_exists_sql(record, conflict="owner, key"))
     if connection.vendor == "postgresql":
-        sql = f"SET LOCAL lock_timeout = '{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms'; {sql}"
+        sql = f"{_lock_timeout_sql(f'{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms')}; {sql}"
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -187,17 +195,17 @@ def idempotent(method: ViewMethod) -> ViewMethod:
             except _KeyTaken:
                 record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
                 if record is None:
-                    raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
+                    raise _in_flight() from None
                 if record.created_at > now - settings.IDEMPOTENCY_TTL:
                     return _replay(record, fingerprint)
                 # Expired: the key may be used again.
                 IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
                 continue
             except _StillRunning:
-                raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress.")) from None
+                raise _in_flight() from None
             break
         else:
-            raise IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress."))
+            raise _in_flight()
         # The first answer is sent in its stored form, so it is byte-for-byte the same as every replay.
         response.data = _loaded_body(body)
         return response

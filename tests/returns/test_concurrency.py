@@ -1,16 +1,15 @@
 """Money and quantity safety under real parallel transactions on PostgreSQL (20 threads started at once)."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from aftersales.errors import ApplicationError
 from returns import services
 from returns.models import COUNTED_REFUND_STATUSES, Order, Refund, ReturnItem, ReturnRequest, ReturnStatus
+from tests import parallel
 from tests.returns.conftest import make_return
 from tests.returns.test_api import recent_body
 
@@ -22,25 +21,7 @@ THREADS = 20
 
 
 def run_at_once(work, count: int = THREADS) -> list:
-    """Run work(i) in `count` threads released together; returns each result or the exception it raised."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return results
+    return parallel.run_at_once(work, count)
 
 
 def _ready_for_refund(return_request: ReturnRequest) -> ReturnRequest:

@@ -1,17 +1,16 @@
 """PUT /api/v1/sales-stats/{date}/: a storefront's daily orders and revenue, the denominators of the rate KPIs."""
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 import yaml
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from tests import parallel
 from tests.factories import StorefrontFactory
 from tickets.models import SalesStat
 
@@ -219,23 +218,13 @@ def test_the_admin_lists_and_edits_the_figures(client, supervisor, storefront, o
 def test_ten_puts_of_one_day_at_once_never_fail_and_leave_one_row():
     storefront = StorefrontFactory(name="Race Shop")
     count = 10
-    barrier = threading.Barrier(count)
-    statuses: list[int | None] = [None] * count
 
-    def put(index: int) -> None:
-        try:
-            client = APIClient(HTTP_AUTHORIZATION=f"Api-Key {storefront.plain_key}")
-            barrier.wait()
-            body = {"orders": index, "revenue": f"{index}.00", "currency": "CNY"}
-            statuses[index] = client.put(url(), body, format="json").status_code
-        finally:
-            connection.close()
+    def put(index: int) -> int:
+        client = APIClient(HTTP_AUTHORIZATION=f"Api-Key {storefront.plain_key}")
+        body = {"orders": index, "revenue": f"{index}.00", "currency": "CNY"}
+        return client.put(url(), body, format="json").status_code
 
-    threads = [threading.Thread(target=put, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    statuses = parallel.run_at_once(put, count)
 
     # one created the row, every other one updated it; none failed
     assert sorted(statuses) == [200] * (count - 1) + [201], statuses

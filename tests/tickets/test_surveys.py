@@ -1,17 +1,16 @@
 """Satisfaction surveys: created on resolve, e-mailed once, answered once on the public page in two languages."""
 
-import threading
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from aftersales.errors import InvalidInput
+from tests import parallel
 from tests.conftest import closed_port
 from tests.factories import CustomerFactory, make_ticket
 from tickets import services
@@ -284,23 +283,12 @@ def test_ten_submits_at_once_record_one_answer(storefront, agent):
     services.ticket_change_status(ticket=ticket, status=Status.RESOLVED, user=agent)
     survey = Survey.objects.get(ticket=ticket)
     count = 10
-    barrier = threading.Barrier(count)
-    statuses: list[int | None] = [None] * count
 
-    def submit(index: int) -> None:
-        try:
-            barrier.wait()
-            response = Client().post(page_path(survey), {"overall": str(index % 5 + 1), "comment": f"from {index}"})
-            statuses[index] = response.status_code
-        finally:
-            connection.close()
+    def submit(index: int) -> int:
+        return Client().post(page_path(survey), {"overall": str(index % 5 + 1), "comment": f"from {index}"}).status_code
 
     # when ten browsers submit the same survey at the same instant
-    threads = [threading.Thread(target=submit, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    statuses = parallel.run_at_once(submit, count)
 
     # then exactly one answer is recorded, the others are told it is already answered
     assert sorted(statuses) == [200] + [410] * (count - 1), statuses

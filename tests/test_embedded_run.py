@@ -18,6 +18,17 @@ from tests.conftest import closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Open tickets per agent as auto-assignment reads them (the ledger the triggers keep) and as counted.
+LEDGER_CHECK = """
+import json
+from django.db.models import Count, Sum
+from tickets.models import OPEN_STATUSES, AgentLoad, Ticket
+ledger = AgentLoad.objects.values("agent_id").annotate(n=Sum("open_tickets")).values_list("agent_id", "n")
+counted = Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False).values("assignee")
+counted = counted.annotate(n=Count("id")).values_list("assignee", "n")
+print(json.dumps([{a: n for a, n in ledger if n}, dict(counted)]))
+"""
+
 
 def _embedded_env(var_dir: Path, port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")}
@@ -70,17 +81,24 @@ def test_make_run_serves_the_login_page_on_an_empty_embedded_database(tmp_path):
     assert (tmp_path / "var" / "aftersales.sqlite3").exists()
 
     # the SLA sweep works on the embedded database too: a later sweep raises the demo tickets' alerts, once
-    def sweep(at: str) -> dict[str, int]:
+    def manage(*args: str) -> str:
         result = subprocess.run(  # noqa: S603
-            [str(ROOT / ".venv/bin/python"), "manage.py", "sweep_sla", "--at", at],
+            [str(ROOT / ".venv/bin/python"), "manage.py", *args],
             cwd=ROOT,
             env={**env, "DEBUG": "1"},
             capture_output=True,
             text=True,
             check=True,
         )
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        return result.stdout.strip().splitlines()[-1]
+
+    def sweep(at: str) -> dict[str, int]:
+        return json.loads(manage("sweep_sla", "--at", at))
 
     first = sweep("2030-01-01T00:00:00Z")
     assert first["breaches"] > 0
     assert sweep("2030-01-01T00:00:00Z") == {"warnings": 0, "breaches": 0, "escalations": 0}
+
+    # and auto-assignment's ledger of open tickets per agent, kept by SQLite triggers here, agrees with the tickets
+    ledger, counted = json.loads(manage("shell", "-c", LEDGER_CHECK))
+    assert ledger == counted and sum(counted.values()) > 0

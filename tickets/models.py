@@ -203,7 +203,7 @@ class Ticket(models.Model):
             models.Index(fields=["next_due_at", "id"], name="ticket_due_idx"),
             models.Index(fields=["team", "next_due_at", "id"], name="ticket_team_due_idx"),
             models.Index(fields=["assignee", "next_due_at", "id"], name="ticket_assignee_due_idx"),
-            # Auto-assignment counts each agent's open tickets on every create: index-only through this one.
+            # One agent's open tickets (the queue's Mine scope by default; auto-assignment reads AgentLoad instead).
             models.Index(fields=["assignee"], condition=Q(status__in=OPEN_STATUSES), name="ticket_assignee_open_idx"),
             models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due_idx"),
             models.Index(fields=["storefront", "created_at"], name="ticket_storefront_created_idx"),
@@ -735,6 +735,33 @@ class SlaClock(models.Model):
         if self.stopped_at is None:
             return None
         return self.stopped_at <= self.due_at
+
+
+class AgentLoad(models.Model):
+    """How many open tickets each agent holds: the sum of the agent's rows, one row per database session that changed
+    it (and session 0 for what is folded or was there before). Auto-assignment sums these instead of counting the
+    agent's open tickets, so choosing the least-loaded agent costs the same whether each holds ten open tickets or ten
+    thousand.
+
+    Triggers on the ticket table keep it (migration 0015), in the transaction that changes the ticket, whatever
+    changes it (a service, a bulk UPDATE, the admin, psql): they add +1 or -1 to the row of the agent and of the
+    writing session (PostgreSQL's backend pid; 0 on SQLite). A session runs one transaction at a time, so concurrent
+    creates never wait on each other here, and the rows are updated in place (HOT), so the table stays small without
+    vacuum. `tickets.services.tickets.agent_load_fold` folds the rows of sessions that have ended into row 0. The
+    agent is a user id without a foreign key: no row is read through it, and each create writes one.
+    """
+
+    agent_id = models.IntegerField(_("agent"))
+    session = models.IntegerField(_("database session"), default=0)
+    open_tickets = models.IntegerField(_("open tickets"))
+
+    class Meta:
+        verbose_name = _("agent load")
+        verbose_name_plural = _("agent loads")
+        constraints = [models.UniqueConstraint(fields=["agent_id", "session"], name="agent_load_session_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} ({self.session}): {self.open_tickets:+d}"
 
 
 class SettingsVersion(models.Model):

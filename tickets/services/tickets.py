@@ -5,6 +5,7 @@ Locking: every function that changes an existing ticket takes the ticket's row l
 caller also locks rows of other apps (returns, complaints), the ticket row is locked first.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,8 +25,8 @@ from aftersales.db import InsertBatch, insert_unless_exists, next_ids, prepared
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
     ALLOWED_MOVES,
-    OPEN_STATUSES,
     ActorType,
+    AgentLoad,
     Attachment,
     CannedResponse,
     Category,
@@ -180,32 +181,68 @@ def _team_agents(team_id: int) -> list[Any]:
     )
 
 
-# In the statement's text, not parameters: a prepared statement's plan may serve every parameter value, and only
-# literal statuses let it use the partial index of open tickets (its condition lists the same).
-_OPEN_STATUSES_SQL = ", ".join(f"'{status}'" for status in OPEN_STATUSES)
+# When an agent has more rows than this in tickets.models.AgentLoad (one per database session that changed their
+# load; reconnecting workers leave one each), the rows of ended sessions are folded once the transaction has committed,
+# at most once a minute per process (with more live sessions than this, a fold has little to do).
+AGENT_LOAD_ROWS_PER_AGENT = 16
+AGENT_LOAD_FOLD_EVERY = 60.0  # seconds
+_agent_load_folded_at = [-AGENT_LOAD_FOLD_EVERY]
+# The advisory lock that lets one fold run at a time (others skip).
+_AGENT_LOAD_FOLD_LOCK = 0x41474C44  # "AGLD"
 
 
 def _least_loaded_agent(team: Team) -> Any:
     """The available agent of the team with the fewest open tickets (ties: the longest-standing account).
 
-    Every ticket create runs it: the candidates come from the settings cache, and their open tickets are counted in
-    one plain GROUP BY over the partial index of open tickets by assignee (migration 0012), written by hand because
-    the ORM's compilation of it cost more than running it.
+    Every ticket create runs it: the candidates come from the settings cache, and their open tickets are the sums of
+    their rows in tickets.models.AgentLoad (kept by triggers, migration 0015), one GROUP BY written by hand because
+    the ORM's compilation of it cost more than running it. Its cost follows the number of agents and of database
+    sessions, not of open tickets.
     """
     agents = _team_agents(team.pk)
     if not agents:
         return None
+    agent_ids = [agent.pk for agent in agents]
     with connection.cursor() as cursor:
         cursor.execute(
             *prepared(
-                f"SELECT assignee_id, COUNT(*) FROM {Ticket._meta.db_table} "  # noqa: S608
-                f"WHERE assignee_id IN ({', '.join(['%s'] * len(agents))}) AND status IN ({_OPEN_STATUSES_SQL}) "
-                "GROUP BY assignee_id",
-                [agent.pk for agent in agents],  # one prepared statement per team size
+                f"SELECT agent_id, SUM(open_tickets), COUNT(*) FROM {AgentLoad._meta.db_table} "  # noqa: S608
+                f"WHERE agent_id IN ({', '.join(['%s'] * len(agent_ids))}) GROUP BY agent_id",
+                agent_ids,  # one prepared statement per team size
             )
         )
-        open_tickets = dict(cursor.fetchall())
+        rows = cursor.fetchall()
+    crowded = any(count > AGENT_LOAD_ROWS_PER_AGENT for _agent, _total, count in rows)
+    if crowded and time.monotonic() - _agent_load_folded_at[0] >= AGENT_LOAD_FOLD_EVERY:
+        _agent_load_folded_at[0] = time.monotonic()
+        transaction.on_commit(agent_load_fold, robust=True)
+    open_tickets = {agent_id: total for agent_id, total, _count in rows}
     return min(agents, key=lambda agent: (open_tickets.get(agent.pk, 0), agent.pk))
+
+
+def agent_load_fold() -> int:
+    """Fold the AgentLoad rows of database sessions that have ended into each agent's row 0, in one statement (the
+    sums stay the same for every reader); the number of rows folded. One fold at a time: another one running makes
+    this one return 0 at once, and a row a live transaction is changing (a reused pid) is left for the next fold.
+    Nothing to do on SQLite, where every change is written to row 0."""
+    if connection.vendor != "postgresql":
+        return 0
+    table = AgentLoad._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_AGENT_LOAD_FOLD_LOCK])
+        if not cursor.fetchone()[0]:
+            return 0
+        cursor.execute(
+            f"WITH folded AS (DELETE FROM {table} WHERE id IN ("  # noqa: S608
+            f"SELECT id FROM {table} WHERE session <> 0 AND session NOT IN (SELECT pid FROM pg_stat_activity) "
+            "FOR UPDATE SKIP LOCKED) RETURNING agent_id, open_tickets), "
+            f"added AS (INSERT INTO {table} (agent_id, session, open_tickets) "
+            "SELECT agent_id, 0, SUM(open_tickets) FROM folded GROUP BY agent_id ORDER BY agent_id "
+            f"ON CONFLICT (agent_id, session) DO UPDATE SET open_tickets = {table}.open_tickets + "
+            "EXCLUDED.open_tickets) "
+            "SELECT COUNT(*) FROM folded"
+        )
+        return cursor.fetchone()[0]
 
 
 def _route_and_assign(ticket: Ticket, *, now: datetime) -> None:

@@ -83,6 +83,7 @@ def setup_django() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)  # as a deploy does (WhiteNoise serves var/static)
 
 
 def make_storefront() -> str:
@@ -102,8 +103,10 @@ def make_storefront() -> str:
 
 def agents_backlog(*, fresh: bool) -> int:
     """Open tickets per bench agent (the most any has). With fresh=True, earlier runs' tickets are closed first, as
-    agents would have worked through them: the choice of the least-loaded agent counts each member's open tickets, so
-    a backlog growing run after run would make every run slower than the last. The figure is printed either way."""
+    agents would have worked through them, so runs start alike. The choice of the least-loaded agent reads a ledger of
+    open tickets per agent (tickets.models.AgentLoad), not the tickets: a backlog kept run after run with
+    --keep-backlog no longer makes each run slower than the last (bench/README.md). The figure is printed either
+    way."""
     from django.db import connection
     from django.db.models import Count
 

@@ -4,14 +4,23 @@ Celery runs eagerly (tasks run in-process at enqueue time, after commit); e-mail
 """
 
 import socket
+from pathlib import Path
 
 import kombu.pools
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from aftersales.celery import app as celery_app
 from tests.factories import StorefrontFactory, TeamFactory, make_staff
 from tickets.models import Team
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_root() -> None:
+    # WhiteNoise serves STATIC_ROOT, which `collectstatic` fills on a deploy, and warns for every request handler
+    # built while it is missing (each test client builds one); with DEBUG the tests are served through the finders.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)

@@ -102,3 +102,5 @@ def test_make_run_serves_the_login_page_on_an_empty_embedded_database(tmp_path):
     # and auto-assignment's ledger of open tickets per agent, kept by SQLite triggers here, agrees with the tickets
     ledger, counted = json.loads(manage("shell", "-c", LEDGER_CHECK))
     assert ledger == counted and sum(counted.values()) > 0
+    recount = json.loads(manage("recount_agent_load"))
+    assert recount == {"agents": len(counted), "open_tickets": sum(counted.values())}

@@ -1,10 +1,13 @@
 """Each agent's open tickets, kept by triggers on the ticket table (tickets.models.AgentLoad, migration 0015) and
 read by auto-assignment instead of counting the tickets."""
 
+import io
+import json
 import threading
 import time
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 
@@ -100,6 +103,27 @@ def test_the_sums_follow_every_way_a_ticket_starts_or_stops_being_open_for_an_ag
     assert list(AgentLoad.objects.order_by("id").values_list("agent_id", "session", "open_tickets")) == before
 
 
+@pytest.mark.django_db
+def test_the_recount_command_rebuilds_the_sums_from_the_tickets(storefront, team, agent):
+    other = make_staff("other", "agent", teams=(team,))
+    for _ in range(3):
+        make_ticket(storefront)
+    # what loading a dump into a migrated database leaves: the dump's rows on top of what the triggers counted
+    AgentLoad.objects.create(agent_id=agent.pk, session=0, open_tickets=2)
+    AgentLoad.objects.create(agent_id=other.pk, session=0, open_tickets=1)
+    assert ledger() == {agent.pk: 4, other.pk: 2} != counted()
+
+    out = io.StringIO()
+    call_command("recount_agent_load", stdout=out)
+
+    assert json.loads(out.getvalue().splitlines()[-1]) == {"agents": 2, "open_tickets": 3}
+    assert ledger() == counted() == {agent.pk: 2, other.pk: 1}
+    assert set(AgentLoad.objects.values_list("session", flat=True)) == {0}
+    # and the triggers go on from there
+    make_ticket(storefront)
+    assert ledger() == counted()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_each_session_keeps_its_own_row_and_ended_sessions_are_folded_into_row_0(storefront, agent):
     make_ticket(storefront)
@@ -167,23 +191,33 @@ def test_creates_never_wait_for_each_other_on_the_agents_sums(storefront, agent)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_creates_and_folds_at_once_lose_no_change(storefront, team, agent):
+def test_creates_folds_and_writes_to_an_ended_sessions_row_at_once_lose_no_change(storefront, team, agent):
     other = make_staff("other", "agent", teams=(team,))
     in_ended_session(lambda: [make_ticket(storefront) for _ in range(4)])
+    reused = 4_000_000  # a pid no live session has (Linux pids stay below 2**22): an ended session's row
+    upsert = (
+        "INSERT INTO tickets_agentload (agent_id, session, open_tickets) VALUES (%s, %s, 1) "
+        "ON CONFLICT (agent_id, session) DO UPDATE SET open_tickets = tickets_agentload.open_tickets + 1"
+    )
 
-    def work(index: int) -> int:
-        if index % 2:
-            return sum(agent_load_fold() for _ in range(5))
-        for _ in range(5):
-            make_ticket(storefront)
-        return 0
+    def work(index: int) -> None:
+        for _ in range(10):
+            if index % 3 == 0:
+                make_ticket(storefront)
+            elif index % 3 == 1:
+                agent_load_fold()
+            else:  # what a new session reusing that pid writes, while folds take the row away
+                with connection.cursor() as cursor:
+                    cursor.execute(upsert, [agent.pk, reused])
 
-    results = parallel.run_at_once(work, 8)
+    results = parallel.run_at_once(work, 9)
 
-    assert all(isinstance(result, int) for result in results), results
-    assert sum(results) <= 2  # the ended session's row of each agent, folded once
-    assert ledger() == counted()
-    assert sum(ledger().values()) == 24 and set(ledger()) == {agent.pk, other.pk}
+    assert results == [None] * 9
+    agent_load_fold()
+    assert not AgentLoad.objects.filter(session=reused).exists()
+    real = counted()
+    assert sum(real.values()) == 4 + 30 and set(real) == {agent.pk, other.pk}
+    assert ledger() == {agent.pk: real[agent.pk] + 30, other.pk: real[other.pk]}
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -15,7 +15,11 @@ session 0.
 
 The open statuses are written here as they are today (tickets.models.OPEN_STATUSES); a change to that list needs a
 migration replacing these triggers (tests/tickets/test_agent_load.py compares the sums with a real count for every
-status).
+status). A later migration that alters the ticket table must keep the triggers: on SQLite Django rebuilds the table
+for most changes, which drops them (re-create them in that migration; tests/test_embedded_run.py checks the sums on a
+database migrated from scratch), and PostgreSQL refuses to change the type of `status` or `assignee_id` while a
+trigger's condition uses it (drop and re-create them around it). `manage.py recount_agent_load` rebuilds the sums
+from the tickets (after loaddata or a data-only restore, whose rows the triggers would count twice).
 """
 
 from django.db import migrations, models

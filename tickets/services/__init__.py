@@ -9,6 +9,7 @@ from tickets.services.storefronts import (
     storefront_create,
 )
 from tickets.services.tickets import (
+    agent_load_recount,
     canned_response_render,
     customer_upsert,
     ticket_acknowledge,
@@ -26,6 +27,7 @@ from tickets.services.tickets import (
 from tickets.services.webhooks import webhook_deliver, webhook_enqueue, webhook_resend, webhooks_dispatch_due
 
 __all__ = [
+    "agent_load_recount",
     "api_key_create",
     "api_key_revoke",
     "canned_response_render",

@@ -25,6 +25,7 @@ from aftersales.db import InsertBatch, insert_unless_exists, next_ids, prepared
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
     ALLOWED_MOVES,
+    OPEN_STATUSES,
     ActorType,
     AgentLoad,
     Attachment,
@@ -243,6 +244,29 @@ def agent_load_fold() -> int:
             "SELECT COUNT(*) FROM folded"
         )
         return cursor.fetchone()[0]
+
+
+def agent_load_recount() -> dict[str, int]:
+    """Rebuild AgentLoad from the tickets themselves: every agent's open tickets counted into row 0, the other rows
+    dropped. For repairs: after `loaddata` or a data-only restore into a migrated database (the triggers count the
+    loaded tickets on top of the loaded rows), or if the triggers were ever missing. Writes to the tickets wait
+    until it commits (PostgreSQL's SHARE lock; SQLite has one writer anyway), so no change falls between the count
+    and the rows."""
+    table, tickets = AgentLoad._meta.db_table, Ticket._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {tickets} IN SHARE MODE")
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {table} (agent_id, session, open_tickets) "  # noqa: S608
+            f"SELECT assignee_id, 0, COUNT(*) FROM {tickets} "
+            f"WHERE assignee_id IS NOT NULL AND status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
+            "GROUP BY assignee_id",
+            list(OPEN_STATUSES),
+        )
+        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(open_tickets), 0) FROM {table}")  # noqa: S608
+        agents, open_tickets = cursor.fetchone()
+    return {"agents": agents, "open_tickets": open_tickets}
 
 
 def _route_and_assign(ticket: Ticket, *, now: datetime) -> None:

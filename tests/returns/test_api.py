@@ -263,6 +263,19 @@ def test_a_file_over_10_mb_is_413(storefront_client):
     assert response.status_code == 413
 
 
+@pytest.mark.parametrize("key", [None, "big-1"])
+def test_a_body_over_the_upload_limit_is_a_json_413(storefront_client, key):
+    # given a return body padded past DATA_UPLOAD_MAX_MEMORY_SIZE (12 MB) in its description
+    body = recent_body(description="x" * (13 * 1024 * 1024))
+    extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = storefront_client.post("/api/v1/returns/", body, format="json", **extra)
+    # then the answer is the API's error format, not Django's HTML page, and nothing is stored
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["type"] == "payload_too_large" and "errors" not in response.json()
+    assert not ReturnRequest.objects.exists()
+
+
 def test_an_upload_without_a_file_is_400(storefront_client):
     return_id = create(storefront_client).json()["id"]
     response = storefront_client.post(f"/api/v1/returns/{return_id}/attachments/", {}, format="multipart")

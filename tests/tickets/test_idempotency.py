@@ -50,8 +50,8 @@ def test_same_key_with_another_body_is_422_and_creates_nothing(storefront_client
     response = create(storefront_client, {**NEW_TICKET, "subject": "Something else"}, "k-1")
     assert response.status_code == 422
     body = response.json()
-    assert body["type"] == "idempotency_key_reused"
-    assert "Idempotency-Key" in body["errors"]
+    assert body["type"] == "idempotency_key_reused" and "Idempotency-Key" in body["detail"]
+    assert "errors" not in body  # api.md: `errors` for validation only
     assert Ticket.objects.count() == 1
 
 

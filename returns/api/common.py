@@ -261,6 +261,8 @@ class DeskReturnListIn(Serializer):
 
 class DeskRefundListIn(Serializer):
     status = serializers.ChoiceField(choices=RefundStatus.choices, required=False)
+    cursor = Text(required=False, max_length=500)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
 
 
 # --- Helpers --------------------------------------------------------------------------------------------------------
@@ -303,8 +305,14 @@ STOREFRONT_TAGS = ["storefront: returns"]
 DESK_TAGS = ["desk: returns"]
 
 
-def _paginate(view: APIView, request: Request, queryset: Any, serializer: type[serializers.Serializer]) -> Response:
-    paginator = CreatedCursorPagination()
+def _paginate(
+    view: APIView,
+    request: Request,
+    queryset: Any,
+    serializer: type[serializers.Serializer],
+    pagination: type[CreatedCursorPagination] = CreatedCursorPagination,
+) -> Response:
+    paginator = pagination()
     try:
         page = paginator.paginate_queryset(queryset, request, view=view)
     except NotFound:  # DRF's answer to a cursor it cannot decode: malformed input, so 400 on the field

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aftersales.pagination import DueCursorPagination
 from returns import selectors, services
 from returns.api.common import (
     DESK_RETURN_ID,
@@ -17,6 +18,7 @@ from returns.api.common import (
     REFUND_ID,
     ConfirmIn,
     DeskRefundListIn,
+    DeskRefundPageOut,
     DeskReturnListIn,
     DeskReturnOut,
     DeskReturnPageOut,
@@ -233,12 +235,12 @@ class DeskRefundListApi(DeskApi):
         tags=["desk: refunds"],
         summary="Refunds to issue or settle, oldest due first",
         parameters=[DeskRefundListIn],
-        responses={200: RefundOut(many=True), 400: POST_ERRORS[400], **READ_ERRORS},
+        responses={200: DeskRefundPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
     )
     def get(self, request: Request) -> Response:
         filters = _validated(DeskRefundListIn, request.query_params)
-        refunds = selectors.refunds_queue(user=request.user, status=filters.get("status"))[:200]
-        return Response(RefundOut(refunds, many=True).data)
+        refunds = selectors.refunds_queue(user=request.user, status=filters.get("status"))
+        return _paginate(self, request, refunds, RefundOut, pagination=DueCursorPagination)
 
 
 class DeskRefundDetailApi(DeskApi):

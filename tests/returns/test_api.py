@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from returns import services
 from returns.models import Refund, RefundStatus, ReturnRequest
-from tests.returns.conftest import return_body
+from tests.returns.conftest import make_return, return_body
 from tickets.models import Status
 
 pytestmark = pytest.mark.django_db
@@ -407,7 +407,7 @@ def test_staff_work_a_return_through_the_desk_api_per_role(storefront_client, ag
     assert lowered.status_code == 200 and lowered.json()["amount"] == "180.00"
     assert agent_api.post(f"/api/v1/desk/refunds/{refund_id}/issue/", format="json").status_code == 403
     queue = finance_api.get("/api/v1/desk/refunds/").json()
-    assert [r["id"] for r in queue] == [refund_id]
+    assert [r["id"] for r in queue["results"]] == [refund_id] and queue["next"] is None
     issued = finance_api.post(f"/api/v1/desk/refunds/{refund_id}/issue/", format="json")
     assert issued.status_code == 200 and issued.json()["status"] == "processing"
     marked = finance_api.post(
@@ -416,6 +416,32 @@ def test_staff_work_a_return_through_the_desk_api_per_role(storefront_client, ag
     assert marked.json()["status"] == "succeeded"
     final = agent_api.get(f"/api/v1/desk/returns/{created['id']}/").json()
     assert final["status"] == "completed" and final["ticket"]["status"] == "resolved"
+
+
+def test_finances_refund_list_is_paged_with_a_cursor_soonest_due_first(storefront, agent, finance_api):
+    # given three returns inspected a day apart, each with its pending refund (the newest inspected first)
+    start = timezone.now() - timedelta(days=3)
+    due = []
+    for day, order_id in ((2, "SO-C"), (1, "SO-B"), (0, "SO-A")):
+        created_at = start + timedelta(days=day)
+        return_request = make_return(
+            storefront, order_id=order_id, now=created_at, delivered=created_at - timedelta(days=2)
+        )
+        at = start + timedelta(days=day, hours=1)
+        services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
+        services.return_receive(return_request=return_request, user=agent, now=at)
+        services.return_inspect(return_request=return_request, user=agent, passed=True, now=at)
+        due.append(Refund.objects.get(return_request=return_request))
+    soonest_first = [str(refund.public_id) for refund in sorted(due, key=lambda refund: refund.due_at)]
+
+    # when finance reads the list two at a time
+    first = finance_api.get("/api/v1/desk/refunds/", {"page_size": 2}).json()
+    second = finance_api.get(first["next"]).json()
+
+    # then the pages follow each other, soonest due first, in the API's list format
+    assert [r["id"] for r in first["results"] + second["results"]] == soonest_first
+    assert first["previous"] is None and second["next"] is None
+    assert finance_api.get("/api/v1/desk/refunds/", {"cursor": "nonsense"}).status_code == 400
 
 
 def test_the_desk_refund_action_refuses_more_than_is_left(storefront_client, agent_api, agent):

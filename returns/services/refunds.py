@@ -297,9 +297,13 @@ def refund_settle(
     _move_refund(
         locked, refund, status, actor=actor, now=now, fields=("settled_at", "transaction_id", "failure_reason")
     )
-    # The refund clock measures this refund: settled either way, it has nothing more to measure.
-    services.clock_stop(ticket=locked.ticket, metric=Metric.REFUND, key=_clock_key(refund.public_id), now=now)
     common.send_webhook(locked.return_request, f"refund.{status}", now=now, refund=refund)
     if status == RefundStatus.SUCCEEDED:
+        # The refund clock stops when the customer is paid (sla.md): this refund's, and those of the return's failed
+        # refunds, which ran on until a refund in their place succeeded. A failed refund's clock keeps running, so
+        # a customer left unpaid breaches and escalates like any other late refund.
+        failed = Refund.objects.filter(return_request=locked.return_request, status=RefundStatus.FAILED)
+        for public_id in [refund.public_id, *failed.values_list("public_id", flat=True)]:
+            services.clock_stop(ticket=locked.ticket, metric=Metric.REFUND, key=_clock_key(public_id), now=now)
         complete_if_refunded(locked, actor=actor, now=now)
     return refund

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.db import InsertBatch, insert_unless_exists, insert_unless_exists_sql, prepared
-from aftersales.errors import IllegalStateChange, InvalidInput
+from aftersales.errors import ApplicationError, IllegalStateChange, InvalidInput
 from aftersales.money import to_money
 from returns.models import (
     COUNTED_REFUND_STATUSES,
@@ -231,29 +231,34 @@ def _claims(order: Order, lines: list[OrderLine], items: list[ItemRequest], *, i
         if line is None:
             raise InvalidInput(_("This line is not in the order."), field=f"items.{index}.line")
         claims.setdefault(item.line, _Claim(line=line)).items.append((index, item))
-    # Quantities already claimed by the order's other returns (rejected and cancelled ones released theirs); an
-    # order created by this very request has none.
-    claimed = (
-        {}
-        if is_new
-        else dict(
-            ReturnItem.objects.filter(order_line__order=order)
-            .exclude(return_request__status__in=RELEASED_STATUSES)
-            .values_list("order_line_id")
-            .annotate(total=Sum("quantity"))
-        )
-    )
+    # An order created by this very request has no other returns.
+    claimed = {} if is_new else _claimed(order.pk)
     for claim in claims.values():
         asked = sum(item.quantity for _index, item in claim.items)
-        left = claim.line.quantity - claimed.get(claim.line.pk, 0)
-        if asked > left:
-            index = claim.items[-1][0]
-            raise InvalidInput(
-                _("Only %(left)d of the %(bought)d bought can still be returned.")
-                % {"left": max(left, 0), "bought": claim.line.quantity},
-                field=f"items.{index}.quantity",
-            )
+        _check_left(claim.line, asked, claimed, InvalidInput, field=f"items.{claim.items[-1][0]}.quantity")
     return claims
+
+
+def _claimed(order_id: int, *, besides: ReturnRequest | None = None) -> dict[int, int]:
+    """Quantities per order line claimed by the order's returns (rejected and cancelled ones released theirs), other
+    than `besides`. The caller holds the order's row lock, so no other return can claim meanwhile."""
+    items = ReturnItem.objects.filter(order_line__order_id=order_id)
+    items = items.exclude(return_request__status__in=RELEASED_STATUSES)
+    if besides is not None:
+        items = items.exclude(return_request=besides)
+    return dict(items.values_list("order_line_id").annotate(total=Sum("quantity")))
+
+
+def _check_left(
+    line: OrderLine, asked: int, claimed: dict[int, int], error: type[ApplicationError], *, field: str
+) -> None:
+    left = line.quantity - claimed.get(line.pk, 0)
+    if asked > left:
+        raise error(
+            _("Only %(left)d of the %(bought)d bought can still be returned.")
+            % {"left": max(left, 0), "bought": line.quantity},
+            field=field,
+        )
 
 
 @transaction.atomic
@@ -468,6 +473,7 @@ def return_approve(
             raise IllegalStateChange(_("Only the policy's own rejection can be overruled."), field="status")
         if not reason:
             raise InvalidInput(_("Give a reason for overruling the policy."), field="reason")
+        _reclaim(return_request)
     elif return_request.status != ReturnStatus.REQUESTED:
         raise IllegalStateChange(_("Only a return waiting for a decision can be approved."), field="status")
     overruled = return_request.decision_outcome if return_request.status == ReturnStatus.REJECTED else None
@@ -478,6 +484,20 @@ def return_approve(
         data["overruled"] = overruled
     _approve(locked, policy=policy_for(return_request.storefront), actor=Actor(user=user), now=now, data=data)
     return locked.return_request
+
+
+def _reclaim(return_request: ReturnRequest) -> None:
+    """A rejected return released its quantities, which later returns of the order may have claimed: approving it
+    after all claims them again, counted under the order's row lock as a new return's are (409 if they are gone)."""
+    common.lock_order(return_request.order_id)
+    claimed = _claimed(return_request.order_id, besides=return_request)
+    asked: dict[int, int] = {}
+    lines: dict[int, OrderLine] = {}
+    for item in return_request.items.select_related("order_line"):
+        asked[item.order_line_id] = asked.get(item.order_line_id, 0) + item.quantity
+        lines[item.order_line_id] = item.order_line
+    for line_id, quantity in asked.items():
+        _check_left(lines[line_id], quantity, claimed, IllegalStateChange, field="items")
 
 
 def _has_counted_refund(return_request: ReturnRequest) -> bool:

@@ -265,6 +265,26 @@ def test_an_agent_overrules_the_policys_rejection_with_a_reason(storefront, agen
     assert event.data["reason"] == "Loyal customer."
 
 
+def test_overruling_a_rejection_claims_its_items_again_only_if_no_later_return_took_them(storefront, agent):
+    # given the one kettle bought, returned for no reason too late (rejected: the kettle is free again), then
+    # returned as faulty for an exchange, which the policy approves
+    rejected = make_return(storefront, reason="changed_mind", unused=True, day=8, bought=1)
+    assert _reload(rejected).status == ReturnStatus.REJECTED
+    exchange = make_return(storefront, reason="quality_issue", resolution="exchange", day=8, bought=1)
+    assert _reload(exchange).status == ReturnStatus.APPROVED
+
+    # when an agent overrules the first rejection, then it is refused: the kettle cannot be returned twice
+    with pytest.raises(IllegalStateChange) as refused:
+        services.return_approve(return_request=rejected, user=agent, reason="Loyal customer.")
+    assert "Only 0 of the 1 bought" in str(refused.value.message)
+    assert _reload(rejected).status == ReturnStatus.REJECTED
+
+    # once the exchange is withdrawn, the overrule goes through
+    services.return_cancel(return_request=exchange, storefront=storefront)
+    services.return_approve(return_request=rejected, user=agent, reason="Loyal customer.")
+    assert _reload(rejected).status == ReturnStatus.APPROVED
+
+
 def test_an_agent_overrules_the_policys_approval_but_not_another_agents_decision(storefront, agent):
     return_request = make_return(storefront)
     services.return_reject(return_request=return_request, user=agent, reason="Known fraud.")
@@ -321,6 +341,26 @@ def test_a_refund_above_what_is_left_is_refused_and_a_failed_one_frees_its_amoun
         services.refund_create(return_request=return_request, user=agent, amount=Decimal("100.00"))
     second = services.refund_create(return_request=return_request, user=agent, amount=Decimal("100.00"), reason="Part")
     assert second.amount == Decimal("100.00")
+
+
+def test_a_failed_refund_keeps_its_clock_running_until_a_refund_in_its_place_succeeds(storefront, agent, finance_user):
+    # given an inspected return whose refund the storefront could not pay out
+    return_request = _inspected(storefront, agent)
+    failed = Refund.objects.get()
+    services.refund_issue(refund=failed, user=finance_user)
+    services.refund_settle(refund=failed, status="failed", failure_reason="Card closed.", storefront=storefront)
+
+    # then the customer is still unpaid: the refund clock runs on (and will breach and escalate if nobody acts)
+    running = SlaClock.objects.filter(ticket=return_request.ticket, metric=Metric.REFUND, stopped_at__isnull=True)
+    assert running.count() == 1
+
+    # when a refund in its place succeeds, both clocks stop and the return completes
+    second = services.refund_create(return_request=return_request, user=agent, amount=Decimal("199.00"), reason="Again")
+    services.refund_issue(refund=second, user=finance_user)
+    services.refund_settle(refund=second, status="succeeded", transaction_id="TX-2", storefront=storefront)
+    assert not running.exists()
+    assert SlaClock.objects.filter(ticket=return_request.ticket, metric=Metric.REFUND).count() == 2
+    assert _reload(return_request).status == ReturnStatus.COMPLETED
 
 
 def test_the_refund_is_due_three_business_days_later_on_the_refund_calendar(storefront, agent):

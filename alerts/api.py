@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
+from aftersales.schema import STAFF_AUTH
 from aftersales.serializers import Serializer
 from alerts import selectors, services
 from alerts.models import Alert, AlertKind
@@ -96,6 +97,7 @@ ALERT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, descr
 
 class DeskAlertListApi(APIView):
     permission_classes = [IsDeskAgent]
+    openapi_auth = STAFF_AUTH
 
     @extend_schema(
         operation_id="desk_alerts_list",
@@ -120,6 +122,7 @@ class DeskAlertListApi(APIView):
 
 class DeskAlertAcknowledgeApi(APIView):
     permission_classes = [IsDeskAgent]
+    openapi_auth = STAFF_AUTH
 
     @extend_schema(
         operation_id="desk_alerts_acknowledge",
@@ -305,6 +308,7 @@ REPORT_PARAMETERS = [
 
 class DeskReportApi(APIView):
     permission_classes = [IsDeskSupervisor]
+    openapi_auth = STAFF_AUTH
 
     @extend_schema(
         operation_id="desk_reports",

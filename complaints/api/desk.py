@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aftersales.schema import STAFF_AUTH
 from aftersales.serializers import Serializer
 from complaints import selectors, services
 from complaints.api.common import (
@@ -75,6 +76,7 @@ DESK_TAGS = ["desk: complaints"]
 
 class DeskApi(APIView):
     permission_classes = [IsDeskAgent]
+    openapi_auth = STAFF_AUTH
 
 
 class DeskComplaintListApi(DeskApi):

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aftersales.pagination import DueCursorPagination
+from aftersales.schema import STAFF_AUTH
 from returns import selectors, services
 from returns.api.common import (
     DESK_RETURN_ID,
@@ -57,6 +58,7 @@ class IsDeskStaff(BasePermission):
 
 class DeskApi(APIView):
     permission_classes = [IsDeskStaff]
+    openapi_auth = STAFF_AUTH
 
     def return_for(self, request: Request, id: str) -> ReturnRequest:
         return selectors.return_get_for_user(user=request.user, id=id)

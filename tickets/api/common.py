@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers
 from rest_framework.views import APIView
 
+from aftersales.schema import STOREFRONT_AUTH
 from aftersales.serializers import Serializer
 from tickets import selectors
 from tickets.models import (
@@ -333,6 +334,7 @@ class CustomerIn(Serializer):
 
 class StorefrontApi(APIView):
     permission_classes = [IsStorefront]
+    openapi_auth = STOREFRONT_AUTH
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # A storefront's call changes no settings: its key, the routing and the policies it meets are all read under

@@ -20,6 +20,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
+from aftersales.schema import STAFF_AUTH
 from aftersales.serializers import Serializer
 from tickets import roles, selectors, services
 from tickets.api.common import (
@@ -162,6 +163,7 @@ class DeskQueueIn(Serializer):
 
 class DeskApi(APIView):
     permission_classes = [IsDeskAgent]
+    openapi_auth = STAFF_AUTH
 
 
 REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="E.g. T-000123.")

@@ -17,6 +17,7 @@ from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnSt
 from tickets import roles, services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 from tickets.services.tickets import Actor, ticket_acknowledge_locked, ticket_move_locked
+from tickets.services.webhooks import ticket_ordering_key
 
 SYSTEM = Actor()
 
@@ -90,8 +91,10 @@ def send_webhook(
     pk: int | None = None,
     **extra: Any,
 ) -> None:
-    """One event to the storefront's outbox, in order with the return's other events (in the caller's batch of new
-    rows when given one, with an id taken for it)."""
+    """One event to the storefront's outbox, in order with everything else the storefront hears about the return's
+    ticket (its replies, its resolution; in the caller's batch of new rows when given one, with an id taken for
+    it). The return's payload shows the ticket as the move left it, so a move that resolves the ticket announces
+    `ticket.resolved` just before the return's own event."""
     data: dict[str, Any] = {"return": return_summary(return_request), **extra}
     if refund is not None:
         data["refund"] = refund_summary(refund)
@@ -99,7 +102,7 @@ def send_webhook(
         storefront=return_request.storefront,
         event_type=event_type,
         data=data,
-        ordering_key=f"return:{return_request.public_id}",
+        ordering_key=ticket_ordering_key(return_request.ticket),
         now=now,
         batch=batch,
         pk=pk,

@@ -28,6 +28,17 @@ def _return_events(receiver, return_request):
     ]
 
 
+def _story(receiver, return_request):
+    """Everything the storefront heard about the return and its ticket, in the order it arrived."""
+    reference = return_request.ticket.reference
+    return [
+        r.json["type"]
+        for r in receiver.requests
+        if r.json["data"].get("return", {}).get("id") == str(return_request.public_id)
+        or r.json["data"].get("ticket", {}).get("reference") == reference
+    ]
+
+
 def _deliver_due(now):
     """What the beat dispatch and the workers do once the backoff has passed: send every pending delivery."""
     for _round in range(20):
@@ -57,6 +68,7 @@ def test_with_the_receiver_down_every_event_arrives_once_it_is_back_in_order(
         services.return_inspect(return_request=return_request, user=agent, passed=True)
         refund = Refund.objects.get(return_request=return_request)
         services.refund_issue(refund=refund, user=finance_user)
+        ticket_services.ticket_reply(ticket=return_request.ticket, user=agent, body="Your refund is on its way.")
         services.refund_settle(refund=refund, status="succeeded", transaction_id="TX", storefront=webhook_storefront)
 
     # then nothing got through, and each later event waits for the first
@@ -68,12 +80,14 @@ def test_with_the_receiver_down_every_event_arrives_once_it_is_back_in_order(
     with django_capture_on_commit_callbacks(execute=True):
         _deliver_due(timezone.now() + timedelta(hours=3))
 
-    # then every event arrived once, signed, in the order it happened
-    assert _return_events(webhook_receiver, return_request) == [
+    # then every event arrived once, signed, in the order it happened: the return's, its refund's and its ticket's
+    assert _story(webhook_receiver, return_request) == [
         "return.approved",
         "return.received",
         "refund.requested",
+        "ticket.replied",
         "refund.succeeded",
+        "ticket.resolved",
         "return.completed",
     ]
     ids = [r.headers["webhook-id"] for r in webhook_receiver.requests]

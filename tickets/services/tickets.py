@@ -50,7 +50,7 @@ from tickets.models import (
 from tickets.roles import AGENTS
 from tickets.services import clocks
 from tickets.services.surveys import survey_create, survey_url
-from tickets.services.webhooks import webhook_enqueue
+from tickets.services.webhooks import ticket_ordering_key, webhook_enqueue
 from tickets.settings_cache import cached
 
 User = AbstractBaseUser
@@ -543,7 +543,7 @@ def _move(ticket: Ticket, to: str, *, actor: Actor, now: datetime, reason: str =
                 "ticket": _ticket_ref(ticket),
                 "survey": {"url": survey_url(survey), "expires_at": survey.expires_at.isoformat()},
             },
-            ordering_key=f"ticket:{ticket.public_id}",
+            ordering_key=ticket_ordering_key(ticket),
             now=now,
         )
 
@@ -672,7 +672,7 @@ def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime, c
                 "created_at": now.isoformat(),
             },
         },
-        ordering_key=f"ticket:{ticket.public_id}",
+        ordering_key=ticket_ordering_key(ticket),
         now=now,
     )
     return message

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aftersales.db import InsertBatch
-from tickets.models import Storefront, WebhookDelivery, WebhookStatus
+from tickets.models import Storefront, Ticket, WebhookDelivery, WebhookStatus
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,12 @@ def webhook_enqueue(
         delivery.save(force_insert=True)  # its id is needed after commit, so read back now
     transaction.on_commit(lambda: _enqueue_send(delivery.pk))
     return delivery
+
+
+def ticket_ordering_key(ticket: Ticket) -> str:
+    """The ordering key of everything a storefront hears about one ticket, and about the return it belongs to:
+    replies, the return's and its refunds' moves and the resolution arrive in the order they happened."""
+    return f"ticket:{ticket.public_id}"
 
 
 def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:

@@ -378,7 +378,7 @@ class WebhookStatus(models.TextChoices):
 class WebhookDelivery(models.Model):
     """The outbox: written in the transaction of the change it reports, sent by a Celery task.
 
-    Deliveries sharing an `ordering_key` (one return, one ticket) go out in creation order: a later one waits
+    Deliveries sharing an `ordering_key` (one ticket, with its return) go out in creation order: a later one waits
     while an earlier one is still pending.
     """
 

@@ -116,6 +116,10 @@ def error_body(type_: str, detail: Any, errors: dict[str, list[str]] | None = No
     return body
 
 
+def _body_too_large() -> dict[str, Any]:
+    return error_body(PayloadTooLarge.type, _("The request body is too large."))
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         # api.md: `errors` for validation only (400). Other refusals name their field too, for the desk's forms,
@@ -123,8 +127,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         errors = exc.errors if exc.status_code == status.HTTP_400_BAD_REQUEST else None
         return Response(error_body(exc.type, exc.message, errors), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge(_("The request body is too large."))
-        return Response(error_body(exc.type, exc.message), status=exc.status_code)
+        return Response(_body_too_large(), status=PayloadTooLarge.status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -147,6 +150,16 @@ def json_404(request: HttpRequest, exception: Exception | None = None) -> JsonRe
 
 def json_500(request: HttpRequest) -> JsonResponse:
     return JsonResponse(error_body("server_error", _("Internal server error.")), status=500)
+
+
+def bad_request_handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400 (a request Django refuses before any view: a bad Host header, a body over the upload limit read by
+    a middleware): the JSON error format under /api/, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(_body_too_large(), status=PayloadTooLarge.status_code)
+        return JsonResponse(error_body("bad_request", _("Bad request.")), status=400)
+    return defaults.bad_request(request, exception)
 
 
 def not_found_handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("tickets.urls")),
 ]
 
+handler400 = "aftersales.errors.bad_request_handler"
 handler404 = "aftersales.errors.not_found_handler"
 handler500 = "aftersales.errors.server_error_handler"

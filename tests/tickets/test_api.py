@@ -238,6 +238,24 @@ def test_json_text_with_a_lone_surrogate_is_400_not_500_with_or_without_an_idemp
     assert Ticket.objects.get().subject == "Kettle \U0001f600"
 
 
+def test_an_api_path_without_its_slash_is_a_json_404_not_a_redirect(storefront_client, client):
+    # a redirect would answer a POST with an HTML 301 that clients follow as a GET
+    for response in (
+        storefront_client.post("/api/v1/tickets", {"subject": "x", "body": "y"}, format="json"),
+        storefront_client.get("/api/v1/tickets"),
+    ):
+        assert_error(response, 404, "not_found")
+    assert Ticket.objects.count() == 0
+    # the desk's pages still gain their slash
+    assert client.get("/desk").status_code == 301
+
+
+def test_a_request_django_refuses_before_any_view_is_json_under_the_api(client):
+    response = client.get("/api/v1/tickets/", HTTP_HOST="evil.example")  # not in ALLOWED_HOSTS
+    assert_error(response, 400, "bad_request")
+    assert client.get("/desk/", HTTP_HOST="evil.example")["Content-Type"].startswith("text/html")
+
+
 def test_non_json_content_type_is_415(storefront_client, team):
     response = storefront_client.post(TICKETS, data="subject=x", content_type="text/plain")
     assert_error(response, 415, "unsupported_media_type")

@@ -18,15 +18,11 @@ from tests.conftest import closed_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Open tickets per agent as auto-assignment reads them (the ledger the triggers keep) and as counted.
+# Open tickets per agent as auto-assignment reads them (the sums the triggers keep) and as counted.
 LEDGER_CHECK = """
 import json
-from django.db.models import Count, Sum
-from tickets.models import OPEN_STATUSES, AgentLoad, Ticket
-ledger = AgentLoad.objects.values("agent_id").annotate(n=Sum("open_tickets")).values_list("agent_id", "n")
-counted = Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False).values("assignee")
-counted = counted.annotate(n=Count("id")).values_list("assignee", "n")
-print(json.dumps([{a: n for a, n in ledger if n}, dict(counted)]))
+from tests.tickets.test_agent_load import counted, ledger
+print(json.dumps([ledger(), counted()]))
 """
 
 

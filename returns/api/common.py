@@ -196,13 +196,18 @@ class ReturnCreateIn(Serializer):
     description = Text(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class ReturnListIn(Serializer):
+class PageIn(Serializer):
+    """A list's paging parameters (cursor pagination, as every list of the API)."""
+
+    cursor = Text(required=False, max_length=500)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
+
+
+class ReturnListIn(PageIn):
     status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
     order_external_id = Text(max_length=100, required=False)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
 
 
 class ShipmentIn(Serializer):
@@ -253,16 +258,12 @@ class RepairIn(Serializer):
     repair_outcome = Text(max_length=5000)
 
 
-class DeskReturnListIn(Serializer):
+class DeskReturnListIn(PageIn):
     status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
 
 
-class DeskRefundListIn(Serializer):
+class DeskRefundListIn(PageIn):
     status = serializers.ChoiceField(choices=RefundStatus.choices, required=False)
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
 
 
 # --- Helpers --------------------------------------------------------------------------------------------------------

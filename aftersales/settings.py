@@ -215,7 +215,6 @@ SPECTACULAR_SETTINGS = {
 # Celery: Redis when REDIS_URL is set, otherwise Kombu's filesystem transport under var/.
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT = "aftersales.broker:Transport"  # kombu's Redis transport, one client per channel
     # Publishing to an unreachable Redis raises at once instead of retrying for the connection timeout (kombu's
     # default_channel retries until `broker_connection_timeout`); the socket connect is bounded too. Workers keep
     # reconnecting on their own (broker_connection_retry), this only affects a failing publish.

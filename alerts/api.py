@@ -16,11 +16,11 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
 from aftersales.schema import STAFF_AUTH
-from aftersales.serializers import Serializer
 from alerts import selectors, services
 from alerts.models import Alert, AlertKind
 from alerts.report_forms import ReportForm
@@ -34,8 +34,8 @@ from tickets.api.common import (
     StaffRefOut,
     Text,
     TicketRefOut,
-    _error,
-    _validated,
+    error_response,
+    validated,
 )
 from tickets.idempotency import idempotent
 from tickets.models import Metric
@@ -106,10 +106,10 @@ class DeskAlertListApi(APIView):
         description="Supervisors see every alert; agents the alerts of their teams' tickets and their own. "
         "Open alerts by default.",
         parameters=[AlertListIn],
-        responses={200: AlertPageOut, 400: _error("Invalid filter."), **AUTH_ERRORS},
+        responses={200: AlertPageOut, 400: error_response("Invalid filter."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = _validated(AlertListIn, request.query_params)
+        params = validated(AlertListIn, request.query_params)
         filters: dict[str, Any] = {key: params[key] for key in ("team", "metric", "kind") if key in params}
         filters["acknowledged"] = params.get("acknowledged")
         alerts = selectors.alert_list(user=request.user, filters=filters, open_only=params["state"] == "open")
@@ -317,7 +317,7 @@ class DeskReportApi(APIView):
         description="The figures of /reports/ for a period (default: the last 30 days up to today), optionally one "
         "storefront and one team. Days, hours and weekdays in the caller's time zone (their profile).",
         parameters=REPORT_PARAMETERS,
-        responses={200: ReportOut, 400: _error("Invalid parameter; `errors` names it."), **AUTH_ERRORS},
+        responses={200: ReportOut, 400: error_response("Invalid parameter; `errors` names it."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         # Token callers pass the middleware before DRF knows who they are: their profile's language and time zone

@@ -5,10 +5,10 @@ A storefront sees ComplaintOut (the state and the public outcome only); staff se
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.serializers import Serializer
 
-from aftersales.serializers import Serializer
 from complaints.models import (
     ALLOWED_MOVES,
     Complaint,
@@ -19,24 +19,12 @@ from complaints.models import (
 )
 from tickets.api.common import (
     CustomerOut,
-    ErrorSerializer,
     NamedRefOut,
     StaffRefOut,
 )
 from tickets.models import Severity, Status
 
-BODY_MAX = 20000
 NOTE_MAX = 5000
-
-
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-def error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
 
 
 # --- Output -------------------------------------------------------------------------------------------------------

@@ -9,19 +9,16 @@ from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from aftersales.schema import STAFF_AUTH
-from aftersales.serializers import Serializer
 from complaints import selectors, services
 from complaints.api.common import (
-    BODY_MAX,
     NOTE_MAX,
     DeskComplaintOut,
     DeskComplaintPageOut,
     desk_body,
-    error,
-    validated,
 )
 from complaints.models import (
     ComplaintCategory,
@@ -33,10 +30,13 @@ from complaints.models import (
 from complaints.selectors import AGE_BUCKETS
 from tickets.api.common import (
     AUTH_ERRORS,
+    BODY_MAX,
     IDEMPOTENCY_KEY,
     POST_ERRORS,
     READ_ERRORS,
     Text,
+    error_response,
+    validated,
 )
 from tickets.idempotency import idempotent
 from tickets.models import Severity
@@ -85,7 +85,7 @@ class DeskComplaintListApi(DeskApi):
         tags=DESK_TAGS,
         summary="Complaints you may see, newest first",
         parameters=[DeskComplaintListIn],
-        responses={200: DeskComplaintPageOut, 400: error("Invalid filter."), **AUTH_ERRORS},
+        responses={200: DeskComplaintPageOut, 400: error_response("Invalid filter."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         params = validated(DeskComplaintListIn, request.query_params)

@@ -7,14 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
-from aftersales.serializers import Serializer
 from complaints import selectors, services
 from complaints.api.common import (
-    BODY_MAX,
     NOTE_MAX,
     ComplaintOut,
-    validated,
 )
 from complaints.models import (
     ComplaintCategory,
@@ -22,12 +20,14 @@ from complaints.models import (
 )
 from tickets import services as ticket_services
 from tickets.api.common import (
+    BODY_MAX,
     IDEMPOTENCY_KEY,
     POST_ERRORS,
     READ_ERRORS,
     CustomerIn,
     StorefrontApi,
     Text,
+    validated,
 )
 from tickets.idempotency import idempotent
 from tickets.models import Severity

@@ -10,11 +10,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
 from aftersales.pagination import CreatedCursorPagination
-from aftersales.serializers import Serializer
 from returns import selectors, services
 from returns.models import (
     Outcome,
@@ -269,7 +269,7 @@ class DeskRefundListIn(PageIn):
 # --- Helpers --------------------------------------------------------------------------------------------------------
 
 
-def _create_args(data: dict[str, Any]) -> dict[str, Any]:
+def create_args(data: dict[str, Any]) -> dict[str, Any]:
     order = data["order"]
     customer = data.get("customer")
     return {
@@ -287,12 +287,12 @@ def _create_args(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _storefront_return(request: Request, public_id: Any) -> dict[str, Any]:
+def storefront_return(request: Request, public_id: Any) -> dict[str, Any]:
     return_request = selectors.return_get_for_storefront(storefront=request.user.storefront, public_id=public_id)
     return ReturnOut(return_request).data
 
 
-def _desk_return(request: Request, return_request: ReturnRequest) -> dict[str, Any]:
+def desk_return(request: Request, return_request: ReturnRequest) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who may act still sees the result of their own action.
     return DeskReturnOut(selectors.return_get(pk=return_request.pk)).data
 
@@ -306,7 +306,7 @@ STOREFRONT_TAGS = ["storefront: returns"]
 DESK_TAGS = ["desk: returns"]
 
 
-def _paginate(
+def paginate(
     view: APIView,
     request: Request,
     queryset: Any,

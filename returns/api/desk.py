@@ -31,15 +31,15 @@ from returns.api.common import (
     RefundOut,
     RepairIn,
     RequiredReasonIn,
-    _desk_return,
-    _paginate,
+    desk_return,
+    paginate,
 )
 from returns.models import (
     Refund,
     ReturnRequest,
 )
 from tickets import roles
-from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, _validated
+from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, validated
 from tickets.idempotency import idempotent
 from tickets.permissions import is_storefront
 
@@ -76,12 +76,12 @@ class DeskReturnListApi(DeskApi):
         responses={200: DeskReturnPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = _validated(DeskReturnListIn, request.query_params)
+        filters = validated(DeskReturnListIn, request.query_params)
         returns = selectors.returns_visible_to(request.user)
         if filters.get("status"):
             returns = returns.filter(status=filters["status"])
         returns = selectors.with_details(returns)
-        return _paginate(self, request, returns, DeskReturnOut)
+        return paginate(self, request, returns, DeskReturnOut)
 
 
 class DeskReturnDetailApi(DeskApi):
@@ -120,11 +120,11 @@ class DeskReturnApproveApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(ReasonIn, request.data)
+        data = validated(ReasonIn, request.data)
         return_request = services.return_approve(
             return_request=self.return_for(request, id), user=request.user, reason=data["reason"]
         )
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnRejectApi(DeskApi):
@@ -136,11 +136,11 @@ class DeskReturnRejectApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(RequiredReasonIn, request.data)
+        data = validated(RequiredReasonIn, request.data)
         return_request = services.return_reject(
             return_request=self.return_for(request, id), user=request.user, reason=data["reason"]
         )
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnReceiveApi(DeskApi):
@@ -148,7 +148,7 @@ class DeskReturnReceiveApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         return_request = services.return_receive(return_request=self.return_for(request, id), user=request.user)
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnInspectApi(DeskApi):
@@ -161,9 +161,9 @@ class DeskReturnInspectApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(InspectIn, request.data)
+        data = validated(InspectIn, request.data)
         return_request = services.return_inspect(return_request=self.return_for(request, id), user=request.user, **data)
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnExchangeApi(DeskApi):
@@ -175,11 +175,11 @@ class DeskReturnExchangeApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(ExchangeIn, request.data)
+        data = validated(ExchangeIn, request.data)
         return_request = services.return_request_exchange(
             return_request=self.return_for(request, id), user=request.user, **data
         )
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnRepairApi(DeskApi):
@@ -191,11 +191,11 @@ class DeskReturnRepairApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(RepairIn, request.data)
+        data = validated(RepairIn, request.data)
         return_request = services.return_record_repair(
             return_request=self.return_for(request, id), user=request.user, **data
         )
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnCancelApi(DeskApi):
@@ -206,11 +206,11 @@ class DeskReturnCancelApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(ReasonIn, request.data)
+        data = validated(ReasonIn, request.data)
         return_request = services.return_cancel(
             return_request=self.return_for(request, id), user=request.user, reason=data["reason"]
         )
-        return Response(_desk_return(request, return_request))
+        return Response(desk_return(request, return_request))
 
 
 class DeskReturnRefundApi(DeskApi):
@@ -226,7 +226,7 @@ class DeskReturnRefundApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(RefundCreateIn, request.data)
+        data = validated(RefundCreateIn, request.data)
         refund = services.refund_create(return_request=self.return_for(request, id), user=request.user, **data)
         return Response(RefundOut(refund).data, status=status.HTTP_201_CREATED)
 
@@ -240,9 +240,9 @@ class DeskRefundListApi(DeskApi):
         responses={200: DeskRefundPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = _validated(DeskRefundListIn, request.query_params)
+        filters = validated(DeskRefundListIn, request.query_params)
         refunds = selectors.refunds_queue(user=request.user, status=filters.get("status"))
-        return _paginate(self, request, refunds, RefundOut, pagination=DueCursorPagination)
+        return paginate(self, request, refunds, RefundOut, pagination=DueCursorPagination)
 
 
 class DeskRefundDetailApi(DeskApi):
@@ -278,7 +278,7 @@ class DeskRefundLowerApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(RefundLowerIn, request.data)
+        data = validated(RefundLowerIn, request.data)
         refund = services.refund_lower(refund=self.refund_for(request, id), user=request.user, **data)
         return Response(RefundOut(refund).data)
 
@@ -304,6 +304,6 @@ class DeskRefundMarkApi(DeskApi):
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
-        data = _validated(ConfirmIn, request.data)
+        data = validated(ConfirmIn, request.data)
         refund = services.refund_settle(refund=self.refund_for(request, id), user=request.user, **data)
         return Response(RefundOut(refund).data)

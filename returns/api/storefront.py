@@ -22,11 +22,11 @@ from returns.api.common import (
     ReturnOut,
     ReturnPageOut,
     ShipmentIn,
-    _create_args,
-    _paginate,
-    _storefront_return,
+    create_args,
+    paginate,
+    storefront_return,
 )
-from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, StorefrontApi, _validated
+from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, StorefrontApi, validated
 from tickets.idempotency import idempotent
 
 # --- Storefront endpoints -------------------------------------------------------------------------------------------
@@ -41,11 +41,11 @@ class ReturnListCreateApi(StorefrontApi):
         responses={200: ReturnPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = _validated(ReturnListIn, request.query_params)
+        filters = validated(ReturnListIn, request.query_params)
         filters.pop("cursor", None)
         filters.pop("page_size", None)
         returns = selectors.returns_for_storefront(storefront=request.user.storefront, **filters)
-        return _paginate(self, request, returns, ReturnOut)
+        return paginate(self, request, returns, ReturnOut)
 
     @extend_schema(
         operation_id="returns_create",
@@ -59,8 +59,8 @@ class ReturnListCreateApi(StorefrontApi):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(ReturnCreateIn, request.data)
-        return_request = services.return_create(storefront=request.user.storefront, **_create_args(data))
+        data = validated(ReturnCreateIn, request.data)
+        return_request = services.return_create(storefront=request.user.storefront, **create_args(data))
         return Response(ReturnOut(return_request).data, status=status.HTTP_201_CREATED)
 
 
@@ -73,7 +73,7 @@ class ReturnDetailApi(StorefrontApi):
         responses={200: ReturnOut, **READ_ERRORS},
     )
     def get(self, request: Request, id: str) -> Response:
-        return Response(_storefront_return(request, id))
+        return Response(storefront_return(request, id))
 
 
 class ReturnAttachmentApi(StorefrontApi):
@@ -110,9 +110,9 @@ class ReturnShipmentApi(StorefrontApi):
     def post(self, request: Request, id: str) -> Response:
         storefront = request.user.storefront
         return_request = selectors.return_get_for_storefront(storefront=storefront, public_id=id)
-        data = _validated(ShipmentIn, request.data)
+        data = validated(ShipmentIn, request.data)
         services.return_ship(return_request=return_request, storefront=storefront, **data)
-        return Response(_storefront_return(request, id))
+        return Response(storefront_return(request, id))
 
 
 class ReturnCancelApi(StorefrontApi):
@@ -130,9 +130,9 @@ class ReturnCancelApi(StorefrontApi):
     def post(self, request: Request, id: str) -> Response:
         storefront = request.user.storefront
         return_request = selectors.return_get_for_storefront(storefront=storefront, public_id=id)
-        data = _validated(ReasonIn, request.data)
+        data = validated(ReasonIn, request.data)
         services.return_cancel(return_request=return_request, storefront=storefront, reason=data["reason"])
-        return Response(_storefront_return(request, id))
+        return Response(storefront_return(request, id))
 
 
 class RefundDetailApi(StorefrontApi):
@@ -162,7 +162,7 @@ class RefundConfirmApi(StorefrontApi):
     def post(self, request: Request, id: str) -> Response:
         storefront = request.user.storefront
         refund = selectors.refund_get_for_storefront(storefront=storefront, public_id=id)
-        data = _validated(ConfirmIn, request.data)
+        data = validated(ConfirmIn, request.data)
         refund = services.refund_settle(refund=refund, storefront=storefront, **data)
         refund = selectors.refund_get_for_storefront(storefront=storefront, public_id=id)
         return Response(RefundOut(refund).data)

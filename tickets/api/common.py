@@ -11,10 +11,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from aftersales.schema import STOREFRONT_AUTH
-from aftersales.serializers import Serializer
 from tickets import selectors
 from tickets.models import (
     ActorType,
@@ -74,23 +74,23 @@ class ErrorSerializer(Serializer):
         ref_name = "Error"
 
 
-def _error(description: str) -> OpenApiResponse:
+def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
 AUTH_ERRORS = {
-    401: _error("No, bad or revoked credentials."),
-    403: _error("These credentials may not use this endpoint."),
-    429: _error("Throttled; retry after the number of seconds in the Retry-After header."),
+    401: error_response("No, bad or revoked credentials."),
+    403: error_response("These credentials may not use this endpoint."),
+    429: error_response("Throttled; retry after the number of seconds in the Retry-After header."),
 }
-READ_ERRORS = {**AUTH_ERRORS, 404: _error("No such object, or not yours.")}
+READ_ERRORS = {**AUTH_ERRORS, 404: error_response("No such object, or not yours.")}
 POST_ERRORS = {
     **READ_ERRORS,
-    400: _error("Invalid input; `errors` names the fields. Also a malformed Idempotency-Key."),
-    409: _error("Illegal state change, or a request with the same Idempotency-Key still in flight."),
-    413: _error("An attachment is larger than 10 MB."),
-    415: _error("Unsupported content type or attachment type."),
-    422: _error("The Idempotency-Key was already used with a different request."),
+    400: error_response("Invalid input; `errors` names the fields. Also a malformed Idempotency-Key."),
+    409: error_response("Illegal state change, or a request with the same Idempotency-Key still in flight."),
+    413: error_response("An attachment is larger than 10 MB."),
+    415: error_response("Unsupported content type or attachment type."),
+    422: error_response("The Idempotency-Key was already used with a different request."),
 }
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -102,7 +102,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -287,13 +287,13 @@ class CannedRenderOut(Serializer):
 # --- Rendering helpers ------------------------------------------------------------------------------------------
 
 
-def _storefront_ticket_body(*, storefront: Any, public_id: Any) -> dict[str, Any]:
+def storefront_ticket_body(*, storefront: Any, public_id: Any) -> dict[str, Any]:
     ticket = selectors.ticket_get_for_storefront(storefront=storefront, public_id=public_id)
     ticket.shown_messages = list(selectors.ticket_public_messages(ticket=ticket))
     return TicketOut(ticket, context={"customer": ticket.customer}).data
 
 
-def _desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
+def desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
     """The full desk view of a ticket already checked for visibility."""
     # All messages, notes included: the desk shows everything; two queries whatever the number of messages.
     ticket.shown_messages = list(
@@ -304,13 +304,13 @@ def _desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 
 
-def _desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
+def desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who just handed the ticket to another team still gets the
     # result of their own action.
     fresh = Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket").get(
         pk=ticket.pk
     )
-    return _desk_ticket_body(fresh)
+    return desk_ticket_body(fresh)
 
 
 # --- Storefront endpoints ---------------------------------------------------------------------------------------

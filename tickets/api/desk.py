@@ -16,12 +16,12 @@ from rest_framework import serializers, status
 from rest_framework.pagination import BasePagination, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
 from aftersales.schema import STAFF_AUTH
-from aftersales.serializers import Serializer
 from tickets import roles, selectors, services
 from tickets.api.common import (
     AUTH_ERRORS,
@@ -35,10 +35,10 @@ from tickets.api.common import (
     DeskTicketDetailOut,
     DeskTicketOut,
     Text,
-    _desk_ticket_after_action,
-    _desk_ticket_body,
-    _error,
-    _validated,
+    desk_ticket_after_action,
+    desk_ticket_body,
+    error_response,
+    validated,
 )
 from tickets.idempotency import idempotent
 from tickets.models import (
@@ -177,10 +177,10 @@ class DeskTicketListApi(DeskApi):
         summary="The queue",
         description="Ordered like the desk queue: the soonest SLA deadline first, tickets without one last.",
         parameters=[DeskQueueIn],
-        responses={200: DeskTicketPageOut, 400: _error("Invalid filter."), **AUTH_ERRORS},
+        responses={200: DeskTicketPageOut, 400: error_response("Invalid filter."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = _validated(DeskQueueIn, request.query_params)
+        params = validated(DeskQueueIn, request.query_params)
         fields = ("kind", "category", "severity", "channel", "storefront", "sla")
         filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
         if params.get("status"):
@@ -203,7 +203,7 @@ class DeskTicketDetailApi(DeskApi):
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        return Response(_desk_ticket_body(ticket))
+        return Response(desk_ticket_body(ticket))
 
 
 def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool = False, description: str = ""):
@@ -269,7 +269,7 @@ class DeskReplyApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(ReplyIn, request.data)
+        data = validated(ReplyIn, request.data)
         services.ticket_reply(
             ticket=ticket,
             user=request.user,
@@ -277,7 +277,7 @@ class DeskReplyApi(DeskApi):
             attachments=data["attachments"],
             status=data.get("status"),
         )
-        return Response(_desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
 
 
 class DeskNoteApi(DeskApi):
@@ -285,9 +285,9 @@ class DeskNoteApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(NoteIn, request.data)
+        data = validated(NoteIn, request.data)
         services.ticket_add_note(ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"])
-        return Response(_desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
 
 
 class DeskCustomerMessageApi(DeskApi):
@@ -301,11 +301,11 @@ class DeskCustomerMessageApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(CustomerMessageIn, request.data)
+        data = validated(CustomerMessageIn, request.data)
         message = services.ticket_add_customer_message(
             ticket=ticket, body=data["body"], user=request.user, channel=data["channel"]
         )
-        return Response(_desk_ticket_after_action(message.ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(message.ticket), status=status.HTTP_201_CREATED)
 
 
 class DeskAcknowledgeApi(DeskApi):
@@ -318,7 +318,7 @@ class DeskAcknowledgeApi(DeskApi):
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         ticket = services.ticket_acknowledge(ticket=ticket, user=request.user)
-        return Response(_desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket))
 
 
 def _by_id_or(value: str, field: str) -> Q:
@@ -361,11 +361,11 @@ class DeskAssignApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(AssignIn, request.data)
+        data = validated(AssignIn, request.data)
         team = _resolve_team(data.get("team"), user=request.user, ticket=ticket) or ticket.team
         assignee = _resolve_assignee(data.get("assignee"), team=team)
         ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team)
-        return Response(_desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket))
 
 
 class DeskStatusApi(DeskApi):
@@ -373,11 +373,11 @@ class DeskStatusApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(StatusIn, request.data)
+        data = validated(StatusIn, request.data)
         ticket = services.ticket_change_status(
             ticket=ticket, status=data["status"], user=request.user, reason=data["reason"]
         )
-        return Response(_desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket))
 
 
 class DeskSeverityApi(DeskApi):
@@ -385,9 +385,9 @@ class DeskSeverityApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(SeverityIn, request.data)
+        data = validated(SeverityIn, request.data)
         ticket = services.ticket_change_severity(ticket=ticket, severity=data["severity"], user=request.user)
-        return Response(_desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket))
 
 
 class DeskCategoryApi(DeskApi):
@@ -395,9 +395,9 @@ class DeskCategoryApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = _validated(CategoryIn, request.data)
+        data = validated(CategoryIn, request.data)
         ticket = services.ticket_change_category(ticket=ticket, category=data["category"], user=request.user)
-        return Response(_desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket))
 
 
 def _canned_visible_to(user: Any) -> QuerySet[CannedResponse]:
@@ -430,7 +430,7 @@ class DeskCannedListApi(DeskApi):
             OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY),
             OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
         ],
-        responses={200: CannedPageOut, 404: _error("Invalid cursor."), **AUTH_ERRORS},
+        responses={200: CannedPageOut, 404: error_response("Invalid cursor."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         paginator = CannedPagination()

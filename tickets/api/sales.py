@@ -15,15 +15,15 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from aftersales.errors import InvalidInput
-from aftersales.serializers import Serializer
 from tickets.api.common import (
     AUTH_ERRORS,
     READ_ERRORS,
     StorefrontApi,
-    _error,
-    _validated,
+    error_response,
+    validated,
 )
 from tickets.models import (
     SalesStat,
@@ -111,13 +111,13 @@ class SalesStatApi(StorefrontApi):
         responses={
             200: OpenApiResponse(SalesStatOut, description="The day's figures were replaced."),
             201: OpenApiResponse(SalesStatOut, description="The day's figures were created."),
-            400: _error("Invalid input; `errors` names the field (date, orders, revenue, currency)."),
+            400: error_response("Invalid input; `errors` names the field (date, orders, revenue, currency)."),
             **AUTH_ERRORS,
         },
     )
     def put(self, request: Request, date: str) -> Response:
         day = _sales_date(date)
-        data = _validated(SalesStatIn, request.data)
+        data = validated(SalesStatIn, request.data)
         stat, created = sales_stat_upsert(storefront=request.user.storefront, day=day, **data)
         return Response(SalesStatOut(stat).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -128,7 +128,7 @@ class SalesStatApi(StorefrontApi):
         parameters=[SALES_DATE],
         responses={
             200: SalesStatOut,
-            400: _error("The date is not YYYY-MM-DD."),
+            400: error_response("The date is not YYYY-MM-DD."),
             **READ_ERRORS,
         },
     )

@@ -6,8 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
-from aftersales.serializers import Serializer
 from tickets import selectors, services
 from tickets.api.common import (
     BODY_MAX,
@@ -19,8 +19,8 @@ from tickets.api.common import (
     StorefrontApi,
     Text,
     TicketOut,
-    _storefront_ticket_body,
-    _validated,
+    storefront_ticket_body,
+    validated,
 )
 from tickets.idempotency import idempotent
 from tickets.models import (
@@ -58,7 +58,7 @@ class TicketCreateApi(StorefrontApi):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _validated(TicketCreateIn, request.data)
+        data = validated(TicketCreateIn, request.data)
         storefront = request.user.storefront
         customer_data = data.pop("customer", None) or {}
         with transaction.atomic():
@@ -68,7 +68,7 @@ class TicketCreateApi(StorefrontApi):
                 else None
             )
             ticket = services.ticket_create(storefront=storefront, customer=customer, kind=Kind.INQUIRY, **data)
-        body = _storefront_ticket_body(storefront=storefront, public_id=ticket.public_id)
+        body = storefront_ticket_body(storefront=storefront, public_id=ticket.public_id)
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -81,7 +81,7 @@ class TicketDetailApi(StorefrontApi):
         responses={200: TicketOut, **READ_ERRORS},
     )
     def get(self, request: Request, id: str) -> Response:
-        return Response(_storefront_ticket_body(storefront=request.user.storefront, public_id=id))
+        return Response(storefront_ticket_body(storefront=request.user.storefront, public_id=id))
 
 
 class TicketMessageCreateApi(StorefrontApi):
@@ -99,8 +99,8 @@ class TicketMessageCreateApi(StorefrontApi):
     def post(self, request: Request, id: str) -> Response:
         storefront = request.user.storefront
         ticket = selectors.ticket_get_for_storefront(storefront=storefront, public_id=id)
-        data = _validated(MessageCreateIn, request.data)
+        data = validated(MessageCreateIn, request.data)
         message = services.ticket_add_customer_message(ticket=ticket, body=data["body"], storefront=storefront)
         public_id = Ticket.objects.values_list("public_id", flat=True).get(pk=message.ticket_id)
-        body = _storefront_ticket_body(storefront=storefront, public_id=public_id)
+        body = storefront_ticket_body(storefront=storefront, public_id=public_id)
         return Response(body, status=status.HTTP_201_CREATED)

@@ -271,6 +271,8 @@ AUTO_CLOSE_AFTER = timedelta(days=int(os.environ.get("AUTO_CLOSE_AFTER_DAYS", "7
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # How long a retry waits for the first request with its key before answering 409.
 IDEMPOTENCY_WAIT_SECONDS = 10
+# A claimed key whose request never answered (its process died) is taken over after this; longer than any request runs.
+IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
 # Webhook retries: exponential backoff, given up after this long.
 WEBHOOK_RETRY_FOR = timedelta(hours=24)
 WEBHOOK_TIMEOUT_SECONDS = 10

@@ -159,22 +159,6 @@ def dead_broker():
 
 
 @pytest.fixture
-def settings_version_row(db):
-    """The settings version row, for transactional tests: an earlier one's flush empties every table, this row
-    included (and without it nothing is cached, see tickets.settings_cache)."""
-    from django.db import connection
-
-    from tickets.models import SettingsVersion
-
-    _row, created = SettingsVersion.objects.get_or_create(pk=1)
-    if created:
-        # A value never used before, as the triggers set it: a recreated row must not match what the process cached
-        # under the row an earlier test's flush removed.
-        with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {SettingsVersion._meta.db_table} SET value = txid_current() WHERE id = 1")  # noqa: S608
-
-
-@pytest.fixture
 def seeded_sla_policy(db):
     """The "Standard" SLA policy as migration 0003 seeds it, for transactional tests that run after the browser
     tests. serialized_rollback does not bring it back there: the first browser test starts Playwright's event loop in

@@ -6,7 +6,6 @@ from rest_framework.request import Request
 
 from tickets.keys import hash_key
 from tickets.models import ApiKey, Storefront
-from tickets.settings_cache import cached
 
 
 class StorefrontPrincipal:
@@ -43,14 +42,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix, dot, _secret = key.partition(".")
         if not dot or not prefix:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
-        api_key = cached(
-            f"api_key:{prefix}",
-            lambda: (
-                ApiKey.objects.select_related("storefront")
-                .filter(prefix=prefix, revoked_at__isnull=True, storefront__is_active=True)
-                .first()
-            ),
-            keep_none=False,
+        api_key = (
+            ApiKey.objects.select_related("storefront")
+            .filter(prefix=prefix, revoked_at__isnull=True, storefront__is_active=True)
+            .first()
         )
         if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(key)):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))

@@ -4,24 +4,26 @@ The first completed answer to a request with an `Idempotency-Key` is stored per 
 IDEMPOTENCY_TTL. A retry with the same body gets the stored status and body back with `Idempotent-Replayed: true`;
 the same key with another body gets 422.
 
-Concurrency: the record row is inserted *before* the view runs, in the same transaction as the view's writes. A
-duplicate arriving meanwhile blocks on the uncommitted unique-index entry of (owner, key) until the first commits,
-then writes nothing (INSERT ... ON CONFLICT DO NOTHING), reads the committed answer and replays it. So 20
-identical requests at once create one object and all get the same answer; only a wait longer than
-IDEMPOTENCY_WAIT_SECONDS (the PostgreSQL `lock_timeout`) yields 409. If the first request fails with a 5xx,
-everything rolls back, including the record, and a waiting duplicate runs the view itself.
+How (the design Stripe describes for its own keys): the request first claims its key by inserting the record, with
+no answer yet, and commits that at once; a duplicate then finds the claim. The view runs, and its writes and the
+answer stored on the record commit together, so a key's answer exists exactly when the view's changes do. A duplicate
+arriving while the first runs waits for its answer (up to IDEMPOTENCY_WAIT_SECONDS) and replays it, else gets 409.
+If the first request fails with a 5xx or an exception, its writes roll back and its claim is released, so a retry
+runs the view itself; a claim left by a process that died is taken over once it is older than any request can run
+(IDEMPOTENCY_STALE_AFTER).
 """
 
 import functools
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import OperationalError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,29 +32,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from aftersales.db import insert_unless_exists_sql, prepared
 from aftersales.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidInput
 from tickets.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# PostgreSQL: lock_not_available, raised when lock_timeout expires.
-LOCK_NOT_AVAILABLE = "55P03"
+# How often a duplicate looks again for the first request's answer.
+WAIT_STEP_SECONDS = 0.05
 
 ViewMethod = Callable[..., Response]
 
 
-class _KeyTaken(Exception):
-    """Another request with the same owner and key committed first."""
-
-
-class _StillRunning(Exception):
-    """Another request with the same owner and key has not finished within IDEMPOTENCY_WAIT_SECONDS."""
-
-
 class _ServerError(Exception):
-    """The view answered 5xx: roll everything back (the record too) so a retry runs again."""
+    """The view answered 5xx: its writes roll back and its claim is released, so a retry runs the view again."""
 
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
@@ -116,43 +109,43 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     return Response(_loaded_body(record.body), status=record.status_code, headers={REPLAYED_HEADER: "true"})
 
 
-def _lock_timeout_sql(value: str) -> str:
-    return f"SET LOCAL lock_timeout = '{value}'"
-
-
-def _set_lock_timeout(value: str) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_lock_timeout_sql(value))
-
-
 def _in_flight() -> IdempotencyInFlight:
     return IdempotencyInFlight(_("A request with this Idempotency-Key is still in progress."))
 
 
-def _take_key(*, owner: str, key: str, fingerprint: str, now: datetime) -> IdempotencyRecord:
-    """Write the key's record (no answer yet) in the caller's transaction, or raise _KeyTaken when a record exists
-    (_StillRunning when the request holding it has not finished within IDEMPOTENCY_WAIT_SECONDS). A request with the
-    same key still running holds its uncommitted row: this INSERT waits for it to end, then writes nothing if it
-    committed, or writes this one if it rolled back. One round trip on PostgreSQL, the lock timeout set in it."""
-    record = IdempotencyRecord(owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now)
-    sql, params = prepared(*insert_unless_exists_sql(record, conflict="owner, key"))
-    if connection.vendor == "postgresql":
-        sql = f"{_lock_timeout_sql(f'{int(settings.IDEMPOTENCY_WAIT_SECONDS * 1000)}ms')}; {sql}"
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            inserted = cursor.fetchone()
-    except OperationalError as exc:
-        # Only the wait for the key's row counts as "in flight"; a lock error in the view is its own.
-        if getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE:
-            raise _StillRunning() from None
-        raise
-    if inserted is None:
-        raise _KeyTaken()
-    record.pk = inserted[0]
-    record._state.adding = False
-    return record
+def _claim(*, owner: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord, bool]:
+    """The key's record and whether this request now holds it: a new claim (committed at once, before the view
+    runs), a stale claim taken over, or False and the record of another request (answered, or still running)."""
+    while True:
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    owner=owner, key=key, fingerprint=fingerprint, status_code=0, body=None, created_at=now
+                )
+            return record, True
+        except IntegrityError:
+            pass
+        record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+        if record is None:
+            continue  # released or purged meanwhile: claim it again
+        expired = record.created_at <= now - settings.IDEMPOTENCY_TTL
+        stale = record.status_code == 0 and record.created_at <= now - settings.IDEMPOTENCY_STALE_AFTER
+        if expired or stale:
+            # An old answer the key may be used again after, or a claim its request never finished: take it over,
+            # one taker only (the update matches the record as it was read).
+            taken = IdempotencyRecord.objects.filter(
+                pk=record.pk, status_code=record.status_code, created_at=record.created_at
+            ).update(fingerprint=fingerprint, status_code=0, body=None, created_at=now)
+            if taken:
+                record.fingerprint, record.status_code, record.body, record.created_at = fingerprint, 0, None, now
+                return record, True
+            continue
+        return record, False
+
+
+def _release(record: IdempotencyRecord) -> None:
+    IdempotencyRecord.objects.filter(pk=record.pk, status_code=0, created_at=record.created_at).delete()
 
 
 def _run_view(view: Any, method: ViewMethod, request: Request, args: tuple, kwargs: dict) -> Response:
@@ -179,33 +172,37 @@ def idempotent(method: ViewMethod) -> ViewMethod:
             )
         owner = request_owner(request)
         fingerprint = request_fingerprint(request)
-        for _attempt in range(2):
-            now = timezone.now()
-            try:
-                with transaction.atomic():
-                    record = _take_key(owner=owner, key=key, fingerprint=fingerprint, now=now)
-                    _set_lock_timeout("0")
-                    response = _run_view(view, method, request, args, kwargs)
-                    if response.status_code >= 500:
-                        raise _ServerError(response)
-                    body = _stored_body(response.data)
-                    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, body=body)
-            except _ServerError as error:
-                return error.response
-            except _KeyTaken:
-                record = IdempotencyRecord.objects.filter(owner=owner, key=key).first()
-                if record is None:
-                    raise _in_flight() from None
-                if record.created_at > now - settings.IDEMPOTENCY_TTL:
-                    return _replay(record, fingerprint)
-                # Expired: the key may be used again.
-                IdempotencyRecord.objects.filter(pk=record.pk, created_at=record.created_at).delete()
-                continue
-            except _StillRunning:
-                raise _in_flight() from None
-            break
-        else:
-            raise _in_flight()
+        deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
+        while True:
+            record, mine = _claim(owner=owner, key=key, fingerprint=fingerprint)
+            if mine:
+                break
+            if record.status_code:
+                return _replay(record, fingerprint)
+            if record.fingerprint != fingerprint:
+                raise IdempotencyKeyReused(
+                    _("This Idempotency-Key was already used with a different request."), field=HEADER
+                )
+            if time.monotonic() >= deadline:
+                raise _in_flight()
+            time.sleep(WAIT_STEP_SECONDS)
+        try:
+            with transaction.atomic():
+                response = _run_view(view, method, request, args, kwargs)
+                if response.status_code >= 500:
+                    raise _ServerError(response)
+                body = _stored_body(response.data)
+                answered = IdempotencyRecord.objects.filter(
+                    pk=record.pk, status_code=0, created_at=record.created_at
+                ).update(status_code=response.status_code, body=body)
+                if not answered:  # the claim was taken over as stale: this request's writes must not count
+                    raise _in_flight()
+        except _ServerError as error:
+            _release(record)
+            return error.response
+        except BaseException:
+            _release(record)
+            raise
         # The first answer is sent in its stored form, so it is byte-for-byte the same as every replay.
         response.data = _loaded_body(body)
         return response

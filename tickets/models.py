@@ -203,7 +203,7 @@ class Ticket(models.Model):
             models.Index(fields=["next_due_at", "id"], name="ticket_due_idx"),
             models.Index(fields=["team", "next_due_at", "id"], name="ticket_team_due_idx"),
             models.Index(fields=["assignee", "next_due_at", "id"], name="ticket_assignee_due_idx"),
-            # One agent's open tickets (the queue's Mine scope by default; auto-assignment reads AgentLoad instead).
+            # One agent's open tickets: the queue's Mine scope, and auto-assignment's count per agent.
             models.Index(fields=["assignee"], condition=Q(status__in=OPEN_STATUSES), name="ticket_assignee_open_idx"),
             models.Index(fields=["status", "next_due_at", "id"], name="ticket_status_due_idx"),
             models.Index(fields=["storefront", "created_at"], name="ticket_storefront_created_idx"),
@@ -339,15 +339,33 @@ class CannedResponse(models.Model):
         return self.title
 
 
-class RoutingRule(models.Model):
-    """Ordered rules; the first whose set conditions all match picks the team."""
+class TicketCriteria(models.Model):
+    """Conditions on a ticket's own fields, each optional: a rule whose set conditions all match a ticket applies to
+    it. Routing rules and SLA policies are ordered lists of these; the first match wins."""
 
-    position = models.PositiveIntegerField(_("position"), default=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
     storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def matches(self, ticket: Ticket) -> bool:
+        return (
+            (not self.kind or self.kind == ticket.kind)
+            and (not self.category or self.category == ticket.category)
+            and (not self.severity or self.severity == ticket.severity)
+            and (not self.channel or self.channel == ticket.channel)
+            and (self.storefront_id is None or self.storefront_id == ticket.storefront_id)
+        )
+
+
+class RoutingRule(TicketCriteria):
+    """Ordered rules; the first whose set conditions all match picks the team."""
+
+    position = models.PositiveIntegerField(_("position"), default=100)
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="routing_rules")
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -358,15 +376,6 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.position} -> {self.team}"
-
-    def matches(self, ticket: Ticket) -> bool:
-        return (
-            (not self.kind or self.kind == ticket.kind)
-            and (not self.category or self.category == ticket.category)
-            and (not self.severity or self.severity == ticket.severity)
-            and (not self.channel or self.channel == ticket.channel)
-            and (self.storefront_id is None or self.storefront_id == ticket.storefront_id)
-        )
 
 
 class WebhookStatus(models.TextChoices):
@@ -585,7 +594,7 @@ class CalendarDay(models.Model):
         return f"{self.date} {self.get_kind_display()}"
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(TicketCriteria):
     """Ordered; the first active policy whose set conditions all match a ticket applies to it.
 
     Targets are minutes of working time in the policy's calendar (none = 24x7); an empty target = not tracked.
@@ -595,11 +604,6 @@ class SlaPolicy(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     position = models.PositiveIntegerField(_("position"), default=100)
     is_active = models.BooleanField(_("active"), default=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, blank=True)
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
-    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, blank=True)
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, blank=True)
-    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, null=True, blank=True)
     calendar = models.ForeignKey(
         BusinessCalendar,
         on_delete=models.PROTECT,
@@ -636,15 +640,6 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    def matches(self, ticket: Ticket) -> bool:
-        return (
-            (not self.kind or self.kind == ticket.kind)
-            and (not self.category or self.category == ticket.category)
-            and (not self.severity or self.severity == ticket.severity)
-            and (not self.channel or self.channel == ticket.channel)
-            and (self.storefront_id is None or self.storefront_id == ticket.storefront_id)
-        )
 
     def target_minutes(self, metric: str) -> int | None:
         return getattr(self, f"{metric}_minutes")
@@ -735,51 +730,3 @@ class SlaClock(models.Model):
         if self.stopped_at is None:
             return None
         return self.stopped_at <= self.due_at
-
-
-class AgentLoad(models.Model):
-    """How many open tickets each agent holds: the sum of the agent's rows, one row per database session that changed
-    it (and session 0 for what is folded or was there before). Auto-assignment sums these instead of counting the
-    agent's open tickets, so choosing the least-loaded agent costs the same whether each holds ten open tickets or ten
-    thousand.
-
-    Triggers on the ticket table keep it (migration 0015), in the transaction that changes the ticket, whatever
-    changes it (a service, a bulk UPDATE, the admin, psql): they add +1 or -1 to the row of the agent and of the
-    writing session (PostgreSQL's backend pid; 0 on SQLite). A session runs one transaction at a time, so concurrent
-    creates never wait on each other here, and the rows are updated in place (HOT), so the table stays small without
-    vacuum. `tickets.services.tickets.agent_load_fold` folds the rows of sessions that have ended into row 0. The
-    agent is a user id without a foreign key: no row is read through it, and each create writes one.
-    """
-
-    agent_id = models.IntegerField(_("agent"))
-    session = models.IntegerField(_("database session"), default=0)
-    open_tickets = models.IntegerField(_("open tickets"))
-
-    class Meta:
-        verbose_name = _("agent load")
-        verbose_name_plural = _("agent loads")
-        constraints = [models.UniqueConstraint(fields=["agent_id", "session"], name="agent_load_session_uniq")]
-
-    def __str__(self) -> str:
-        return f"{self.agent_id} ({self.session}): {self.open_tickets:+d}"
-
-
-class SettingsVersion(models.Model):
-    """One row whose value changes with every change to the desk's settings-like rows: storefronts, API keys, teams,
-    routing rules, SLA policies (and the return policies of `returns`).
-
-    On PostgreSQL a statement trigger on each of those tables sets it, in the changing transaction, to that
-    transaction's id, which is never reused (migrations 0013 here and in `returns`). Processes cache those rows and
-    use a cached copy only while this row still holds the value it was read under (`tickets.settings_cache`), so a
-    committed change is seen by every process at once and a rolled-back one by none, whatever wrote it (a service,
-    the admin, a bulk UPDATE, psql).
-    """
-
-    value = models.BigIntegerField(default=0)
-
-    class Meta:
-        verbose_name = _("settings version")
-        verbose_name_plural = _("settings versions")
-
-    def __str__(self) -> str:
-        return str(self.value)

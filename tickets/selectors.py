@@ -9,12 +9,21 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from tickets import roles
-from tickets.models import OPEN_STATUSES, Message, MessageKind, SlaClock, Storefront, Ticket, TicketEvent
+from tickets.models import (
+    OPEN_STATUSES,
+    CannedResponse,
+    Message,
+    MessageKind,
+    SlaClock,
+    Storefront,
+    Ticket,
+    TicketEvent,
+)
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
@@ -57,7 +66,11 @@ def ticket_queue(
         tickets = tickets.filter(sla_state_q(filters["sla"]))
     if search.strip():
         tickets = tickets.filter(_search_q(search.strip()))
-    return tickets.select_related("customer", "team", "assignee", "storefront").order_by("next_due_at", "id")
+    # NULLS LAST spelled out: PostgreSQL sorts nulls last ascending by default (and the (next_due_at, id) indexes
+    # are built that way), SQLite first.
+    return tickets.select_related("customer", "team", "assignee", "storefront").order_by(
+        F("next_due_at").asc(nulls_last=True), "id"
+    )
 
 
 SLA_STATES = ("on_track", "at_risk", "breached")
@@ -189,3 +202,15 @@ def customer_other_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> Que
         .exclude(pk=ticket.pk)
         .order_by("-created_at")[:limit]
     )
+
+
+def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:
+    """The active canned responses a user may pick, by title: the shared ones (no team), and the team's own wording
+    -- on a ticket, that of the ticket's team (whoever may see the ticket writes in its team's words); elsewhere,
+    that of the user's teams (every team's for supervisors)."""
+    canned = CannedResponse.objects.filter(is_active=True).select_related("team").order_by("title", "id")
+    if ticket is not None:
+        return canned.filter(Q(team__isnull=True) | Q(team_id=ticket.team_id))
+    if roles.is_supervisor(user):
+        return canned
+    return canned.filter(Q(team__isnull=True) | Q(team__in=user.teams.all()))

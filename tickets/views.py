@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,7 +41,6 @@ from tickets.models import (
     ALLOWED_MOVES,
     SURVEY_DIMENSIONS,
     Attachment,
-    CannedResponse,
     StaffProfile,
     Status,
     Team,
@@ -184,14 +183,6 @@ def _assignable(ticket: Ticket, user: Any) -> tuple[QuerySet[Team], QuerySet[Any
     return teams, members.distinct().order_by("first_name", "username")
 
 
-def _canned_for(ticket: Ticket, user: Any) -> QuerySet[CannedResponse]:
-    """The team's standard wording plus the shared ones (no team)."""
-    team_ids = [ticket.team_id] if ticket.team_id else []
-    return CannedResponse.objects.filter(Q(team__isnull=True) | Q(team_id__in=team_ids), is_active=True).order_by(
-        "title"
-    )
-
-
 def _survey_panel(ticket: Ticket) -> dict[str, Any] | None:
     """The side panel's survey: sent (and until when), answered (scores and comment) or expired; None if none."""
     survey = survey_latest(ticket=ticket)
@@ -216,7 +207,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyFo
         "timeline": selectors.ticket_timeline(ticket=ticket),
         "other_tickets": selectors.customer_other_tickets(ticket=ticket, user=user),
         "reply_form": reply_form or ReplyForm(),
-        "canned_responses": _canned_for(ticket, user),
+        "canned_responses": selectors.canned_responses_for(user=user, ticket=ticket),
         "assign_form": AssignForm(
             teams=teams, members=members, initial={"team": ticket.team_id, "assignee": ticket.assignee_id}
         ),
@@ -249,7 +240,9 @@ def _canned_text(request: HttpRequest, ticket: Ticket, canned_id: str) -> str | 
     form = CannedPickForm({"canned": canned_id})
     if not form.is_valid():
         return None
-    canned = _canned_for(ticket, request.user).filter(pk=form.cleaned_data["canned"]).first()
+    canned = (
+        selectors.canned_responses_for(user=request.user, ticket=ticket).filter(pk=form.cleaned_data["canned"]).first()
+    )
     if canned is None:
         return None
     return services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)

@@ -17,8 +17,8 @@ from aftersales.errors import IllegalStateChange, InvalidInput, NotPermitted
 from complaints.models import ALLOWED_MOVES, Complaint, ComplaintStatus
 from tickets import roles
 from tickets import services as ticket_services
-from tickets.models import EventKind, Ticket
-from tickets.services.tickets import Actor
+from tickets.models import EventKind
+from tickets.services import Actor
 
 
 def clean_text(value: Any) -> str:
@@ -61,7 +61,7 @@ def record_event(complaint: Complaint, *, actor: Actor, now: datetime, data: dic
 
 def lock(complaint: Complaint) -> Complaint:
     """Lock the ticket row, then the complaint row: the order every writer of either uses, so no deadlock."""
-    ticket = Ticket.objects.select_for_update().get(pk=complaint.ticket_id)
+    ticket = ticket_services.ticket_lock(complaint.ticket_id)
     locked = Complaint.objects.select_for_update().get(pk=complaint.pk)
     locked.ticket = ticket
     return locked

@@ -21,7 +21,7 @@ from complaints.services.mover import lock, record_event
 from tickets import roles
 from tickets import services as ticket_services
 from tickets.models import Team, Ticket
-from tickets.services.tickets import Actor
+from tickets.services import Actor
 
 
 def department_for(*, category: str) -> str:

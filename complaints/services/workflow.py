@@ -36,7 +36,7 @@ from complaints.services.mover import (
 from complaints.services.routing import department_for, route_to_department
 from tickets import services as ticket_services
 from tickets.models import Channel, Customer, Kind, Severity, Status, Storefront
-from tickets.services.tickets import Actor
+from tickets.services import Actor
 
 SUBJECT_MAX = 200
 MAX_COMPENSATION = Decimal("9999999999.99")

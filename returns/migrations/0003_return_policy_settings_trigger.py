@@ -1,19 +1,9 @@
-"""Return policies are settings-like rows too: on PostgreSQL a change moves the settings version (see
-tickets.models.SettingsVersion and tickets/migrations/0013_settings_version.py)."""
+"""History: a settings-version trigger on return policies. Gone (returns 0004)."""
 
 from django.db import migrations
 
-from aftersales.db import ALL_CHANGES, settings_triggers
-
-TABLES = {"returns_returnpolicy": ALL_CHANGES}
-
-
-def install(apps, schema_editor) -> None:
-    settings_triggers(schema_editor, TABLES, install=True)
-
-
-def uninstall(apps, schema_editor) -> None:
-    settings_triggers(schema_editor, TABLES, install=False)
+# Superseded: the settings-version triggers this migration once installed were removed by returns 0004 (settings are
+# read from their rows). It installs nothing any more; on databases migrated earlier, 0016 drops what it installed.
 
 
 class Migration(migrations.Migration):
@@ -22,4 +12,4 @@ class Migration(migrations.Migration):
         ("tickets", "0013_settings_version"),
     ]
 
-    operations = [migrations.RunPython(install, uninstall)]
+    operations = []

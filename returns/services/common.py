@@ -11,15 +11,11 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch
 from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
-from tickets.services.tickets import Actor, ticket_acknowledge_locked, ticket_move_locked
-from tickets.services.webhooks import ticket_ordering_key
-
-SYSTEM = Actor()
+from tickets.services import Actor, ticket_event
 
 
 @dataclass
@@ -30,7 +26,7 @@ class Locked:
 
 def lock_return(return_request: ReturnRequest) -> Locked:
     """Lock the return's ticket row, then the return row; returns fresh copies of both."""
-    ticket = Ticket.objects.select_for_update().select_related("storefront").get(pk=return_request.ticket_id)
+    ticket = services.ticket_lock(return_request.ticket_id)
     locked = (
         ReturnRequest.objects.select_for_update(of=("self",))
         .select_related("storefront", "order")
@@ -87,14 +83,11 @@ def send_webhook(
     *,
     now: datetime,
     refund: Refund | None = None,
-    batch: InsertBatch | None = None,
-    pk: int | None = None,
     **extra: Any,
 ) -> None:
     """One event to the storefront's outbox, in order with everything else the storefront hears about the return's
-    ticket (its replies, its resolution; in the caller's batch of new rows when given one, with an id taken for
-    it). The return's payload shows the ticket as the move left it, so a move that resolves the ticket announces
-    `ticket.resolved` just before the return's own event."""
+    ticket (its replies, its resolution). The return's payload shows the ticket as the move left it, so a move that
+    resolves the ticket announces `ticket.resolved` just before the return's own event."""
     data: dict[str, Any] = {"return": return_summary(return_request), **extra}
     if refund is not None:
         data["refund"] = refund_summary(refund)
@@ -102,10 +95,8 @@ def send_webhook(
         storefront=return_request.storefront,
         event_type=event_type,
         data=data,
-        ordering_key=ticket_ordering_key(return_request.ticket),
+        ordering_key=services.ticket_ordering_key(return_request.ticket),
         now=now,
-        batch=batch,
-        pk=pk,
     )
 
 
@@ -145,21 +136,26 @@ def ticket_target(return_request: ReturnRequest, to: str) -> str | None:
 
 
 def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> None:
-    # The caller holds the ticket's row lock (lock_return), and locked.ticket is that row as locked: the ticket
-    # core's own steps (acknowledge, the one status mover) apply to it directly, without locking and reading it again
-    # in a savepoint of their own.
+    """Move the return's ticket as the return's new state asks, through the ticket lifecycle (the caller holds the
+    ticket's row lock: lock_return)."""
     ticket = locked.ticket
-    if to in ACKNOWLEDGING and ticket.acknowledged_at is None and ticket.is_open:
-        # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
-        ticket_acknowledge_locked(ticket, actor=actor, now=now)
+    # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
+    acknowledge = to in ACKNOWLEDGING and ticket.acknowledged_at is None and ticket.is_open
     target = ticket_target(locked.return_request, to)
     if target is None or ticket.status in (target, Status.CLOSED):
-        return
-    if not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
+        target = None
+    elif not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
         # Someone resolved the ticket by hand while the return went on: reopen it to follow the return.
-        ticket_move_locked(ticket, Status.OPEN, actor=actor, now=now)
-    if ticket.status != target:
-        ticket_move_locked(ticket, target, actor=actor, now=now, reason=f"return_{to}")
+        services.ticket_move(ticket=ticket, actor=actor, now=now, status=Status.OPEN)
+    if acknowledge or target is not None:
+        services.ticket_move(
+            ticket=ticket,
+            actor=actor,
+            now=now,
+            acknowledge=acknowledge,
+            status=target,
+            reason=f"return_{to}" if target is not None else "",
+        )
 
 
 def advance(return_request: ReturnRequest, to: str, *, now: datetime) -> str:
@@ -203,24 +199,20 @@ def move(
     send_move_webhook(return_request, to, now=now)
 
 
-def send_move_webhook(
-    return_request: ReturnRequest, to: str, *, now: datetime, batch: InsertBatch | None = None, pk: int | None = None
-) -> None:
+def send_move_webhook(return_request: ReturnRequest, to: str, *, now: datetime) -> None:
     event_type = WEBHOOK_FOR.get(to)
     if event_type is not None:
-        send_webhook(return_request, event_type, now=now, batch=batch, pk=pk)
+        send_webhook(return_request, event_type, now=now)
 
 
 def return_event(locked: Locked, *, actor: Actor, now: datetime, **data: Any) -> TicketEvent:
     """A ticket event of the return, not yet saved."""
-    return TicketEvent(
+    return ticket_event(
         ticket=locked.ticket,
         kind=EventKind.RETURN,
-        actor_type=actor.type,
-        actor_user=actor.user,
-        actor_storefront=actor.storefront,
+        actor=actor,
         data={"return": locked.return_request.reference, **data},
-        created_at=now,
+        now=now,
     )
 
 

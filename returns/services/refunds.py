@@ -32,10 +32,10 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.services import common
-from returns.services.common import SYSTEM, Locked
+from returns.services.common import Locked
 from tickets import services
 from tickets.models import EventKind, Metric, Storefront
-from tickets.services.tickets import Actor
+from tickets.services import SYSTEM, Actor
 
 REFUND_BUSINESS_DAYS = 3
 

@@ -11,12 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.db import InsertBatch, insert_unless_exists, insert_unless_exists_sql, prepared
 from aftersales.errors import ApplicationError, IllegalStateChange, InvalidInput
 from aftersales.money import to_money
 from returns.models import (
@@ -34,19 +33,11 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.services import common, refunds
-from returns.services.common import SYSTEM, Locked
+from returns.services.common import Locked
 from returns.services.policy import ItemFacts, decide
 from tickets import services
-from tickets.models import Attachment, Category, Channel, Kind, Storefront, TicketEvent, WebhookDelivery
-from tickets.services.tickets import (
-    Actor,
-    attachment_add,
-    ticket_acknowledge_new,
-    ticket_insert,
-    ticket_move_new,
-    ticket_plan,
-)
-from tickets.settings_cache import cached
+from tickets.models import Attachment, Category, Channel, Kind, MessageKind, Storefront, TicketEvent
+from tickets.services import SYSTEM, Actor, attachment_add
 
 
 @dataclass(frozen=True)
@@ -92,7 +83,7 @@ class _Claim:
 
 def policy_for(storefront: Storefront) -> ReturnPolicy:
     """The storefront's own policy, else the default row (no storefront), else the defaults of returns.md."""
-    policies = cached("return_policies", lambda: list(ReturnPolicy.objects.order_by("id")))
+    policies = list(ReturnPolicy.objects.filter(Q(storefront=storefront) | Q(storefront__isnull=True)).order_by("id"))
     own = next((policy for policy in policies if policy.storefront_id == storefront.pk), None)
     return own or next((policy for policy in policies if policy.storefront_id is None), None) or ReturnPolicy()
 
@@ -132,94 +123,54 @@ def _differences(order: Order, lines: list[OrderLine], snapshot: OrderSnapshot) 
     return diffs
 
 
-def _insert_order(order: Order, lines: list[OrderLine]) -> bool:
-    """INSERT the order with its lines unless the storefront has the order already: True (ids set), or False and
-    nothing written (aftersales.db.insert_unless_exists). On PostgreSQL the lines go in the same statement (a
-    data-modifying WITH), so a first return's order costs one round trip."""
-    conflict = "storefront_id, external_id"
-    if connection.vendor != "postgresql":
-        if not insert_unless_exists(order, conflict=conflict):
-            return False
-        for line in lines:
-            line.order = order
-        OrderLine.objects.bulk_create(lines)
-        return True
-    order_sql, params = insert_unless_exists_sql(order, conflict=conflict)
-    quote = connection.ops.quote_name
-    line_meta = OrderLine._meta
-    line_fields = [line_meta.get_field(name) for name in ("external_id", "sku", "name", "quantity", "unit_price")]
-    line_columns = ", ".join(quote(field.column) for field in line_fields)
-    typed = "(" + ", ".join(f"CAST(%s AS {field.db_type(connection)})" for field in line_fields) + ")"
-    for line in lines:
-        params.extend(field.get_db_prep_save(getattr(line, field.attname), connection) for field in line_fields)
-    order_column = quote(line_meta.get_field("order").column)
-    # Identifiers from the models' meta, values as parameters.
-    sql = (
-        f"WITH new_order AS ({order_sql}) "  # noqa: S608
-        f"INSERT INTO {quote(line_meta.db_table)} ({order_column}, {line_columns}) "
-        f"SELECT new_order.{quote(Order._meta.pk.column)}, line.* FROM new_order, "
-        f"(VALUES {', '.join([typed] * len(lines))}) AS line ({line_columns}) "
-        f"RETURNING {order_column}, {quote(line_meta.pk.column)}, {quote(line_meta.get_field('external_id').column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(*prepared(sql, params))
-        rows = cursor.fetchall()
-    if not rows:
-        order._state.adding = True
-        return False
-    order.pk = rows[0][0]
-    ids = {external_id: line_id for _order_id, line_id, external_id in rows}
-    for line in lines:
-        line.order, line.pk = order, ids[line.external_id]
-        line._state.adding = False
-        line._state.db = connection.alias
-    return True
-
-
 def _order_for(storefront: Storefront, snapshot: OrderSnapshot) -> tuple[Order, list[OrderLine], bool]:
     """The order, locked, with its lines and whether it is new: a new one on its first return, else the stored
     snapshot (refused if this one disagrees).
 
-    A new row is this transaction's own until it commits; a stored one is locked (SELECT ... FOR UPDATE). Either
-    way a second return of the order waits here until this one commits, and then counts its claims.
+    A stored order is locked (SELECT ... FOR UPDATE); a new one is this transaction's own row until it commits.
+    Either way a second return of the order waits here until this one commits, and then counts its claims: two
+    first returns of one order at once meet on the order's unique constraint, and the second reads the first's.
     """
     for _attempt in range(3):
-        order = Order(
-            storefront=storefront,
-            external_id=snapshot.external_id,
-            placed_at=snapshot.placed_at,
-            delivered_at=snapshot.delivered_at,
-            currency=snapshot.currency,
-        )
-        lines = [
-            OrderLine(
-                external_id=line.external_id,
-                sku=line.sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=to_money(line.unit_price),
-            )
-            for line in snapshot.lines
-        ]
-        if _insert_order(order, lines):
-            return order, lines, True
         order = (
             Order.objects.select_for_update().filter(storefront=storefront, external_id=snapshot.external_id).first()
         )
-        if order is None:
-            continue  # deleted between the two statements: try the INSERT again
-        lines = list(order.lines.all())
-        diffs = _differences(order, lines, snapshot)
-        if diffs:
-            raise InvalidInput(
-                _(
-                    "Order %(order)s was sent before with other details (%(fields)s). Send the same order as "
-                    "with its first return."
+        if order is not None:
+            lines = list(order.lines.all())
+            diffs = _differences(order, lines, snapshot)
+            if diffs:
+                raise InvalidInput(
+                    _(
+                        "Order %(order)s was sent before with other details (%(fields)s). Send the same order as "
+                        "with its first return."
+                    )
+                    % {"order": snapshot.external_id, "fields": ", ".join(diffs)},
+                    field="order",
                 )
-                % {"order": snapshot.external_id, "fields": ", ".join(diffs)},
-                field="order",
-            )
-        return order, lines, False
+            return order, lines, False
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    storefront=storefront,
+                    external_id=snapshot.external_id,
+                    placed_at=snapshot.placed_at,
+                    delivered_at=snapshot.delivered_at,
+                    currency=snapshot.currency,
+                )
+                lines = OrderLine.objects.bulk_create(
+                    OrderLine(
+                        order=order,
+                        external_id=line.external_id,
+                        sku=line.sku,
+                        name=line.name,
+                        quantity=line.quantity,
+                        unit_price=to_money(line.unit_price),
+                    )
+                    for line in snapshot.lines
+                )
+            return order, lines, True
+        except IntegrityError:
+            continue  # stored by a return posted at the same moment, committed since: lock and read it
     raise InvalidInput(_("The order could not be stored; try again."), field="order")
 
 
@@ -305,8 +256,7 @@ def return_create(
         currency=order.currency,
         language=storefront.language,
     )
-    approved = decision.outcome == Outcome.AUTO_APPROVED
-    new = ticket_plan(
+    ticket = services.ticket_create(
         storefront=storefront,
         subject=_("Return for order %(order)s") % {"order": order.external_id},
         body=description,
@@ -315,14 +265,11 @@ def return_create(
         channel=Channel.API,
         customer=customer_row,
         order_external_id=order.external_id,
-        # The form is answered by the policy's decision, not by a reply: it starts no response clock.
-        opening_message_is_customer_message=False,
+        # The form is answered by the policy's decision, not by a reply: an internal note, no response clock.
+        opening_message_kind=MessageKind.INTERNAL,
         now=now,
-        # The return's id, and the id of its approval's webhook row: both go in with the ticket's rows.
-        reserve=(ReturnRequest, WebhookDelivery) if approved and storefront.webhook_url else (ReturnRequest,),
     )
-    ticket = new.ticket
-    return_request = ReturnRequest(
+    return_request = ReturnRequest.objects.create(
         storefront=storefront,
         customer=customer_row,
         order=order,
@@ -339,20 +286,10 @@ def return_create(
         created_at=now,
         updated_at=now,
     )
-    locked = Locked(ticket=ticket, return_request=return_request)
-    # The return's own events go after the ticket's opening ones and before what the decision does to the ticket.
-    at = len(new.events)
-    if approved:
-        # Known before anything is written: the return is stored approved and its ticket as the approval leaves it
-        # (acknowledged, and pending or open), in one INSERT each instead of an INSERT and updates step by step.
-        _set_refund_terms(return_request, policy)
-        common.advance(return_request, ReturnStatus.APPROVED, now=now)
-        ticket_acknowledge_new(new, actor=SYSTEM, now=now)
-        target = common.ticket_target(return_request, ReturnStatus.APPROVED)
-        if target is not None:
-            ticket_move_new(new, target, actor=SYSTEM, now=now, reason=f"return_{ReturnStatus.APPROVED}")
-
-    created_items = [
+    # The reference is the row's own sequence number, as a ticket's.
+    return_request.reference = f"R-{return_request.pk:06d}"
+    return_request.save(update_fields=["reference"])
+    ReturnItem.objects.bulk_create(
         ReturnItem(
             return_request=return_request,
             order_line=claims[item.line].line,
@@ -363,50 +300,22 @@ def return_create(
             amount=amount,
         )
         for item, amount in zip(items, amounts, strict=True)
-    ]
-
-    def write_return(batch: InsertBatch) -> None:
-        # The reference is the row's own sequence number, written with the row where the database hands out ids.
-        return_request.pk = new.reserved[ReturnRequest]
-        if return_request.pk is not None:
-            return_request.reference = f"R-{return_request.pk:06d}"
-        batch.add(return_request)
-        if return_request.reference is None:  # no sequence (SQLite): written just now, its id known
-            return_request.reference = f"R-{return_request.pk:06d}"
-            ReturnRequest.objects.filter(pk=return_request.pk).update(reference=return_request.reference)
-        batch.add(*created_items)
-        events = [
-            common.return_event(
-                locked,
-                actor=Actor(storefront=storefront),
-                now=now,
-                action="created",
-                outcome=decision.outcome,
-                rule=decision.rule,
-                amount=f"{refundable:.2f}",
-            )
-        ]
-        if approved:
-            moved = {"from": ReturnStatus.REQUESTED, "to": ReturnStatus.APPROVED}
-            events.append(common.return_event(locked, actor=SYSTEM, now=now, **moved))
-        new.events[at:at] = events
-        if approved:
-            common.send_move_webhook(
-                return_request, ReturnStatus.APPROVED, now=now, batch=batch, pk=new.reserved.get(WebhookDelivery)
-            )
-
-    ticket_insert(new, with_rows=write_return)
-    if approved and (return_request.returnless or return_request.advance_refund):
-        refunds.create_locked(locked, actor=SYSTEM, now=now)
+    )
+    # The ticket was created by this transaction: nobody else can see it, let alone lock it.
+    locked = Locked(ticket=ticket, return_request=return_request)
+    common.record(
+        locked,
+        "created",
+        actor=Actor(storefront=storefront),
+        now=now,
+        outcome=decision.outcome,
+        rule=decision.rule,
+        amount=f"{refundable:.2f}",
+    )
+    if decision.outcome == Outcome.AUTO_APPROVED:
+        _approve(locked, policy=policy, actor=SYSTEM, now=now)
     elif decision.outcome == Outcome.AUTO_REJECTED:
         common.move(locked, ReturnStatus.REJECTED, actor=SYSTEM, now=now, data={"rule": decision.rule})
-    # What the answer shows is all in memory: hand it over as if prefetched, so the API need not read it back.
-    refunds_made = (
-        list(return_request.refunds.order_by("created_at", "id"))
-        if return_request.returnless or return_request.advance_refund
-        else []
-    )
-    return_request._prefetched_objects_cache = {"items": created_items, "refunds": refunds_made, "evidence": []}
     return return_request
 
 

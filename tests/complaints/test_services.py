@@ -22,7 +22,7 @@ from complaints.services import mover
 from tests.complaints.conftest import run_step
 from tests.factories import CustomerFactory, TeamFactory, make_staff
 from tickets.models import EventKind, MessageKind, Metric, SlaClock, Status, TicketEvent
-from tickets.services.tickets import Actor
+from tickets.services import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -19,10 +19,10 @@ from returns.models import (
     ReturnStatus,
 )
 from returns.services import common
-from returns.services.common import SYSTEM
 from returns.services.refunds import _move_refund
 from tests.returns.conftest import make_return
 from tickets.models import EventKind, Metric, SlaClock, Status
+from tickets.services import SYSTEM
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tickets.business_time import Schedule, add_working_time, working_seconds_between
-from tickets.services.clocks import _public_holiday_check
+from tickets.services.clocks import public_holiday_check
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -59,7 +59,7 @@ def test_holidays_are_skipped_and_make_up_working_days_count():
 
 
 def test_a_country_s_public_holidays_come_from_the_holidays_package():
-    schedule = Schedule(tz=SHANGHAI, weekly=OFFICE, is_public_holiday=_public_holiday_check("CN"))
+    schedule = Schedule(tz=SHANGHAI, weekly=OFFICE, is_public_holiday=public_holiday_check("CN"))
     new_year_eve = datetime(2025, 12, 31, 17, 0, tzinfo=SHANGHAI)  # Wednesday; 1 January is a holiday
 
     assert add_working_time(schedule, new_year_eve, 2 * HOUR).date() != date(2026, 1, 1)

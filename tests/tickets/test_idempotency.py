@@ -5,13 +5,14 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 from rest_framework.views import APIView
 
 from tests.factories import make_ticket
+from tickets import services
 from tickets.authentication import StorefrontPrincipal
 from tickets.idempotency import idempotency_purge_expired, idempotent
 from tickets.models import ApiKey, IdempotencyRecord, Message, Team, Ticket
@@ -233,36 +234,58 @@ def test_twenty_identical_requests_at_once_create_one_ticket_and_the_same_answer
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_request_still_in_flight_after_the_wait_is_409(storefront, team, settings):
+def test_a_request_still_in_flight_after_the_wait_is_409(storefront, team, settings, monkeypatch):
     settings.IDEMPOTENCY_WAIT_SECONDS = 0.5
-    # given a first request holding its key in an open transaction
-    holding, release = threading.Event(), threading.Event()
+    # given a first request that is still creating its ticket
+    creating, release = threading.Event(), threading.Event()
+    real_create = services.ticket_create
+
+    def slow_create(**kwargs):
+        creating.set()
+        release.wait(10)
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(services, "ticket_create", slow_create)
+    first: list = []
 
     def first_request() -> None:
         try:
-            with transaction.atomic():
-                IdempotencyRecord.objects.create(
-                    owner=f"storefront:{storefront.pk}",
-                    key="slow",
-                    fingerprint="f",
-                    status_code=0,
-                    created_at=timezone.now(),
-                )
-                holding.set()
-                release.wait(10)
+            first.append(create(_client(storefront), NEW_TICKET, "slow"))
         finally:
             connection.close()
 
     thread = threading.Thread(target=first_request)
     thread.start()
     try:
-        assert holding.wait(10)
+        assert creating.wait(10)
         # when a retry arrives before it finishes
         response = create(_client(storefront), NEW_TICKET, "slow")
+        # then it is told to come back later, and nothing was created by it
+        assert response.status_code == 409
+        assert response.json()["type"] == "idempotency_in_flight"
+        assert Ticket.objects.count() == 0
     finally:
         release.set()
         thread.join()
-    # then it is told to come back later, and nothing was created
-    assert response.status_code == 409
-    assert response.json()["type"] == "idempotency_in_flight"
-    assert Ticket.objects.count() == 0
+    # and once the first has answered, a retry gets that answer
+    assert first[0].status_code == 201
+    again = create(_client(storefront), NEW_TICKET, "slow")
+    assert (again.status_code, again.content, again["Idempotent-Replayed"]) == (201, first[0].content, "true")
+    assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_left_by_a_dead_request_is_taken_over_after_it_goes_stale(storefront, team, settings):
+    # given a key claimed by a request whose process died before answering, long ago
+    IdempotencyRecord.objects.create(
+        owner=f"storefront:{storefront.pk}",
+        key="orphan",
+        fingerprint="whatever it was",
+        status_code=0,
+        created_at=timezone.now() - settings.IDEMPOTENCY_STALE_AFTER - timedelta(seconds=1),
+    )
+    # when the storefront retries, then the request runs and its answer is kept
+    response = create(_client(storefront), NEW_TICKET, "orphan")
+    assert response.status_code == 201
+    assert Ticket.objects.count() == 1
+    assert IdempotencyRecord.objects.get(key="orphan").status_code == 201

@@ -3,7 +3,6 @@ schema, output serializers, strict input fields, the storefront base view."""
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -31,7 +30,6 @@ from tickets.models import (
 )
 from tickets.permissions import IsStorefront
 from tickets.selectors import SLA_STATES
-from tickets.settings_cache import one_version
 
 SUBJECT_MAX = 200
 BODY_MAX = 20000
@@ -335,9 +333,3 @@ class CustomerIn(Serializer):
 class StorefrontApi(APIView):
     permission_classes = [IsStorefront]
     openapi_auth = STOREFRONT_AUTH
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        # A storefront's call changes no settings: its key, the routing and the policies it meets are all read under
-        # the settings version of its start, one check for the whole call.
-        with one_version():
-            return super().dispatch(request, *args, **kwargs)

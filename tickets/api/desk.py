@@ -42,7 +42,6 @@ from tickets.api.common import (
 )
 from tickets.idempotency import idempotent
 from tickets.models import (
-    CannedResponse,
     Category,
     Channel,
     Kind,
@@ -400,14 +399,6 @@ class DeskCategoryApi(DeskApi):
         return Response(desk_ticket_after_action(ticket))
 
 
-def _canned_visible_to(user: Any) -> QuerySet[CannedResponse]:
-    """Active canned responses of the user's teams plus the shared ones; supervisors see all."""
-    canned = CannedResponse.objects.filter(is_active=True).select_related("team")
-    if roles.is_supervisor(user):
-        return canned
-    return canned.filter(Q(team__isnull=True) | Q(team__in=user.teams.all()))
-
-
 class CannedPagination(CursorPagination):
     ordering = ("title", "id")
     page_size = 100
@@ -434,7 +425,7 @@ class DeskCannedListApi(DeskApi):
     )
     def get(self, request: Request) -> Response:
         paginator = CannedPagination()
-        page = paginator.paginate_queryset(_canned_visible_to(request.user), request, view=self)
+        page = paginator.paginate_queryset(selectors.canned_responses_for(user=request.user), request, view=self)
         return paginator.get_paginated_response(CannedResponseOut(page, many=True).data)
 
 
@@ -448,7 +439,7 @@ class DeskCannedRenderApi(DeskApi):
     )
     def get(self, request: Request, reference: str, canned_id: int) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        canned = _canned_visible_to(request.user).filter(pk=canned_id).first()
+        canned = selectors.canned_responses_for(user=request.user, ticket=ticket).filter(pk=canned_id).first()
         if canned is None:
             raise Http404("No such canned response.")
         text = services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)

@@ -1,32 +1,10 @@
-"""The settings version row and, on PostgreSQL, the triggers that move it (see tickets.models.SettingsVersion).
-
-A statement-level trigger on each settings-like table sets the row to the changing transaction's id: whatever
-writes those tables (a service, the admin, a bulk UPDATE, a TRUNCATE, psql) moves the version in the same
-transaction, so the processes' cached copies (tickets.settings_cache) can never outlive a committed change.
-SQLite (`make run`) gets the row but no triggers; the cache is not used there.
-"""
+"""History: a settings version row that triggers once moved on every change to settings-like rows, for a cache
+in each process. Both are gone (0016): settings are read from their rows."""
 
 from django.db import migrations, models
 
-from aftersales.db import ALL_CHANGES, SETTINGS_CHANGED_FUNCTION, settings_triggers
-
-TABLES = {
-    table: ALL_CHANGES
-    for table in ("tickets_storefront", "tickets_apikey", "tickets_team", "tickets_routingrule", "tickets_slapolicy")
-}
-
-
-def install(apps, schema_editor) -> None:
-    apps.get_model("tickets", "SettingsVersion").objects.get_or_create(pk=1)
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SETTINGS_CHANGED_FUNCTION)
-    settings_triggers(schema_editor, TABLES, install=True)
-
-
-def uninstall(apps, schema_editor) -> None:
-    settings_triggers(schema_editor, TABLES, install=False)
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS tickets_settings_changed()")
+# Superseded: the settings-version triggers this migration once installed were removed by tickets 0016 (settings are
+# read from their rows). It installs nothing any more; on databases migrated earlier, 0016 drops what it installed.
 
 
 class Migration(migrations.Migration):
@@ -46,5 +24,4 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "settings versions",
             },
         ),
-        migrations.RunPython(install, uninstall),
     ]

@@ -1,6 +1,32 @@
-"""Every write of the ticket core. Views, API views, tasks and commands call these; nothing else writes."""
+"""Every write of the ticket core. Views, API views, tasks, commands and the other apps call these; nothing else
+writes.
 
-from tickets.services.clocks import clock_start, clock_stop
+- `lifecycle`: ticket creation and the one mover of status, acknowledgement, answers and SLA clocks.
+- `messages`: replies, notes, customer messages, attachments, the acknowledgement message, canned responses.
+- `assignment` (and `routing`, which chooses): teams and assignees.
+- `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`: what their names say.
+"""
+
+from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
+from tickets.services.customers import customer_upsert
+from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_record_event
+from tickets.services.lifecycle import (
+    clock_start,
+    clock_stop,
+    ticket_change_status,
+    ticket_create,
+    ticket_lock,
+    ticket_move,
+    tickets_auto_close,
+)
+from tickets.services.messages import (
+    attachment_add,
+    canned_response_render,
+    ticket_acknowledge,
+    ticket_add_customer_message,
+    ticket_add_note,
+    ticket_reply,
+)
 from tickets.services.storefronts import (
     api_key_create,
     api_key_revoke,
@@ -8,28 +34,21 @@ from tickets.services.storefronts import (
     staff_set_preferences,
     storefront_create,
 )
-from tickets.services.tickets import (
-    agent_load_recount,
-    canned_response_render,
-    customer_upsert,
-    ticket_acknowledge,
-    ticket_add_customer_message,
-    ticket_add_note,
-    ticket_assign,
-    ticket_change_category,
-    ticket_change_severity,
-    ticket_change_status,
-    ticket_create,
-    ticket_record_event,
-    ticket_reply,
-    tickets_auto_close,
+from tickets.services.webhooks import (
+    ticket_ordering_key,
+    ticket_ref,
+    webhook_deliver,
+    webhook_enqueue,
+    webhook_resend,
+    webhooks_dispatch_due,
 )
-from tickets.services.webhooks import webhook_deliver, webhook_enqueue, webhook_resend, webhooks_dispatch_due
 
 __all__ = [
-    "agent_load_recount",
+    "SYSTEM",
+    "Actor",
     "api_key_create",
     "api_key_revoke",
+    "attachment_add",
     "canned_response_render",
     "clock_start",
     "clock_stop",
@@ -45,7 +64,12 @@ __all__ = [
     "ticket_change_severity",
     "ticket_change_status",
     "ticket_create",
+    "ticket_event",
+    "ticket_lock",
+    "ticket_move",
+    "ticket_ordering_key",
     "ticket_record_event",
+    "ticket_ref",
     "ticket_reply",
     "tickets_auto_close",
     "webhook_deliver",

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import ApplicationError, InvalidInput, NotFound
 from tickets.models import SURVEY_DIMENSIONS, EventKind, Survey, Ticket
+from tickets.services.events import ticket_record_event
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +155,6 @@ def survey_answer(
     survey.comment = comment
     survey.answered_at = now
     survey.save(update_fields=[*scores, "comment", "answered_at"])
-
-    from tickets.services.tickets import ticket_record_event  # tickets.py imports this module
 
     ticket_record_event(
         ticket=survey.ticket,

@@ -21,7 +21,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from aftersales.db import InsertBatch
 from tickets.models import Storefront, Ticket, WebhookDelivery, WebhookStatus
 
 logger = logging.getLogger(__name__)
@@ -61,19 +60,14 @@ def webhook_enqueue(
     data: dict[str, Any],
     ordering_key: str = "",
     now: datetime | None = None,
-    batch: InsertBatch | None = None,
-    pk: int | None = None,
 ) -> WebhookDelivery | None:
-    """Write one event to the outbox of a storefront that has a webhook URL; sent after commit.
-
-    With a `batch` and an id taken for it (`pk`), the row goes in with the caller's other new rows."""
+    """Write one event to the outbox of a storefront that has a webhook URL; sent after commit."""
     if not storefront.webhook_url:
         return None
     now = now or timezone.now()
     event_id = f"msg_{uuid.uuid4().hex}"
     payload = {"type": event_type, "id": event_id, "created_at": now.isoformat(), "data": data}
-    delivery = WebhookDelivery(
-        pk=pk,
+    delivery = WebhookDelivery.objects.create(
         storefront=storefront,
         event_id=event_id,
         event_type=event_type,
@@ -83,12 +77,13 @@ def webhook_enqueue(
         give_up_at=now + settings.WEBHOOK_RETRY_FOR,
         created_at=now,
     )
-    if batch is not None and (pk is not None or not batch.deferred):
-        batch.add(delivery)
-    else:
-        delivery.save(force_insert=True)  # its id is needed after commit, so read back now
     transaction.on_commit(lambda: _enqueue_send(delivery.pk))
     return delivery
+
+
+def ticket_ref(ticket: Ticket) -> dict[str, Any]:
+    """The ticket as webhooks name it."""
+    return {"id": str(ticket.public_id), "reference": ticket.reference, "status": ticket.status}
 
 
 def ticket_ordering_key(ticket: Ticket) -> str:

@@ -1,0 +1,100 @@
+"""Who works a ticket: assignment by hand, and the re-routing that follows a change of severity or category."""
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from aftersales.errors import InvalidInput
+from tickets.models import Category, EventKind, Severity, Team, Ticket
+from tickets.services import routing
+from tickets.services.events import Actor, ticket_record_event
+from tickets.services.lifecycle import ticket_lock, ticket_move
+
+
+@transaction.atomic
+def ticket_assign(
+    *,
+    ticket: Ticket,
+    user: AbstractUser,
+    assignee: AbstractUser | None = None,
+    team: Team | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards."""
+    now = now or timezone.now()
+    ticket = ticket_lock(ticket.pk)
+    if team is None:
+        team = ticket.team
+    if assignee is not None and team is not None and not team.members.filter(pk=assignee.pk).exists():
+        raise InvalidInput(
+            _("%(user)s is not a member of %(team)s.") % {"user": assignee, "team": team}, field="assignee"
+        )
+    fields = ("assignee", "assigned_by_hand", *(("team",) if ticket.team_id != (team.pk if team else None) else ()))
+    ticket.team = team
+    ticket.assignee = assignee
+    ticket.assigned_by_hand = True
+    ticket_record_event(
+        ticket=ticket,
+        kind=EventKind.ASSIGNED,
+        actor=Actor(user=user),
+        data={"team": team.name if team else None, "assignee": assignee.get_username() if assignee else None},
+        now=now,
+    )
+    ticket_move(ticket=ticket, actor=Actor(user=user), now=now, fields=fields)
+    return ticket
+
+
+def _change_field(
+    ticket: Ticket,
+    field: str,
+    value: str,
+    choices: type[models.TextChoices],
+    event_kind: str,
+    *,
+    user: AbstractUser,
+    now: datetime,
+) -> Ticket:
+    """A change of what routing rules and SLA policies match on: the ticket is routed again (unless a person
+    assigned it by hand) and its SLA policy picked again."""
+    if value not in choices.values:
+        raise InvalidInput(_("Unknown value %(value)s.") % {"value": value}, field=field)
+    ticket = ticket_lock(ticket.pk)
+    previous = getattr(ticket, field)
+    if previous == value:
+        return ticket
+    actor = Actor(user=user)
+    setattr(ticket, field, value)
+    ticket_record_event(ticket=ticket, kind=event_kind, actor=actor, data={"from": previous, "to": value}, now=now)
+    fields: tuple[str, ...] = (field,)
+    if not ticket.assigned_by_hand:
+        team = routing.route(ticket)
+        if team is not None:
+            assignee = routing.least_loaded_agent(team)
+            if ticket.team_id != team.pk or ticket.assignee_id != (assignee.pk if assignee else None):
+                ticket.team, ticket.assignee = team, assignee
+                fields = (field, "team", "assignee")
+                ticket_record_event(
+                    ticket=ticket,
+                    kind=EventKind.ASSIGNED,
+                    data={"team": team.name, "assignee": assignee.get_username() if assignee else None, "auto": True},
+                    now=now,
+                )
+    ticket_move(ticket=ticket, actor=actor, now=now, repick_policy=True, fields=fields)
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_severity(*, ticket: Ticket, severity: str, user: AbstractUser, now: datetime | None = None) -> Ticket:
+    return _change_field(
+        ticket, "severity", severity, Severity, EventKind.SEVERITY_CHANGED, user=user, now=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def ticket_change_category(*, ticket: Ticket, category: str, user: AbstractUser, now: datetime | None = None) -> Ticket:
+    return _change_field(
+        ticket, "category", category, Category, EventKind.CATEGORY_CHANGED, user=user, now=now or timezone.now()
+    )

@@ -1,0 +1,228 @@
+"""Messages on a ticket: public replies, internal notes, customer messages, attachments, the acknowledgement with its
+message to the customer, and canned responses filled in. What a message does to the ticket's status and clocks is
+the lifecycle's (`ticket_move`)."""
+
+from datetime import datetime, timedelta
+
+import filetype
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from tickets.models import (
+    Attachment,
+    CannedResponse,
+    EventKind,
+    Kind,
+    Message,
+    MessageKind,
+    Status,
+    Storefront,
+    Ticket,
+)
+from tickets.services.events import Actor, ticket_record_event
+from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
+from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
+
+ALLOWED_ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
+Uploads = list[UploadedFile] | tuple[UploadedFile, ...]
+
+
+def _validate_attachment(upload: UploadedFile) -> str:
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise PayloadTooLarge(_("The file is larger than 10 MB."), field="file")
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in ALLOWED_ATTACHMENT_TYPES:
+        raise UnsupportedMediaType(_("Only JPEG, PNG, WebP and PDF files are accepted."), field="file")
+    return kind.mime
+
+
+def attachment_add(*, ticket: Ticket, upload: UploadedFile, message: Message | None = None) -> Attachment:
+    """Store one file on a ticket; the type is read from the content, never from the name."""
+    content_type = _validate_attachment(upload)
+    name = (upload.name or "file").rsplit("/", 1)[-1][-200:]
+    return Attachment.objects.create(
+        ticket=ticket, message=message, file=upload, filename=name, content_type=content_type, size=upload.size
+    )
+
+
+def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime) -> Message:
+    """A message to the customer: stored, on the timeline, and sent to the storefront (`ticket.replied`)."""
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.PUBLIC, body=body, author=actor.user, channel=ticket.channel, created_at=now
+    )
+    ticket_record_event(ticket=ticket, kind=EventKind.REPLIED, actor=actor, message=message, now=now)
+    author = (actor.user.get_full_name() or actor.user.get_username()) if actor.user else ""
+    webhook_enqueue(
+        storefront=ticket.storefront,
+        event_type="ticket.replied",
+        data={
+            "ticket": ticket_ref(ticket),
+            "message": {"id": message.pk, "body": message.body, "author": author, "created_at": now.isoformat()},
+        },
+        ordering_key=ticket_ordering_key(ticket),
+        now=now,
+    )
+    return message
+
+
+def _acknowledgement_text(ticket: Ticket, now: datetime) -> str:
+    expect_by = timezone.localtime(now + timedelta(hours=24)).strftime("%Y-%m-%d %H:%M")
+    with translation.override(ticket.storefront.language):
+        return _(
+            "We have received your request %(reference)s and are working on it. "
+            "You will hear from us by %(expect_by)s at the latest."
+        ) % {"reference": ticket.reference, "expect_by": expect_by}
+
+
+@transaction.atomic
+def ticket_acknowledge(
+    *,
+    ticket: Ticket,
+    user: AbstractUser | None = None,
+    actor: Actor | None = None,
+    send_message: bool = True,
+    now: datetime | None = None,
+) -> Ticket:
+    """Take ownership and tell the customer their reference and when to expect an answer (that message is no reply:
+    the response clock keeps running)."""
+    now = now or timezone.now()
+    ticket = ticket_lock(ticket.pk)
+    actor = actor or Actor(user=user)
+    if ticket.acknowledged_at is not None:
+        raise IllegalStateChange(_("This ticket is already acknowledged."), field="status")
+    if not ticket.is_open:
+        raise IllegalStateChange(_("Only an open ticket can be acknowledged."), field="status")
+    fields: tuple[str, ...] = ()
+    if user is not None and ticket.assignee_id is None:
+        ticket.assignee = user
+        fields = ("assignee",)
+        ticket_record_event(
+            ticket=ticket, kind=EventKind.ASSIGNED, actor=actor, data={"assignee": user.get_username()}, now=now
+        )
+    ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, fields=fields)
+    if send_message:
+        _public_message(ticket, body=_acknowledgement_text(ticket, now), actor=actor, now=now)
+    return ticket
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    user: AbstractUser,
+    body: str,
+    attachments: Uploads = (),
+    status: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A public reply to the customer; the first one acknowledges the ticket. Optionally moves the status too
+    (reply and set pending, reply and resolve)."""
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write a reply first."), field="body")
+    ticket = ticket_lock(ticket.pk)
+    if ticket.status == Status.CLOSED:
+        raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
+    actor = Actor(user=user)
+    ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
+    message = _public_message(ticket, body=body, actor=actor, now=now)
+    for upload in attachments:
+        attachment_add(ticket=ticket, upload=upload, message=message)
+    if status:
+        ticket_move(ticket=ticket, actor=actor, now=now, status=status)
+    return message
+
+
+@transaction.atomic
+def ticket_add_note(
+    *,
+    ticket: Ticket,
+    user: AbstractUser,
+    body: str,
+    attachments: Uploads = (),
+    now: datetime | None = None,
+) -> Message:
+    """An internal note: never shown to customers or storefronts."""
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("Write a note first."), field="body")
+    ticket = ticket_lock(ticket.pk)
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=user, channel=ticket.channel, created_at=now
+    )
+    for upload in attachments:
+        attachment_add(ticket=ticket, upload=upload, message=message)
+    ticket_record_event(ticket=ticket, kind=EventKind.NOTE, actor=Actor(user=user), message=message, now=now)
+    return message
+
+
+@transaction.atomic
+def ticket_add_customer_message(
+    *,
+    ticket: Ticket,
+    body: str,
+    storefront: Storefront | None = None,
+    user: AbstractUser | None = None,
+    channel: str | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """A message from the customer (through the API, or logged by an agent from a call).
+
+    Reopens a pending or resolved ticket; on a closed ticket it opens a new ticket linked to the old one.
+    """
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        raise InvalidInput(_("The message is empty."), field="body")
+    ticket = ticket_lock(ticket.pk)
+    actor = Actor(user=user, storefront=storefront)
+    if ticket.status == Status.CLOSED:
+        follow_up = ticket_create(
+            storefront=ticket.storefront,
+            subject=ticket.subject,
+            body=body,
+            kind=Kind.INQUIRY,
+            category=ticket.category,
+            severity=ticket.severity,
+            channel=channel or ticket.channel,
+            customer=ticket.customer,
+            order_external_id=ticket.order_external_id,
+            previous_ticket=ticket,
+            now=now,
+        )
+        ticket_record_event(
+            ticket=ticket, kind=EventKind.LINKED, actor=actor, data={"follow_up": follow_up.reference}, now=now
+        )
+        ticket_record_event(
+            ticket=follow_up, kind=EventKind.LINKED, actor=actor, data={"previous": ticket.reference}, now=now
+        )
+        return follow_up.messages.get()
+    message = Message.objects.create(
+        ticket=ticket, kind=MessageKind.CUSTOMER, body=body, channel=channel or ticket.channel, created_at=now
+    )
+    ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
+    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True)
+    return message
+
+
+def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: AbstractUser) -> str:
+    """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
+    values = {
+        "customer_name": (ticket.customer.name if ticket.customer else "") or _("customer"),
+        "reference": ticket.reference,
+        "order_id": ticket.order_external_id,
+        "agent_name": agent.get_full_name() or agent.get_username(),
+    }
+    text = canned.body
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.errors import IllegalStateChange
+from aftersales.errors import IllegalStateChange, InvalidInput
 from tickets.models import (
     ALLOWED_MOVES,
     Category,
@@ -202,7 +202,6 @@ def ticket_move(
     events: list[TicketEvent] = []
     moves: list[tuple[str, str]] = []
     changed = {"updated_at", *fields}
-    ticket.updated_at = now
 
     def move(to: str, why: str = "") -> None:
         previous = _status_move(ticket, to, now=now)
@@ -249,6 +248,9 @@ def ticket_move(
         clocks.save()
         changed.update(("next_due_at", "next_warn_at"))
 
+    if changed == {"updated_at"} and not events:
+        return  # nothing happened (a move to the status the ticket has): nothing is written, not even updated_at
+    ticket.updated_at = now
     ticket.save(update_fields=sorted(changed))
     TicketEvent.objects.bulk_create(events)
     if any(to == Status.RESOLVED for _previous, to in moves):
@@ -278,7 +280,7 @@ def ticket_change_status(
     """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written."""
     now = now or timezone.now()
     if status not in Status.values:
-        raise IllegalStateChange(_("Unknown status %(value)s.") % {"value": status}, field="status")
+        raise InvalidInput(_("Unknown status %(value)s.") % {"value": status}, field="status")
     ticket = ticket_lock(ticket.pk)
     ticket_move(ticket=ticket, actor=Actor(user=user, storefront=storefront), now=now, status=status, reason=reason)
     return ticket

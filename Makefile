@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint chromium check-services seed bench
+.PHONY: install run test lint chromium pgbouncer check-services seed bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ chromium:
 		fi; \
 	fi
 
+# The PgBouncer test (tests/test_pgbouncer.py) starts Debian's pgbouncer in transaction mode.
+pgbouncer:
+	@if [ ! -x /usr/sbin/pgbouncer ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "Installing Debian's pgbouncer for the tests..."; \
+			(apt-get install -y -qq pgbouncer >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq pgbouncer)) ; \
+		else \
+			echo "PgBouncer is needed for the tests. Run: sudo apt-get install -y pgbouncer"; exit 1; \
+		fi; \
+	fi
+
 check-services: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) bench/check_services.py
 
@@ -39,7 +50,7 @@ run: install
 
 # Order matters: services are checked before anything slow, so a stopped PostgreSQL or Redis fails at once.
 # pytest's exit status is kept (5 = no tests collected fails too); the summary line fails a run that proved nothing.
-test: install check-services chromium
+test: install check-services chromium pgbouncer
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@# The check compares models with migration files; it needs no database (silence the history check warning).

@@ -170,7 +170,7 @@ class _Report:
         self.tz = tz
         self._cache: dict[str, Any] = {}
 
-    def _once(self, name: str, fetch: Callable[[], Any]) -> Any:
+    def once(self, name: str, fetch: Callable[[], Any]) -> Any:
         if name not in self._cache:
             self._cache[name] = fetch()
         return self._cache[name]
@@ -224,7 +224,7 @@ class _Report:
 
     def created_hours(self) -> list[dict[str, Any]]:
         """Tickets created per local hour (at most 24 x 366 rows): created, answered, summed first response."""
-        return self._once(
+        return self.once(
             "created_hours",
             lambda: list(
                 self.created()
@@ -257,7 +257,7 @@ class _Report:
                 )
             )
 
-        return self._once("created_groups", fetch)
+        return self.once("created_groups", fetch)
 
     def resolved_days(self) -> dict[date, int]:
         def fetch() -> dict[date, int]:
@@ -265,7 +265,7 @@ class _Report:
             rows = self.resolved().annotate(day=self.day_of("resolved_at")).values("day").annotate(n=Count("*"))
             return {days[row["day"]]: row["n"] for row in rows}
 
-        return self._once("resolved_days", fetch)
+        return self.once("resolved_days", fetch)
 
     def clock_days(self) -> list[dict[str, Any]]:
         """Clocks stopped per (day, metric): ended, met (stopped by the deadline)."""
@@ -280,7 +280,7 @@ class _Report:
             )
             return [{**row, "day": days[row["day"]]} for row in rows]
 
-        return self._once("clock_days", fetch)
+        return self.once("clock_days", fetch)
 
 
 def _rolled_up(rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any], fields: Iterable[str]) -> dict:
@@ -564,7 +564,7 @@ def _return_reasons(report: _Report) -> list[dict[str, Any]]:
 
 
 def _complaint_groups(report: _Report) -> list[dict[str, Any]]:
-    return report._once(
+    return report.once(
         "complaint_groups",
         lambda: list(
             report.by_ticket(Complaint.objects, "created_at")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,8 +40,8 @@ class IdleSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        user = getattr(request, "user", None)
-        if session is not None and user is not None and user.is_authenticated:
+        # A signed-in session, not request.user: DRF sets that for API keys and tokens, which have no session to keep.
+        if session is not None and SESSION_KEY in session:
             if not request.headers.get(BACKGROUND_HEADER):
                 now = int(time.time())
                 every = min(TOUCH_EVERY_SECONDS, settings.SESSION_COOKIE_AGE // 10)

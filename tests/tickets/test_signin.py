@@ -185,6 +185,7 @@ def test_a_role_named_in_require_2fa_for_sets_up_an_authenticator_then_gives_a_c
     assert api.status_code == 403 and api.json()["type"] == "second_factor_required"
     page = client.get("/accounts/2fa/setup/").content.decode()
     assert "Your role signs in with a second factor." in page
+    assert 'class="mainnav"' not in page  # no menu of pages that are closed until then
 
     # a wrong code is refused and says so
     wrong = client.post("/accounts/2fa/setup/", {"code": "000000"})

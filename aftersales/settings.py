@@ -155,6 +155,9 @@ SIGNIN_PROXY_COUNT = int(os.environ.get("SIGNIN_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "tickets.signin.client_address"
 # Two-factor sign-in: the roles that must use an authenticator app (agent, supervisor, finance, admin).
 REQUIRE_2FA_FOR = env_list("REQUIRE_2FA_FOR", "")
+# A misspelt role would silently leave that role on the password alone.
+if set(REQUIRE_2FA_FOR) - {"agent", "supervisor", "finance", "admin"}:
+    raise RuntimeError("REQUIRE_2FA_FOR takes role names among agent, supervisor, finance, admin.")
 OTP_TOTP_ISSUER = "After-sales desk"
 # Sessions end after this long without a request from the user (background refreshes do not count).
 SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))

@@ -4,9 +4,13 @@ app and recovery codes, staff API tokens stored hashed, idle sessions. Through t
 import base64
 import hashlib
 import hmac
+import os
 import re
 import struct
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -38,11 +42,13 @@ def totp(secret: str, at: float | None = None) -> str:
     return f"{(struct.unpack('>I', digest[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
-def sign_in(client: Client, username: str, password: str, page: str = "/accounts/login/", next_url: str = ""):
+def sign_in(
+    client: Client, username: str, password: str, page: str = "/accounts/login/", next_url: str = "", **headers: str
+):
     data = {"username": username, "password": password}
     if next_url:
         data["next"] = next_url
-    return client.post(page, data)
+    return client.post(page, data, **headers)
 
 
 def signed_in(client: Client) -> bool:
@@ -115,6 +121,24 @@ def test_fifty_failures_from_one_address_lock_the_address_for_every_account(agen
     assert 'data-lock="203.0.113.7"' in desk.get("/desk/sign-in-locks/").content.decode()
     desk.post("/desk/sign-in-locks/", {"kind": "address", "value": "203.0.113.7"})
     assert sign_in(attacker, "agent", STAFF_PASSWORD).status_code == 302
+
+
+def test_a_forged_forwarded_for_does_not_dodge_the_address_limit_but_a_configured_proxy_is_seen_through(
+    settings, agent
+):
+    # without proxies configured, X-Forwarded-For is the client's word and is not believed
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    for n in range(50):
+        sign_in(attacker, f"user-{n}", "guess-password", HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    assert sign_in(attacker, "agent", STAFF_PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.200").status_code == 429
+
+    # behind one proxy (every client arrives from its address), each client is counted by the address it forwarded
+    settings.SIGNIN_PROXY_COUNT = 1
+    proxy = Client(REMOTE_ADDR="10.0.0.1")
+    for n in range(50):
+        sign_in(proxy, f"user-{n}", "guess-password", HTTP_X_FORWARDED_FOR="forged, 198.51.100.66")
+    assert sign_in(proxy, "agent", STAFF_PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.66").status_code == 429
+    assert sign_in(proxy, "agent", STAFF_PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.77").status_code == 302
 
 
 def test_agents_cannot_unlock_and_a_bad_address_is_an_error_not_a_crash(agent_desk, supervisor):
@@ -219,6 +243,20 @@ def test_a_role_named_in_require_2fa_for_sets_up_an_authenticator_then_gives_a_c
     sign_in(client, "supervisor", STAFF_PASSWORD)
     assert client.post("/accounts/2fa/verify/", {"code": codes[0]}).status_code == 400
     assert client.get("/desk/").status_code == 302
+
+
+def test_a_misspelt_role_in_require_2fa_for_stops_the_start_with_the_reason():
+    env = {**os.environ, "DEBUG": "1", "REQUIRE_2FA_FOR": "supervisors"}
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore::RuntimeWarning", "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "REQUIRE_2FA_FOR takes role names among agent, supervisor, finance, admin." in result.stderr
 
 
 def test_the_admin_asks_for_the_second_factor_too(settings, db):

@@ -106,7 +106,8 @@ def two_factor_verify(*, user: Any, code: str) -> TOTPDevice | StaticDevice | No
     code = "".join(code.split()).lower()
     if not code:
         return None
-    model = TOTPDevice if code.isdigit() else StaticDevice
+    # Authenticator codes are 6 digits; recovery codes 8 letters and digits (never mistaken for one).
+    model = TOTPDevice if len(code) == 6 and code.isdigit() else StaticDevice
     for device in model.objects.select_for_update().filter(user=user, confirmed=True):
         if device.verify_token(code):
             return device

@@ -51,10 +51,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Sign-in: lockout (django-axes), two-factor devices (django-otp: authenticator app, recovery codes).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tickets",
     "returns",
     "complaints",
@@ -63,15 +67,24 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Sign-in and browser security: CSP and Permissions-Policy headers on every answer.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "aftersales.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sign-in: idle sessions end, the second factor is asked before anything else (tickets/signin_middleware.py).
+    "tickets.signin_middleware.IdleSessionMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tickets.signin_middleware.SecondFactorMiddleware",
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sign-in: django-axes answers a locked-out sign-in with its page (last, as axes asks).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -114,9 +127,41 @@ else:
         }
     }
 
+# Sign-in ------------------------------------------------------------------------------------------------------------
+# Django's four password validators, at least 10 characters (operations.md "Signing in").
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Lockout on both sign-in pages (desk and admin): an account after 10 failures, an address after 50, each failure
+# less than 15 minutes after the one before; locked for 15 minutes. tickets.signin.LockoutHandler counts both.
+SIGNIN_ACCOUNT_FAILURE_LIMIT = 10
+SIGNIN_ADDRESS_FAILURE_LIMIT = 50
+AXES_HANDLER = "tickets.signin.LockoutHandler"
+AXES_FAILURE_LIMIT = SIGNIN_ACCOUNT_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# A try during the lockout neither counts nor extends it: it ends 15 minutes after it began.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "tickets.signin_views.locked_out"
+AXES_DISABLE_ACCESS_LOG = True
+# Behind N reverse proxies that each append to X-Forwarded-For, the client is the Nth address from its right (as DRF's
+# NUM_PROXIES); 0 trusts REMOTE_ADDR alone, so a forged header cannot dodge the address limit.
+SIGNIN_PROXY_COUNT = int(os.environ.get("SIGNIN_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "tickets.signin.client_address"
+# Two-factor sign-in: the roles that must use an authenticator app (agent, supervisor, finance, admin).
+REQUIRE_2FA_FOR = env_list("REQUIRE_2FA_FOR", "")
+# A misspelt role would silently leave that role on the password alone.
+if set(REQUIRE_2FA_FOR) - {"agent", "supervisor", "finance", "admin"}:
+    raise RuntimeError("REQUIRE_2FA_FOR takes role names among agent, supervisor, finance, admin.")
+OTP_TOTP_ISSUER = "After-sales desk"
+# Sessions end after this long without a request from the user (background refreshes do not count).
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/desk/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -156,11 +201,42 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Browser security: no inline script anywhere (every script is a file under static/), no plugins, no framing; images
+# from here and data: URIs (the authenticator's QR code). The powerful browser features the desk never uses are off.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+    )
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tickets.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "tickets.authentication.StaffTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -44,9 +44,13 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"+86138{n:08d}")
 
 
+# Every staff user's password in the tests; it passes settings.AUTH_PASSWORD_VALIDATORS.
+STAFF_PASSWORD = "staff-pass-2026"
+
+
 def make_staff(username: str, role: str, teams: tuple[Team, ...] = (), **kwargs: object):
     """A staff user through the real service (group, profile, token). Returns the user; `user.token` is set."""
-    user, token = services.staff_create(username=username, role=role, password="pass-1234", teams=teams, **kwargs)
+    user, token = services.staff_create(username=username, role=role, password=STAFF_PASSWORD, teams=teams, **kwargs)
     user.token = token
     return user
 

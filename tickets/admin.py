@@ -30,6 +30,7 @@ from tickets.models import (
     RoutingRule,
     SalesStat,
     StaffProfile,
+    StaffToken,
     Storefront,
     Survey,
     Team,
@@ -37,6 +38,7 @@ from tickets.models import (
     TicketEvent,
     WebhookDelivery,
 )
+from tickets.services import signin as signin_services
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -444,3 +446,38 @@ class SurveyAdmin(ReadOnlyAdmin):
     def short_comment(self, obj: Survey) -> str:
         # Plain text, escaped by the admin: the comment is the customer's own words.
         return Truncator(obj.comment).chars(80)
+
+
+# Sign-in: staff API tokens (issued by `create_staff` and on the preferences page, shown once there)
+
+
+@admin.register(StaffToken)
+class StaffTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "created_at", "revoked_at", "is_active")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
+    search_fields = ("prefix", "user__username")
+    fields = ("user", "prefix", "created_at", "revoked_at")
+    readonly_fields = ("user", "prefix", "created_at", "revoked_at")
+    actions = ["revoke"]
+
+    @admin.display(description=_("active"), boolean=True)
+    def is_active(self, obj: StaffToken) -> bool:
+        return obj.is_active
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a token is shown once when it is issued: `create_staff`, or its user's preferences page
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead: the row stays as the record of the token
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[StaffToken]) -> None:
+        revoked = 0
+        for staff_token in queryset.filter(revoked_at__isnull=True).select_related("user"):
+            revoked += signin_services.staff_token_revoke(user=staff_token.user)
+        self.message_user(
+            request,
+            ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", revoked) % {"n": revoked},
+            messages.SUCCESS,
+        )

@@ -1,11 +1,12 @@
 import hmac
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from tickets.keys import hash_key
-from tickets.models import ApiKey, Storefront
+from tickets.models import ApiKey, StaffToken, Storefront
 
 
 class StorefrontPrincipal:
@@ -53,3 +54,24 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+class StaffTokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <token>` for staff scripts. DRF's header parsing, with the token looked up by its prefix
+    and compared by hash (tickets.models.StaffToken) instead of stored in clear. Revocation counts from the next
+    request: every call reads the row (with its user, in one query)."""
+
+    model = StaffToken
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, StaffToken]:
+        prefix, dot, _secret = key.partition(".")
+        staff_token = None
+        if dot and prefix:
+            staff_token = (
+                StaffToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+            )
+        if staff_token is None or not hmac.compare_digest(staff_token.hashed_key, hash_key(key)):
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not staff_token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return staff_token.user, staff_token

@@ -730,3 +730,31 @@ class SlaClock(models.Model):
         if self.stopped_at is None:
             return None
         return self.stopped_at <= self.due_at
+
+
+class StaffToken(models.Model):
+    """A staff user's API token (`Authorization: Token <token>`). As with storefront keys, only a SHA-256 of the
+    token is stored and the prefix finds the row; the token itself is shown once, when it is issued. A user has at
+    most one active token: issuing a new one (rotation) revokes the old."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_tokens")
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True)
+    hashed_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff API token")
+        verbose_name_plural = _("staff API tokens")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="staff_token_one_active_per_user"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

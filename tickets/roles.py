@@ -35,3 +35,17 @@ def is_finance(user: AnyUser) -> bool:
 def is_staff_member(user: AnyUser) -> bool:
     """May use the desk at all."""
     return is_agent(user) or is_finance(user)
+
+
+# Sign-in: the role names that settings.REQUIRE_2FA_FOR may list. A user's own groups count (a supervisor is not an
+# "agent" here unless in that group too); "admin" is a superuser.
+ROLE_NAMES = ("agent", "supervisor", "finance", "admin")
+
+
+def role_names(user: AnyUser) -> frozenset[str]:
+    if not user.is_authenticated:
+        return frozenset()
+    names = {role for role, group in ROLE_GROUPS.items() if group in group_names(user)}
+    if user.is_superuser:
+        names.add("admin")
+    return frozenset(names)

@@ -46,3 +46,10 @@
     }
   });
 })();
+
+// Refreshes a page makes on its own (hx-trigger="every ...") say so: they do not keep an idle session alive
+// (tickets/signin_middleware.py).
+document.addEventListener("htmx:configRequest", function (event) {
+  var trigger = event.detail.elt.getAttribute && event.detail.elt.getAttribute("hx-trigger");
+  if (trigger && /^every\s/.test(trigger)) { event.detail.headers["X-Desk-Background"] = "1"; }
+});

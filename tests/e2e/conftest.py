@@ -18,7 +18,15 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
@@ -49,10 +57,67 @@ def _playwright() -> Iterator[Playwright]:
         yield playwright
 
 
+# Reported to the console by the page itself (an init script runs before the page's own and outside its CSP).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
+});
+"""
+
+
+class CspWatch:
+    """Collects what Chromium says about Content-Security-Policy violations in every context of the session's
+    browser: its own console message ("Refused to ... because it violates the following Content Security Policy
+    directive") and the page's `securitypolicyviolation` event."""
+
+    def __init__(self) -> None:
+        self.violations: list[str] = []
+
+    def attach(self, context: BrowserContext) -> None:
+        context.add_init_script(script=CSP_LISTENER)
+        context.on("console", self._console)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or message.text.startswith("CSP violation"):
+            self.violations.append(f"{message.location.get('url', '')}: {message.text}")
+
+
+class WatchedBrowser:
+    """The session's Chromium, every new context of which reports CSP violations to the CspWatch."""
+
+    def __init__(self, browser: Browser, watch: CspWatch) -> None:
+        self._browser = browser
+        self._watch = watch
+
+    def new_context(self, **kwargs: object) -> BrowserContext:
+        context = self._browser.new_context(**kwargs)
+        self._watch.attach(context)
+        return context
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
-def browser(_playwright: Playwright) -> Iterator[Browser]:
+def csp_watch() -> CspWatch:
+    return CspWatch()
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(csp_watch: CspWatch) -> Iterator[None]:
+    """Fails a browser test in which Chromium reported a CSP violation: every page must work under the policy."""
+    csp_watch.violations.clear()
+    yield
+    if csp_watch.violations:
+        found = "\n".join(csp_watch.violations)
+        csp_watch.violations.clear()
+        pytest.fail(f"Chromium reported Content-Security-Policy violations:\n{found}")
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright: Playwright, csp_watch: CspWatch) -> Iterator[Browser]:
     browser = _playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-    yield browser
+    yield WatchedBrowser(browser, csp_watch)
     browser.close()
 
 

@@ -11,13 +11,13 @@ from playwright.sync_api import Page, expect
 from alerts import services
 from alerts.models import Alert, AlertKind
 from tests.e2e.conftest import login
-from tests.factories import make_staff, make_ticket
+from tests.factories import STAFF_PASSWORD, make_staff, make_ticket
 from tickets.models import SlaPolicy
 
 # serialized_rollback: the seeded rows (the Standard SLA policy) are there, and stay there for the tests after.
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+PASSWORD = STAFF_PASSWORD  # what tests.factories.make_staff gives every staff user
 
 
 def test_supervisor_sees_a_breach_appear_opens_the_ticket_and_acknowledges_it(

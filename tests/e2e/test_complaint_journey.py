@@ -17,11 +17,11 @@ from playwright.sync_api import Page, expect
 
 from complaints.models import Complaint, ComplaintStatus
 from tests.e2e.conftest import login
-from tests.factories import make_staff
+from tests.factories import STAFF_PASSWORD, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+PASSWORD = STAFF_PASSWORD  # what tests.factories.make_staff gives every staff user
 
 
 def call_api(method: str, url: str, *, api_key: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:

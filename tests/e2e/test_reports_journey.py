@@ -13,13 +13,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from alerts.models import Comparison, Kpi, KpiPeriod, KpiThreshold
 from tests.e2e.conftest import TIMEOUT_MS, login
-from tests.factories import CustomerFactory, make_staff, make_ticket
+from tests.factories import STAFF_PASSWORD, CustomerFactory, make_staff, make_ticket
 from tickets import services
 from tickets.models import Status, Survey
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+PASSWORD = STAFF_PASSWORD  # what tests.factories.make_staff gives every staff user
 
 
 @pytest.fixture

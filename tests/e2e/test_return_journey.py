@@ -16,10 +16,11 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import login
+from tests.factories import STAFF_PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+PASSWORD = STAFF_PASSWORD  # what tests.factories.make_staff gives every staff user
 
 
 def call_api(method: str, url: str, *, api_key: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:

@@ -15,12 +15,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import login
-from tests.factories import CannedResponseFactory
+from tests.factories import STAFF_PASSWORD, CannedResponseFactory
 from tests.receiver import verify_signature
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+PASSWORD = STAFF_PASSWORD  # what tests.factories.make_staff gives every staff user
 
 
 def call_api(

@@ -121,9 +121,11 @@ def test_seed_demo_fills_an_empty_database(var_dir, client):
     assert teams.filter(is_default=True).count() == 1
     assert RoutingRule.objects.count() >= 3
     assert all("{customer_name}" in body for body in CannedResponse.objects.values_list("body", flat=True))
-    # every role can log in with the demo password
+    # every role signs in on the sign-in page with the demo password
     for username in ("agent", "agent2", "supervisor", "finance", "admin"):
-        assert client.login(username=username, password="demo1234"), username
+        response = client.post("/accounts/login/", {"username": username, "password": "desk-demo-2026"})
+        assert response.status_code == 302 and response["Location"] == "/desk/", username
+        client.logout()
     assert get_user_model().objects.get(username="admin").is_superuser
     # the storefront without a webhook, its key printed last and written to var/
     storefront = Storefront.objects.get(name="Demo Shop")
@@ -134,7 +136,7 @@ def test_seed_demo_fills_an_empty_database(var_dir, client):
     # the URL and the logins are printed
     text = "\n".join(lines)
     assert "http://127.0.0.1:8000/" in text
-    assert all(name in text for name in ("agent2", "supervisor", "finance", "admin", "demo1234"))
+    assert all(name in text for name in ("agent2", "supervisor", "finance", "admin", "desk-demo-2026"))
 
 
 def test_seed_demo_tickets_cover_the_states_with_conversations(var_dir):

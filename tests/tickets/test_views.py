@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import CannedResponseFactory, CustomerFactory, make_staff, make_ticket
+from tests.factories import STAFF_PASSWORD, CannedResponseFactory, CustomerFactory, make_staff, make_ticket
 from tickets import selectors, services
 from tickets.models import EventKind, MessageKind, Severity, Status, TicketEvent
 
@@ -64,7 +64,7 @@ def test_login_page_signs_in_and_lands_on_the_queue(client, agent):
     assert page.status_code == 200
     assert 'name="username"' in page.content.decode()
     # when the agent signs in
-    response = client.post("/accounts/login/", {"username": "agent", "password": "pass-1234"})
+    response = client.post("/accounts/login/", {"username": "agent", "password": STAFF_PASSWORD})
     # then they land on the queue
     assert response.status_code == 302
     assert response["Location"] == "/desk/"

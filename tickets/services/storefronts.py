@@ -7,15 +7,17 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.authtoken.models import Token
 
 from aftersales.errors import InvalidInput
 from tickets.keys import hash_key
 from tickets.models import ApiKey, StaffProfile, Storefront, Team
 from tickets.roles import ROLE_GROUPS
+from tickets.services.signin import staff_token_issue
 
 
 def new_webhook_secret() -> str:
@@ -64,12 +66,20 @@ def staff_create(
     last_name: str = "",
     language: str = "en",
 ) -> tuple[Any, str]:
-    """A desk user in the role's group, member of the given teams, with an API token. Returns (user, token)."""
+    """A desk user in the role's group, member of the given teams, with an API token. Returns (user, token): the
+    token is shown this once (only its hash is stored). A password must pass settings.AUTH_PASSWORD_VALIDATORS."""
     if role not in ROLE_GROUPS:
         raise InvalidInput(_("Unknown role %(role)s.") % {"role": role}, field="role")
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise InvalidInput(_("A user named %(name)s already exists.") % {"name": username}, field="username")
+    if password is not None:
+        try:
+            validate_password(
+                password, User(username=username, email=email, first_name=first_name, last_name=last_name)
+            )
+        except ValidationError as error:
+            raise InvalidInput(" ".join(error.messages), field="password") from error
     user = User.objects.create_user(
         username=username,
         password=password,
@@ -92,8 +102,8 @@ def staff_create(
     for team in teams:
         team.members.add(user)
     StaffProfile.objects.create(user=user, language=language)
-    token = Token.objects.create(user=user)
-    return user, token.key
+    _staff_token, token = staff_token_issue(user=user)
+    return user, token
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from django.utils import timezone
 from tickets import services
 from tickets.models import CannedResponse, Category, Channel, RoutingRule, Severity, Status, Storefront, Team
 
-PASSWORD = "demo1234"  # noqa: S105 (the documented demo password)
+PASSWORD = "desk-demo-2026"  # noqa: S105 (the documented demo password; passes the password validators)
 STOREFRONT = "Demo Shop"
 
 # (name, Chinese name, default team): the six teams of tickets.md.
@@ -365,7 +365,7 @@ def _database_empty() -> bool:
 
 
 class Command(BaseCommand):
-    help = "Demo teams, users (password demo1234), the 'Demo Shop' storefront and ~20 tickets in every state."
+    help = "Demo teams, users (password desk-demo-2026), the 'Demo Shop' storefront and ~20 tickets in every state."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -36,13 +36,19 @@ class AuditRow:
 
 
 def tracked_content_types() -> list[ContentType]:
-    labels = [entry["model"] if isinstance(entry, dict) else entry for entry in settings.AUDITLOG_INCLUDE_TRACKING_MODELS]
+    labels = [
+        entry["model"] if isinstance(entry, dict) else entry for entry in settings.AUDITLOG_INCLUDE_TRACKING_MODELS
+    ]
     models = []
     for label in labels:
         app_label, _dot, model_name = label.partition(".")
         models.append((app_label, model_name.lower()))
     return sorted(
-        (ct for ct in ContentType.objects.filter(app_label__in={a for a, _m in models}) if (ct.app_label, ct.model) in models),
+        (
+            ct
+            for ct in ContentType.objects.filter(app_label__in={a for a, _m in models})
+            if (ct.app_label, ct.model) in models
+        ),
         key=lambda ct: str(ct.model_class()._meta.verbose_name_plural) if ct.model_class() else ct.model,
     )
 
@@ -65,7 +71,9 @@ def _changes(entry: LogEntry) -> list[Change]:
             except Exception:  # a field since removed keeps its stored name
                 label = name
         if isinstance(values, dict) and values.get("type") == "m2m":
-            out.append(Change(field=label, operation=values.get("operation", ""), objects=tuple(values.get("objects", ()))))
+            out.append(
+                Change(field=label, operation=values.get("operation", ""), objects=tuple(values.get("objects", ())))
+            )
         elif isinstance(values, list | tuple) and len(values) == 2:
             out.append(Change(field=label, before=_show(values[0]), after=_show(values[1])))
     return out

@@ -16,9 +16,7 @@ CACHE_KEY = "metrics:sla_sweep:last"
 
 def record_sweep(*, duration_seconds: float, counts: dict[str, int]) -> None:
     try:
-        cache.set(
-            CACHE_KEY, {"finished_at": time.time(), "duration_seconds": duration_seconds, "counts": counts}, None
-        )
+        cache.set(CACHE_KEY, {"finished_at": time.time(), "duration_seconds": duration_seconds, "counts": counts}, None)
     except Exception:
         # The figure is for monitoring; a cache outage must not fail the sweep that already did its work.
         logger.warning("Could not record the SLA sweep's figures: the cache did not answer.")

@@ -98,7 +98,9 @@ class PrivatePostgres:
         if self._as_postgres:
             shutil.chown(self.directory, "postgres")
             shutil.chown(self.sockets, "postgres")
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+        self._run(
+            str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"
+        )
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.sockets} -c listen_addresses=127.0.0.1 -c fsync=off"

@@ -65,7 +65,12 @@ class Site:
 
     def manage(self, *args: str, timeout: float = 180) -> str:
         result = subprocess.run(  # noqa: S603
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         assert result.returncode == 0, result.stderr[-3000:]
         return result.stdout
@@ -239,9 +244,7 @@ def _sign_in(base: str) -> urllib.request.OpenerDirector:
 def test_during_a_database_outage_the_web_answers_503_and_everything_recovers_by_itself(site, processes):
     port = closed_port()
     base = f"http://127.0.0.1:{port}"
-    web = site.start(
-        "web", str(BIN / "gunicorn"), "aftersales.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"
-    )
+    web = site.start("web", str(BIN / "gunicorn"), "aftersales.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1")
     try:
         wait_until(lambda: _reachable(base), "gunicorn", timeout=60)
         desk = _sign_in(base)
@@ -286,7 +289,9 @@ def test_during_a_database_outage_the_web_answers_503_and_everything_recovers_by
         # The worker reaches the database again: new rows go out at once, the waiting ones at their retry.
         site.enqueue(3, "after")
         wait_until(
-            lambda: site.deliveries().get("delivered", 0) >= before + 3, "the new deliveries after the outage", timeout=60
+            lambda: site.deliveries().get("delivered", 0) >= before + 3,
+            "the new deliveries after the outage",
+            timeout=60,
         )
         wait_until(lambda: site.deliveries() == {"delivered": before + 8}, "the retried deliveries", timeout=150)
         counts = _delivered_once(site)

@@ -82,7 +82,9 @@ def _run(env: dict[str, str], *args: str) -> str:
 
 def _production_env(**extra: str) -> dict[str, str]:
     """The README's production settings: no DEBUG, a secret key, the hosts, PostgreSQL, Redis and an SMTP server."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "CELERY_TASK_ALWAYS_EAGER")}
+    # Not DJANGO_ALLOW_ASYNC_UNSAFE either: the browser tests set it in this process, no deployment may.
+    unset = ("DEBUG", "CELERY_TASK_ALWAYS_EAGER", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="desk.example.com",

@@ -179,11 +179,12 @@ def test_a_staff_token_may_not_use_the_storefront_endpoints(agent_api):
 
 def test_create_answers_in_a_pinned_number_of_queries(storefront_client, django_assert_num_queries):
     create(storefront_client, recent_body(order__external_id="warm-up"))
-    # A first return with no team to route to (so no assignment) and no webhook URL (no outbox row), savepoints
-    # included, the settings read fresh (this test's own transaction wrote them: the settings version checked once,
-    # then the key, return policy, routing and SLA policy read; the ticket's and the return's rows sent in one batch);
-    # test_query_counts.py pins the production set-up.
-    with django_assert_num_queries(12):
+    # A first return routed to the default team that migrate creates, which has no agent yet (one query finds none,
+    # so no assignment), and no webhook URL (no outbox row), savepoints included, the settings read fresh (this
+    # test's own transaction wrote them: the settings version checked once, then the key, return policy, routing and
+    # SLA policy read; the ticket's and the return's rows sent in one batch); test_query_counts.py pins the
+    # production set-up.
+    with django_assert_num_queries(13):
         assert create(storefront_client).status_code == 201
 
 

@@ -145,6 +145,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
             CSRF_COOKIE_SECURE="0",
             SECURE_HSTS_SECONDS="0",
             EMAIL_URL=f"smtp://127.0.0.1:{closed_port()}",
+            # Beat sends the sweep every 5 s, so it also has to publish while the broker is away.
+            SLA_SWEEP_SECONDS="5",
             PYTHONUNBUFFERED="1",
         )
         site = Site(pg=pg, broker=broker, receiver=receiver, env=env, api_key="", var=directory / "var")
@@ -202,6 +204,9 @@ def test_worker_and_beat_come_back_after_a_broker_outage_and_deliver_everything_
         assert processes["worker"].poll() is None, "the worker exited when the broker went away"
         assert processes["beat"].poll() is None, "beat exited when the broker went away"
 
+        time.sleep(6)  # beat tries at least one sweep while Redis is down
+        beat_log = LOG_DIR / "outage-beat.log"
+        beat_seen = beat_log.stat().st_size
         site.broker.start()
         # Every row delivered: the tasks queued before the outage (kept by Redis), the ones that never reached it
         # (sent again by beat's dispatch of due rows), and whatever was in the worker's hands.
@@ -212,6 +217,13 @@ def test_worker_and_beat_come_back_after_a_broker_outage_and_deliver_everything_
     # The same worker consumes again at once (not only beat's catch-up): a new row goes out within seconds.
     site.enqueue(1, "after")
     wait_until(lambda: site.deliveries() == {"delivered": 26}, "a delivery after the outage", timeout=30)
+
+    # The worker lost the broker and connected again by itself; beat went on sending after the restart.
+    worker_log = (LOG_DIR / "outage-worker.log").read_text(encoding="utf-8", errors="replace")
+    assert worker_log.rindex("Connected to redis://") > worker_log.index("Connection to broker lost")
+    with beat_log.open(encoding="utf-8", errors="replace") as log:
+        log.seek(beat_seen)
+        assert "Sending due task sweep-sla" in log.read()
 
     counts = _delivered_once(site)
     assert set(counts) == site.event_ids()

@@ -3,8 +3,8 @@
 Every log record of the whole run goes to test-results/logs/test-run.log through the same filter and formatter as
 production's handler (a session-wide handler on the root logger), and tests that run servers as child processes
 (worker, beat, gunicorn) leave their output in the same folder. While the tests run, this plugin notes every secret
-and piece of contact data they issue or post: API keys (the factories), staff tokens, passwords (as set on a user or
-posted in a form or body), survey tokens, customers' e-mail addresses and phone numbers (as saved). At the end of the
+and piece of contact data they issue or post: API keys (the factories), staff tokens, passwords (hashed for a user or
+tried at a sign-in, or posted in a form or body), survey tokens, customers' e-mail addresses and phone numbers (as saved). At the end of the
 session the folder is read and any of those values, any survey link and any API-key-shaped string fails the run
 (exit status 1, after the test summary), naming the file, the line and what kind of value leaked.
 """
@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.test import override_settings
 
 from aftersales.logs import RedactingFilter, TextFormatter
 
@@ -44,6 +47,11 @@ class Issued:
             return
         value = value.strip()
         if len(value) < MIN_LENGTH:
+            return
+        if kind == "password" and not (
+            len(value) >= 8 and re.search("[A-Za-z]", value) and re.search("[^A-Za-z]", value)
+        ):
+            # "password" or "changeme" would match ordinary words of the log; a test's weak password is no secret
             return
         self.values.setdefault(value, kind)
         if kind == "phone":
@@ -75,8 +83,7 @@ def issue(kind: str, value: str) -> None:
 
 
 def _connect_signals() -> None:
-    from django.contrib.auth import get_user_model
-    from django.db.models.signals import post_save, pre_save
+    from django.db.models.signals import post_save
     from rest_framework.authtoken.models import Token
 
     from tickets.models import Customer, Survey
@@ -91,14 +98,19 @@ def _connect_signals() -> None:
     def token_saved(instance: Token, **kwargs: Any) -> None:
         ISSUED.add("staff token", instance.key)
 
-    def user_saving(instance: Any, **kwargs: Any) -> None:
-        # set_password keeps the raw password on the instance until the save (for the validators' password_changed).
-        ISSUED.add("password", getattr(instance, "_password", None))
-
     post_save.connect(customer_saved, sender=Customer, weak=False, dispatch_uid="logscan-customer")
     post_save.connect(survey_saved, sender=Survey, weak=False, dispatch_uid="logscan-survey")
     post_save.connect(token_saved, sender=Token, weak=False, dispatch_uid="logscan-token")
-    pre_save.connect(user_saving, sender=get_user_model(), weak=False, dispatch_uid="logscan-user")
+
+
+class RecordingHasher(PBKDF2PasswordHasher):
+    """Django's default hasher (same algorithm name, same hashes) that also notes every raw password it hashes: set
+    on a user (create_user, set_password) or tried at a sign-in (right or wrong). First in PASSWORD_HASHERS for the
+    session, through Django's own override_settings."""
+
+    def encode(self, password: str, salt: str, iterations: int | None = None) -> str:
+        ISSUED.add("password", password)
+        return super().encode(password, salt, iterations)
 
 
 def _wrap_posts() -> None:
@@ -135,6 +147,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _attach()
     _connect_signals()
     _wrap_posts()
+    override_settings(PASSWORD_HASHERS=["tests.logscan.RecordingHasher", *settings.PASSWORD_HASHERS]).enable()
 
 
 @pytest.fixture(autouse=True)

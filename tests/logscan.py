@@ -4,9 +4,10 @@ Every log record of the whole run goes to test-results/logs/test-run.log through
 production's handler (a session-wide handler on the root logger), and tests that run servers as child processes
 (worker, beat, gunicorn) leave their output in the same folder. While the tests run, this plugin notes every secret
 and piece of contact data they issue or post: API keys (the factories), staff tokens, passwords (hashed for a user or
-tried at a sign-in, or posted in a form or body), survey tokens, customers' e-mail addresses and phone numbers (as saved). At the end of the
-session the folder is read and any of those values, any survey link and any API-key-shaped string fails the run
-(exit status 1, after the test summary), naming the file, the line and what kind of value leaked.
+tried at a sign-in, or posted in a form or body), survey tokens, customers' e-mail addresses and phone numbers (as
+saved). At the end of the session the folder is read and any of those values, any survey link and any API-key-shaped
+string fails the run (exit status 1, after the test summary), naming the file, the line and what kind of value
+leaked.
 """
 
 import logging

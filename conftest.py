@@ -11,6 +11,9 @@ each one independent of the order the suite runs in.
 
 import pytest
 
+# The log scan: every log record of the run to one file, scanned at the end for secrets and contact data.
+pytest_plugins = ["tests.logscan"]
+
 
 def _is_transactional(item: pytest.Item) -> bool:
     marker = item.get_closest_marker("django_db")

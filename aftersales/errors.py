@@ -4,10 +4,14 @@ Format: {"type": "<code>", "detail": "<sentence>", "errors": {"<field path>": ["
 (`errors` only for validation).
 """
 
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.template import loader
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -169,8 +173,32 @@ def not_found_handler(request: HttpRequest, exception: Exception | None = None) 
     return defaults.page_not_found(request, exception)
 
 
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After while the database is away: the JSON error format under /api/, a short page in both
+    languages elsewhere. Built without the database: no session, no user, no context processors."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(
+            error_body("service_unavailable", _("The service is briefly unavailable. Please retry later.")),
+            status=503,
+        )
+    else:
+        response = HttpResponse(loader.render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(settings.RETRY_AFTER_SECONDS)
+    return response
+
+
+def _database_unavailable() -> bool:
+    # Django calls handler500 inside its `except` block: the exception being handled is the cause.
+    _type, exc, _tb = sys.exc_info()
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
 def server_error_handler(request: HttpRequest) -> HttpResponse:
-    """handler500: the JSON error format under /api/, Django's page elsewhere."""
+    """handler500: 503 when the database could not be reached (see `service_unavailable`); otherwise the JSON error
+    format under /api/, Django's page elsewhere. The process needs no restart when the database is back: Django drops
+    a broken connection at the end of the request and checks a kept one before the next (CONN_HEALTH_CHECKS)."""
+    if _database_unavailable():
+        return service_unavailable(request)
     if request.path.startswith("/api/"):
         return json_500(request)
     return defaults.server_error(request)

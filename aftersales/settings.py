@@ -13,6 +13,9 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from aftersales.logs import logging_config
+from aftersales.mail import EmailConfigurationError, email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 
@@ -32,11 +35,12 @@ DEBUG = env_bool("DEBUG", False)
 # Build-time commands that never sign anything (CI checks, image builds) run without a secret; everything that
 # serves or writes data refuses to start without one when DEBUG is off.
 BUILD_COMMANDS = {"makemigrations", "check", "collectstatic", "compilemessages", "makemessages", "spectacular"}
+BUILDING = len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in BUILD_COMMANDS
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if DEBUG:
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105 (DEBUG only)
-    elif not (len(sys.argv) > 1 and Path(sys.argv[0]).name == "manage.py" and sys.argv[1] in BUILD_COMMANDS):
+    elif not BUILDING:
         raise RuntimeError("SECRET_KEY must be set when DEBUG is off.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
@@ -59,6 +63,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # ops: metrics and the audit of settings-like changes
+    "django_prometheus",
+    "auditlog",
     "tickets",
     "returns",
     "complaints",
@@ -66,6 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # ops: metrics count every request; probes answer before Host checks, HTTPS redirects and the database
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "aftersales.probes.ProbeMiddleware",
+    "aftersales.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Sign-in and browser security: CSP and Permissions-Policy headers on every answer.
     "csp.middleware.CSPMiddleware",
@@ -83,8 +94,12 @@ MIDDLEWARE = [
     "tickets.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Sign-in: django-axes answers a locked-out sign-in with its page (last, as axes asks).
+    # ops: who changed a setting (after authentication)
+    "auditlog.middleware.AuditlogMiddleware",
+    # Sign-in: django-axes answers a locked-out sign-in with its page (after every other middleware but the metrics'
+    # last one, which django-prometheus needs last).
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "aftersales.urls"
@@ -112,13 +127,33 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'aftersales.sqlite3'}"),
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
+        # ops: a kept connection is checked before a request reuses it, so the process recovers by itself after the
+        # database restarts.
+        conn_health_checks=True,
     )
 }
+# ops: django-prometheus's wrappers of Django's own backends count queries and their duration per database.
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # An unreachable server fails a request (503) and /readyz in seconds instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # ops: an unreachable Redis fails a cache call in seconds, never hangs a request.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+        }
+    }
 else:
     CACHES = {
         "default": {
@@ -183,10 +218,12 @@ ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
-# E-mail: console unless configured.
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# E-mail (ops): EMAIL_URL or an Anymail EMAIL_BACKEND; with DEBUG a development outbox under var/mail; without
+# DEBUG and without a real backend nothing that may send mail starts (aftersales/mail.py).
+try:
+    globals().update(email_settings(os.environ, debug=DEBUG, var_dir=VAR_DIR, building=BUILDING))
+except EmailConfigurationError as error:
+    raise RuntimeError(str(error)) from None
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "after-sales@example.com")
 # Where customers and staff reach this site: links in e-mails and webhooks are absolute (survey links, alerts).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -197,8 +234,12 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # ops: `check --deploy` clean; the header only allows a submission to the browsers' preload list.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # ops: load balancers probe over plain HTTP; the probes answer before the redirect anyway (aftersales/probes.py)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Browser security: no inline script anywhere (every script is a file under static/), no plugins, no framing; images
@@ -312,6 +353,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# ops: workers and beat reconnect after a broker outage however long it lasts (Celery's default gives up after 100
+# attempts). A task running when the broker goes away finishes (Celery 5's default, said here on purpose): every task
+# is safe to run twice, and its message, unacknowledged, is delivered again later and finds its work done; cancelling
+# it instead could cut a webhook between the receiver's answer and the outbox row being marked, and send it twice.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # A publish to a dead broker must fail fast: the outbox row is already committed and the
 # beat task `dispatch_due_webhooks` picks it up once the broker is back.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -357,9 +405,39 @@ ADMIN_ALERT_EMAILS = env_list("ADMIN_ALERT_EMAILS", "")
 # Optional: every new alert is POSTed here as JSON (e.g. a chat tool's robot URL).
 ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# ops: one line per request and per task, in TIME_ZONE, text or JSON (LOG_FORMAT=json), through a filter that takes
+# out passwords, keys, tokens, survey links, e-mail addresses and phone numbers (aftersales/logs.py).
+LOGGING = logging_config(level=os.environ.get("LOG_LEVEL", "INFO"), log_format=os.environ.get("LOG_FORMAT", "text"))
+
+# ops: /metrics (Prometheus) is off unless a token or addresses are set; /healthz and /readyz need neither.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "")
+# Each app's own figures, read at every scrape (aftersales imports no app: they are named here).
+METRICS_COLLECTORS = ["tickets.metrics.WebhookCollector", "alerts.metrics.SweepCollector"]
+PROMETHEUS_EXPORT_MIGRATIONS = False
+# While the database is away requests answer 503 with this Retry-After.
+RETRY_AFTER_SECONDS = int(os.environ.get("RETRY_AFTER_SECONDS", "30"))
+
+# ops: the audit of settings-like changes (django-auditlog): who, when, before and after. Secrets are never stored:
+# the webhook secret is masked whole (its change is still recorded), key hashes and passwords are left out.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "tickets.Team", "m2m_fields": ["members"]},
+    {"model": "tickets.RoutingRule"},
+    {"model": "tickets.SlaPolicy"},
+    {"model": "tickets.BusinessCalendar"},
+    {"model": "tickets.CalendarDay"},
+    {
+        "model": "tickets.Storefront",
+        "mask_fields": ["webhook_secret"],
+        "mask_callable": "aftersales.audit.mask_whole",
+    },
+    {"model": "tickets.ApiKey", "exclude_fields": ["hashed_key"]},
+    {"model": "returns.ReturnPolicy"},
+    {"model": "alerts.KpiThreshold"},
+    {
+        "model": "auth.User",
+        "include_fields": ["username", "is_active", "is_staff", "is_superuser", "groups"],
+        "m2m_fields": ["groups"],
+    },
+)
+AUDITLOG_DISABLE_REMOTE_ADDR = False

@@ -6,11 +6,14 @@ that uses them. Clock rows and alerts are read-only: only the services and the s
 
 from typing import Any
 
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from alerts.models import Alert, KpiPeriodResult, KpiThreshold, Notification
+from tickets import roles
 from tickets.models import BusinessCalendar, CalendarDay, SlaPolicy
 
 
@@ -123,3 +126,18 @@ class KpiPeriodResultAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Who changed what (django-auditlog): supervisors read the entries in the admin as admins do; nobody edits them.
+
+
+class AuditLogEntryAdmin(LogEntryAdmin):
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return roles.is_supervisor(request.user) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return roles.is_supervisor(request.user) or super().has_module_permission(request)
+
+
+admin.site.unregister(LogEntry)
+admin.site.register(LogEntry, AuditLogEntryAdmin)

@@ -26,6 +26,7 @@ def build_alerts_panel(request: HttpRequest, ticket: Any) -> dict[str, Any] | No
 def register() -> None:
     register_nav_item(label=_("Alerts"), url_name="alerts:dashboard", visible=roles.is_supervisor, order=10)
     register_nav_item(label=_("Reports"), url_name="alerts:reports", visible=roles.is_supervisor, order=15)
+    register_nav_item(label=_("Changes"), url_name="alerts:audit", visible=roles.is_supervisor, order=80)
     register_nav_item(
         label=_("Notifications"), url_name="alerts:notifications", visible=roles.is_staff_member, order=90
     )

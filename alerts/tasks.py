@@ -1,14 +1,20 @@
 """Celery tasks of the alerts app: plain values in, one service call each, safe to run twice."""
 
+import time
+
 from celery import shared_task
 
 from alerts import services
+from alerts.metrics import record_sweep
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_sla() -> dict[str, int]:
     # Overlapping or duplicated runs are harmless: every alert is unique in the database.
-    return services.sla_sweep()
+    started = time.monotonic()
+    counts = services.sla_sweep()
+    record_sweep(duration_seconds=time.monotonic() - started, counts=counts)
+    return counts
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("alerts/notifications/read/", views.notifications_read, name="notifications_read"),
     path("reports/", report_views.reports, name="reports"),
     path("reports/<slug:table>.csv", report_views.report_csv, name="report_csv"),
+    path("desk/audit/", views.audit, name="audit"),
 ]

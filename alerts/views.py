@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from alerts import audit as audit_reads
 from alerts import selectors, services
 from alerts.models import AlertKind
 from tickets import roles
@@ -98,3 +99,20 @@ def notifications(request: HttpRequest) -> HttpResponse:
 def notifications_read(request: HttpRequest) -> HttpResponse:
     services.notifications_mark_read(user=request.user)
     return HttpResponseRedirect(reverse("alerts:notifications"))
+
+
+@require_GET
+@desk_view
+def audit(request: HttpRequest) -> HttpResponse:
+    """Who changed which setting, when, before and after (supervisors; the admin shows the same entries)."""
+    if not roles.is_supervisor(request.user):
+        raise PermissionDenied
+    content_types = audit_reads.tracked_content_types()
+    chosen = request.GET.get("model", "")
+    content_type_id = int(chosen) if chosen.isdigit() and int(chosen) in {ct.pk for ct in content_types} else None
+    page, rows = audit_reads.audit_page(content_type_id=content_type_id, page=request.GET.get("page"))
+    return render(
+        request,
+        "alerts/audit.html",
+        {"page": page, "rows": rows, "content_types": content_types, "chosen": content_type_id},
+    )

@@ -2,6 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from tests.logscan import issue
 from tickets import services
 from tickets.models import CannedResponse, Customer, Storefront, Team
 
@@ -31,6 +32,7 @@ class StorefrontFactory(factory.django.DjangoModelFactory):
         if create:
             _api_key, key = services.api_key_create(storefront=self)
             self.plain_key = key
+            issue("API key", key)
 
 
 class CustomerFactory(factory.django.DjangoModelFactory):
@@ -52,6 +54,7 @@ def make_staff(username: str, role: str, teams: tuple[Team, ...] = (), **kwargs:
     """A staff user through the real service (group, profile, token). Returns the user; `user.token` is set."""
     user, token = services.staff_create(username=username, role=role, password=STAFF_PASSWORD, teams=teams, **kwargs)
     user.token = token
+    issue("staff token", token)
     return user
 
 

@@ -412,6 +412,8 @@ class WebhookDelivery(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="webhook_pending_due_idx"),
             models.Index(fields=["storefront", "ordering_key", "created_at"], name="webhook_ordering_idx"),
+            # /metrics counts the failed ones at every scrape.
+            models.Index(fields=["created_at"], condition=Q(status="failed"), name="webhook_failed_idx"),
         ]
 
     def __str__(self) -> str:

@@ -49,6 +49,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     return report
 
 
+@pytest.fixture(autouse=True)
+def _content_types(transactional_db) -> None:
+    """Content types as migrate leaves them. The first browser test can start on an emptied database that nothing
+    restored (see `seeded_sla_policy` in tests/conftest.py), and the audit log (django-auditlog) records each change
+    to a storefront, key or team against its content type: create the missing rows, and drop the process's cache of
+    ids that no longer exist."""
+    from django.apps import apps
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    for app_config in apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+
+
 @pytest.fixture(scope="session")
 def _playwright() -> Iterator[Playwright]:
     if not os.path.exists(CHROMIUM):

@@ -1,0 +1,102 @@
+"""Who changed what in the settings-like data (operations.md, "Who changed what"): reading django-auditlog's entries
+for the desk's audit page (`/desk/audit/`) and the admin. Which models are followed is in settings
+(AUDITLOG_INCLUDE_TRACKING_MODELS); secrets are never recorded, so nothing here needs hiding."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    before: str = ""
+    after: str = ""
+    # m2m: "add" or "delete" with the objects added or removed (team members, a user's roles)
+    operation: str = ""
+    objects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    actor: str
+    action: str
+    model: str
+    object_repr: str
+    changes: list[Change]
+
+
+def tracked_content_types() -> list[ContentType]:
+    labels = [
+        entry["model"] if isinstance(entry, dict) else entry for entry in settings.AUDITLOG_INCLUDE_TRACKING_MODELS
+    ]
+    models = []
+    for label in labels:
+        app_label, _dot, model_name = label.partition(".")
+        models.append((app_label, model_name.lower()))
+    return sorted(
+        (
+            ct
+            for ct in ContentType.objects.filter(app_label__in={a for a, _m in models})
+            if (ct.app_label, ct.model) in models
+        ),
+        key=lambda ct: str(ct.model_class()._meta.verbose_name_plural) if ct.model_class() else ct.model,
+    )
+
+
+def audit_entries(*, content_type_id: int | None = None) -> QuerySet[LogEntry]:
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-id")
+    if content_type_id is not None:
+        entries = entries.filter(content_type_id=content_type_id)
+    return entries
+
+
+def _changes(entry: LogEntry) -> list[Change]:
+    model = entry.content_type.model_class()
+    out = []
+    for name, values in (entry.changes_dict or {}).items():
+        label = name
+        if model is not None:
+            try:
+                label = str(model._meta.get_field(name).verbose_name)
+            except Exception:  # a field since removed keeps its stored name
+                label = name
+        if isinstance(values, dict) and values.get("type") == "m2m":
+            out.append(
+                Change(field=label, operation=values.get("operation", ""), objects=tuple(values.get("objects", ())))
+            )
+        elif isinstance(values, list | tuple) and len(values) == 2:
+            out.append(Change(field=label, before=_show(values[0]), after=_show(values[1])))
+    return out
+
+
+def _show(value: Any) -> str:
+    return "" if value in (None, "None") else str(value)
+
+
+def audit_page(*, content_type_id: int | None, page: str | int | None) -> tuple[Page, list[AuditRow]]:
+    paginator = Paginator(audit_entries(content_type_id=content_type_id), PAGE_SIZE)
+    current = paginator.get_page(page)
+    rows = []
+    for entry in current.object_list:
+        model = entry.content_type.model_class()
+        rows.append(
+            AuditRow(
+                at=entry.timestamp,
+                actor=entry.actor.get_username() if entry.actor else "",
+                action=entry.get_action_display(),
+                model=str(model._meta.verbose_name) if model else entry.content_type.model,
+                object_repr=entry.object_repr,
+                changes=_changes(entry),
+            )
+        )
+    return current, rows

@@ -36,7 +36,8 @@ created = api.post(
 assert created.status_code == 201, created.content
 ticket = Ticket.objects.get(public_id=created.json()["id"])
 desk = Client()
-assert desk.login(username="ann", password={password!r})
+signed_in = desk.post("/accounts/login/", {{"username": "ann", "password": {password!r}}}, secure=True)
+assert signed_in.status_code == 302, signed_in.status_code
 queue = desk.get("/desk/?scope=team", secure=True).content.decode()
 print(ticket.team.name, ticket.team.name_zh, ticket.reference, ticket.reference in queue)
 """

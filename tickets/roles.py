@@ -35,3 +35,9 @@ def is_finance(user: AnyUser) -> bool:
 def is_staff_member(user: AnyUser) -> bool:
     """May use the desk at all."""
     return is_agent(user) or is_finance(user)
+
+
+def may_reveal_contact(user: AnyUser) -> bool:
+    """May see a customer's full e-mail address and phone number (each reveal is logged on the ticket); everyone
+    else on the desk sees them masked."""
+    return is_supervisor(user)

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from tickets import roles
-from tickets.models import OPEN_STATUSES, Message, MessageKind, SlaClock, Storefront, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, Customer, Message, MessageKind, SlaClock, Storefront, Ticket, TicketEvent
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
@@ -189,3 +189,19 @@ def customer_other_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> Que
         .exclude(pk=ticket.pk)
         .order_by("-created_at")[:limit]
     )
+
+
+def customer_get_for_storefront(*, storefront: Storefront, external_id: str) -> Customer:
+    """A storefront's own customer by the storefront's id for them; another storefront's or an unknown one is 404."""
+    customer = Customer.objects.filter(storefront=storefront, external_id=external_id).exclude(external_id="").first()
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def customers_by_email(*, email: str, storefront: Storefront | None = None) -> QuerySet[Customer]:
+    """Customers with this e-mail address (any case), in every storefront or one."""
+    customers = Customer.objects.filter(email__iexact=email.strip()).exclude(email="")
+    if storefront is not None:
+        customers = customers.filter(storefront=storefront)
+    return customers.select_related("storefront").order_by("pk")

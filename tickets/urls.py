@@ -17,4 +17,5 @@ urlpatterns = [
     path("desk/tickets/<str:reference>/status/", views.ticket_change_status, name="status"),
     path("desk/tickets/<str:reference>/severity/", views.ticket_change_severity, name="severity"),
     path("desk/tickets/<str:reference>/category/", views.ticket_change_category, name="category"),
+    path("desk/tickets/<str:reference>/reveal/", views.ticket_reveal_customer, name="reveal"),
 ]

@@ -306,12 +306,16 @@ def test_erasure_through_the_api_leaves_no_trace_and_keeps_the_figures(
         *desk_paths(world),
         *(f"/reports/complaints/?download={table}" for table in ("category", "department", "root_cause", "customers")),
     ]
+    pages_read = 0
     for user in (supervisor, agent):
         client = desk_client(user)
         for path in paths:
             got = client.get(path)
+            assert got.wsgi_request.user == user  # still signed in: the crawl read what this user sees
+            pages_read += got.status_code == 200
             if got.status_code == 200 and traces_in(text_of(got)):
                 leaks.append((user.username, path, traces_in(text_of(got))))
+    assert pages_read > 100
     # nor any API answer, the storefront's (not masked: its own data) and the desk's, a replay of a stored one included
     replay = storefront_client.post(
         "/api/v1/tickets/",

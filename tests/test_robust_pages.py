@@ -168,11 +168,15 @@ def test_desk_api_lists_and_details(world, agent_api, supervisor_api):
 
 
 def test_second_fuzz_run_finds_no_5xx(world, agent, supervisor, finance_user):
-    # given customer-less objects in the database and every URL pattern filled with real ones
-    paths = desk_paths(world)
+    # given customer-less objects in the database and every URL pattern filled with real ones (and with a NUL
+    # byte, a newline or 300 characters where a fuzzer would put them)
+    paths = desk_paths(world, hostile=True)
     assert len(paths) > 100
     roles = {"agent": agent, "supervisor": supervisor, "finance": finance_user}
+    # Signing out would make the rest of the crawl anonymous (redirects and 403s only): not that one.
+    paths.remove("/accounts/logout/")
     failures = []
+    answered_signed_in = 0
     for role, user in roles.items():
         client = Client(raise_request_exception=False)
         client.force_login(user)
@@ -180,10 +184,13 @@ def test_second_fuzz_run_finds_no_5xx(world, agent, supervisor, finance_user):
             # when each role asks for each page, and posts an empty form to each
             for method in (client.get, client.post):
                 response = method(path)
+                answered_signed_in += response.wsgi_request.user == user
                 if response.status_code >= 500:
                     failures.append((role, method.__name__, path, response.status_code))
     # then nothing answers 5xx
     assert failures == []
+    # and every request was made signed in: the crawl never signed itself out
+    assert answered_signed_in == len(roles) * len(paths) * 2
 
 
 @pytest.mark.parametrize("endpoint", ["tickets", "complaints", "returns"])

@@ -239,10 +239,20 @@ def _values(world: World) -> dict[str, list[str]]:
     }
 
 
-def desk_paths(world: World) -> list[str]:
+# What a fuzzer puts in a path besides real ids: a NUL byte, a control character, a string longer than any column.
+HOSTILE = ("%00", "T-%00", "R-%00", "C-%00", "a%0Ab", "x" * 300)
+
+
+def desk_paths(world: World, *, hostile: bool = False) -> list[str]:
     """Every URL pattern of the site with its path parameters filled by the world's objects (each reference kind
-    for `reference`, and so on), and the admin's pages of them."""
+    for `reference`, and so on), and the admin's pages of them; with `hostile`, each string parameter also filled
+    with each of HOSTILE."""
     values = _values(world)
+    if hostile:
+        values = {
+            name: [*found, *HOSTILE] if name not in ("alert_id", "attachment_id") else found
+            for name, found in values.items()
+        }
     paths = []
     for route, _pattern in _patterns(get_resolver().url_patterns):
         if route.startswith(("admin/", "static/", "media/", "^")):

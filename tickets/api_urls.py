@@ -2,6 +2,7 @@
 
 from django.urls import path, register_converter
 
+from aftersales import converters  # noqa: F401 (registers <text:>: no control characters in a path)
 from tickets.api import desk, privacy, sales, storefront
 
 
@@ -63,6 +64,6 @@ urlpatterns = [
         name="api-desk-canned-render",
     ),
     # Privacy: erasure by the storefront, reveal by supervisors.
-    path("customers/<str:external_id>/erase/", privacy.CustomerEraseApi.as_view(), name="api-customer-erase"),
+    path("customers/<text:external_id>/erase/", privacy.CustomerEraseApi.as_view(), name="api-customer-erase"),
     path("desk/tickets/<reference:reference>/reveal/", privacy.DeskRevealApi.as_view(), name="api-desk-reveal"),
 ]

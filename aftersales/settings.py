@@ -388,11 +388,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.send_pending_survey_emails",
         "schedule": timedelta(minutes=10),
     },
+    # Privacy: attachments of tickets closed longer ago than ATTACHMENT_RETENTION_DAYS, daily.
+    "purge-expired-attachments": {
+        "task": "tickets.tasks.purge_expired_attachments",
+        "schedule": crontab(minute=23, hour=3),
+    },
 }
 
 # Tickets resolved this long ago are closed by the daily beat task.
 AUTO_CLOSE_AFTER = timedelta(days=int(os.environ.get("AUTO_CLOSE_AFTER_DAYS", "7")))
 IDEMPOTENCY_TTL = timedelta(hours=24)
+# Privacy: attachments of tickets closed more than this many days ago are deleted by beat (files and rows).
+ATTACHMENT_RETENTION_DAYS = int(os.environ.get("ATTACHMENT_RETENTION_DAYS", "365"))
 # How long a retry waits for the first request with its key before answering 409.
 IDEMPOTENCY_WAIT_SECONDS = 10
 # A claimed key whose request never answered (its process died) is taken over after this; longer than any request runs.

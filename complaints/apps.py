@@ -22,6 +22,11 @@ class ComplaintsConfig(AppConfig):
         from tickets.panels import register_nav_item, register_ticket_panel
 
         register_ticket_panel(kind="complaint", build=views.build_complaint_panel, order=20)
+        # Privacy: a customer's erasure (tickets.services.privacy) erases their complaints too.
+        from complaints.services.privacy import erase_customer_complaints
+        from tickets.services.privacy import register_erasure_part
+
+        register_erasure_part("complaints", erase_customer_complaints)
         register_nav_item(label=_("Complaints"), url_name="complaints:list", visible=roles.is_agent, order=30)
         register_nav_item(
             label=_("Complaint report"), url_name="complaints:report", visible=roles.is_supervisor, order=70

@@ -14,6 +14,11 @@ class ReturnsConfig(AppConfig):
         from tickets.panels import register_nav_item, register_ticket_panel
 
         register_ticket_panel(kind="return", build=build_return_panel, order=10)
+        # Privacy: a customer's erasure (tickets.services.privacy) erases their returns too.
+        from returns.services.privacy import erase_customer_returns
+        from tickets.services.privacy import register_erasure_part
+
+        register_erasure_part("returns", erase_customer_returns)
         register_nav_item(label=_("Returns"), url_name="returns:queue", visible=roles.is_staff_member, order=20)
         register_nav_item(
             label=_("Refunds"),

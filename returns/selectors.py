@@ -135,5 +135,10 @@ def refunds_queue(*, user: Any, status: str | None = None) -> QuerySet[Refund]:
     else:
         refunds = refunds.filter(status__in=(RefundStatus.PENDING, RefundStatus.PROCESSING))
     return refunds.select_related(
-        "return_request", "return_request__ticket", "return_request__storefront", "issued_by"
+        "return_request",
+        "return_request__ticket",
+        "return_request__storefront",
+        "return_request__customer",
+        "return_request__order",
+        "issued_by",
     ).order_by("due_at", "id")

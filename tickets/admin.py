@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from tickets import services
+from tickets.masking import mask_email, mask_phone
 from tickets.models import (
     ApiKey,
     CannedResponse,
@@ -228,10 +229,23 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyAdmin):
-    list_display = ("name", "email", "phone", "external_id", "storefront", "created_at")
-    list_filter = ("storefront",)
+    """E-mail and phone masked here as on the desk (the full ones are revealed on a ticket, where it is logged);
+    searching by the whole address or number still finds the customer."""
+
+    list_display = ("name", "masked_email", "masked_phone", "external_id", "storefront", "created_at", "erased_at")
+    list_filter = ("storefront", ("erased_at", admin.EmptyFieldListFilter))
     list_select_related = ("storefront",)
-    search_fields = ("name", "email", "phone", "external_id")
+    search_fields = ("name", "=email", "=phone", "external_id")
+    fields = list_display
+    readonly_fields = list_display
+
+    @admin.display(description=_("e-mail"))
+    def masked_email(self, obj: Customer) -> str:
+        return mask_email(obj.email)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Customer) -> str:
+        return mask_phone(obj.phone)
 
 
 class MessageInline(admin.TabularInline):

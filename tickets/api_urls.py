@@ -2,7 +2,8 @@
 
 from django.urls import path, register_converter
 
-from tickets.api import desk, sales, storefront
+from aftersales import converters  # noqa: F401 (registers <text:>: no control characters in a path)
+from tickets.api import desk, privacy, sales, storefront
 
 
 class ReferenceConverter:
@@ -62,4 +63,7 @@ urlpatterns = [
         desk.DeskCannedRenderApi.as_view(),
         name="api-desk-canned-render",
     ),
+    # Privacy: erasure by the storefront, reveal by supervisors.
+    path("customers/<text:external_id>/erase/", privacy.CustomerEraseApi.as_view(), name="api-customer-erase"),
+    path("desk/tickets/<reference:reference>/reveal/", privacy.DeskRevealApi.as_view(), name="api-desk-reveal"),
 ]

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tickets.masking import customer_label
+
 
 class Storefront(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -93,6 +95,8 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When their personal data was first erased on request (tickets.services.privacy.customer_erase).
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer")
@@ -105,7 +109,8 @@ class Customer(models.Model):
         indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
 
     def __str__(self) -> str:
-        return self.name or self.email or self.external_id or f"#{self.pk}"
+        # Masked contact details: this is what lists, the admin and the desk API's return rows show.
+        return customer_label(self) or f"#{self.pk}"
 
 
 class Kind(models.TextChoices):
@@ -293,6 +298,11 @@ class EventKind(models.TextChoices):
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
     SURVEY_ANSWERED = "survey_answered", _("Customer answered the survey")
+    # Personal data (tickets.services.privacy): a supervisor saw the full contact details, the customer's data was
+    # erased on request, attachments were deleted after the retention period.
+    CONTACT_REVEALED = "contact_revealed", _("Contact details revealed")
+    DATA_ERASED = "data_erased", _("Personal data erased")
+    ATTACHMENTS_DELETED = "attachments_deleted", _("Attachments deleted")
 
 
 class ActorType(models.TextChoices):

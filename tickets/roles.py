@@ -49,3 +49,9 @@ def role_names(user: AnyUser) -> frozenset[str]:
     if user.is_superuser:
         names.add("admin")
     return frozenset(names)
+
+
+def may_reveal_contact(user: AnyUser) -> bool:
+    """May see a customer's full e-mail address and phone number (each reveal is logged on the ticket); everyone
+    else on the desk sees them masked."""
+    return is_supervisor(user)

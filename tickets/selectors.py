@@ -17,6 +17,7 @@ from tickets import roles
 from tickets.models import (
     OPEN_STATUSES,
     CannedResponse,
+    Customer,
     Message,
     MessageKind,
     SlaClock,
@@ -214,3 +215,19 @@ def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet
     if roles.is_supervisor(user):
         return canned
     return canned.filter(Q(team__isnull=True) | Q(team__in=user.teams.all()))
+
+
+def customer_get_for_storefront(*, storefront: Storefront, external_id: str) -> Customer:
+    """A storefront's own customer by the storefront's id for them; another storefront's or an unknown one is 404."""
+    customer = Customer.objects.filter(storefront=storefront, external_id=external_id).exclude(external_id="").first()
+    if customer is None:
+        raise Http404("No such customer.")
+    return customer
+
+
+def customers_by_email(*, email: str, storefront: Storefront | None = None) -> QuerySet[Customer]:
+    """Customers with this e-mail address (any case), in every storefront or one."""
+    customers = Customer.objects.filter(email__iexact=email.strip()).exclude(email="")
+    if storefront is not None:
+        customers = customers.filter(storefront=storefront)
+    return customers.select_related("storefront").order_by("pk")

@@ -24,6 +24,13 @@ def auto_close_resolved_tickets() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def purge_expired_attachments() -> int:
+    from tickets.services.privacy import attachments_purge_expired
+
+    return attachments_purge_expired()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def purge_idempotency_records() -> int:
     from tickets.idempotency import idempotency_purge_expired
 

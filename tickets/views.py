@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from aftersales.errors import ApplicationError
@@ -47,6 +48,7 @@ from tickets.models import (
     Ticket,
 )
 from tickets.panels import panels_for
+from tickets.services import privacy
 from tickets.services.surveys import survey_is_expired, survey_latest
 from tickets.survey_forms import QUESTIONS
 
@@ -198,7 +200,9 @@ def _survey_panel(ticket: Ticket) -> dict[str, Any] | None:
     return {"survey": survey, "state": state, "scores": scores}
 
 
-def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm | None = None) -> dict[str, Any]:
+def _ticket_context(
+    request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed: bool = False
+) -> dict[str, Any]:
     user = request.user
     teams, members = _assignable(ticket, user)
     status_choices = [(value, label) for value, label in Status.choices if value in ALLOWED_MOVES[ticket.status]]
@@ -219,6 +223,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, *, reply_form: ReplyFo
         "survey_panel": _survey_panel(ticket),
         "is_mine": ticket.assignee_id == user.pk,
         "can_acknowledge": ticket.acknowledged_at is None and ticket.is_open,
+        # Contact details are masked on the desk; a supervisor's reveal shows them in this one answer.
+        "revealed": revealed,
+        "can_reveal": roles.may_reveal_contact(user),
     }
 
 
@@ -386,6 +393,18 @@ def ticket_change_category(request: HttpRequest, reference: str) -> HttpResponse
     ticket = services.ticket_change_category(ticket=ticket, category=form.cleaned_data["category"], user=request.user)
     messages.success(request, _("Category changed to %(category)s.") % {"category": ticket.get_category_display()})
     return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@never_cache
+@desk_view
+@desk_action(_ticket_url)
+def ticket_reveal_customer(request: HttpRequest, reference: str) -> HttpResponse:
+    """The page once more, with the customer's full e-mail and phone; the reveal is on the timeline. Rendered, not
+    redirected: the full details are shown in this answer only, never kept in the session or the URL."""
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    privacy.customer_reveal(ticket=ticket, user=request.user)
+    return render(request, "tickets/ticket.html", _ticket_context(request, ticket, revealed=True))
 
 
 @require_safe

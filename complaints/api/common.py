@@ -18,7 +18,7 @@ from complaints.models import (
     Department,
 )
 from tickets.api.common import (
-    CustomerOut,
+    DeskCustomerOut,
     NamedRefOut,
     StaffRefOut,
 )
@@ -86,7 +86,7 @@ class DeskComplaintOut(ComplaintOut):
     root_cause = serializers.CharField()
     lessons = serializers.CharField()
     archived_at = serializers.DateTimeField(allow_null=True)
-    customer = CustomerOut(source="ticket.customer", allow_null=True)
+    customer = DeskCustomerOut(source="ticket.customer", allow_null=True)
     storefront = NamedRefOut(source="ticket.storefront")
     team = NamedRefOut(source="ticket.team", allow_null=True)
     assignee = StaffRefOut(source="ticket.assignee", allow_null=True)

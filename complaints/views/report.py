@@ -17,6 +17,7 @@ from complaints import selectors
 from complaints.forms import ReportForm
 from complaints.models import ComplaintCategory, Department, RootCause
 from tickets import roles
+from tickets.masking import mask_email
 from tickets.views import desk_view
 
 # --- The report ---------------------------------------------------------------------------------------------------
@@ -106,7 +107,7 @@ def complaint_report(request: HttpRequest) -> HttpResponse:
     if download == "customers":
         header = [_("Customer"), _("E-mail"), _("Customer id"), _("Storefront"), _("Complaints")]
         rows = [
-            [row["name"], row["email"], row["external_id"], row["storefront"], row["count"]]
+            [row["name"], mask_email(row["email"]), row["external_id"], row["storefront"], row["count"]]
             for row in report.repeat_customers
         ]
         return _csv_response(f"complaints_repeat_customers_{suffix}.csv", header, rows)

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from aftersales.schema import STOREFRONT_AUTH
 from tickets import selectors
+from tickets.masking import mask_email, mask_phone
 from tickets.models import (
     ActorType,
     Category,
@@ -116,6 +117,25 @@ class CustomerOut(Serializer):
     phone = serializers.CharField()
 
 
+class DeskCustomerOut(Serializer):
+    """A customer as the desk API shows them to staff: the name, the e-mail and phone masked (tickets.masking).
+    Supervisors read them whole through the ticket's reveal endpoint, which logs it."""
+
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    email = serializers.SerializerMethodField(help_text="Masked, e.g. l***@example.com.")
+    phone = serializers.SerializerMethodField(help_text="Masked, e.g. 138****0003.")
+    erased_at = serializers.DateTimeField(allow_null=True, help_text="When their personal data was erased.")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_email(self, customer: Any) -> str:
+        return mask_email(customer.email)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_phone(self, customer: Any) -> str:
+        return mask_phone(customer.phone)
+
+
 class AttachmentOut(Serializer):
     id = serializers.IntegerField()
     filename = serializers.CharField()
@@ -201,7 +221,7 @@ class DeskTicketOut(Serializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
     channel = serializers.ChoiceField(choices=Channel.choices)
     subject = serializers.CharField()
-    customer = CustomerOut(allow_null=True)
+    customer = DeskCustomerOut(allow_null=True)
     order_external_id = serializers.CharField()
     storefront = NamedRefOut()
     team = NamedRefOut(allow_null=True)
@@ -328,6 +348,14 @@ class CustomerIn(Serializer):
     name = Text(max_length=200, required=False, allow_blank=True, default="")
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     phone = Text(max_length=40, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A customer with nothing in it is nobody the desk could show, find or answer: leave the object out instead.
+        if not any(value.strip() for value in attrs.values()):
+            raise serializers.ValidationError(
+                _("Give at least one of external_id, name, email or phone, or leave the customer out.")
+            )
+        return attrs
 
 
 class StorefrontApi(APIView):

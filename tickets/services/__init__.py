@@ -4,7 +4,7 @@ writes.
 - `lifecycle`: ticket creation and the one mover of status, acknowledgement, answers and SLA clocks.
 - `messages`: replies, notes, customer messages, attachments, the acknowledgement message, canned responses.
 - `assignment` (and `routing`, which chooses): teams and assignees.
-- `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`: what their names say.
+- `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`, `privacy`, `signin`: what their names say.
 """
 
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
@@ -27,6 +27,13 @@ from tickets.services.messages import (
     ticket_add_note,
     ticket_reply,
 )
+from tickets.services.privacy import (
+    attachments_purge_expired,
+    customer_erase,
+    customer_reveal,
+    register_erasure_part,
+)
+from tickets.services.signin import staff_token_issue, staff_token_revoke
 from tickets.services.storefronts import (
     api_key_create,
     api_key_revoke,
@@ -49,12 +56,18 @@ __all__ = [
     "api_key_create",
     "api_key_revoke",
     "attachment_add",
+    "attachments_purge_expired",
     "canned_response_render",
     "clock_start",
     "clock_stop",
+    "customer_erase",
+    "customer_reveal",
     "customer_upsert",
+    "register_erasure_part",
     "staff_create",
     "staff_set_preferences",
+    "staff_token_issue",
+    "staff_token_revoke",
     "storefront_create",
     "ticket_acknowledge",
     "ticket_add_customer_message",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from tickets import panels
+from tickets import masking, panels
 from tickets.forms import team_label
 from tickets.models import Category, EventKind, Metric, Severity, Status
 
@@ -20,6 +20,22 @@ register = template.Library()
 def team_name(team: Any) -> str:
     """A team's name in the user's language (Team.name_zh for Chinese, when set)."""
     return team_label(team)
+
+
+@register.filter
+def customer_label(customer: Any) -> str:
+    """A customer in a list: the name, else the masked e-mail or phone, else their storefront id ("" for none)."""
+    return masking.customer_label(customer)
+
+
+@register.filter
+def masked_email(email: str) -> str:
+    return masking.mask_email(email or "")
+
+
+@register.filter
+def masked_phone(phone: str) -> str:
+    return masking.mask_phone(phone or "")
 
 
 @register.simple_tag(takes_context=True)
@@ -129,6 +145,12 @@ def event_summary(event: Any) -> str:
             return _("continued in %(reference)s") % {"reference": data["follow_up"]}
         if data.get("previous"):
             return _("follows %(reference)s") % {"reference": data["previous"]}
+    if kind == EventKind.ATTACHMENTS_DELETED:
+        return ngettext(
+            "%(count)d attachment deleted, %(days)s days after the ticket closed",
+            "%(count)d attachments deleted, %(days)s days after the ticket closed",
+            data.get("count") or 0,
+        ) % {"count": data.get("count") or 0, "days": data.get("retention_days", "?")}
     label = _label(EventKind, kind)
     if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACH, EventKind.ESCALATION) and data.get("metric"):
         metric = _label(Metric, data["metric"])

@@ -6,12 +6,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import login
-from tests.factories import CustomerFactory, make_ticket
+from tests.factories import STAFF_PASSWORD, CustomerFactory, make_ticket
 from tickets import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "pass-1234"  # what tests.factories.make_staff gives every staff user
+
 EMAIL = "zhao.xiaoming@example.com"
 PHONE = "+8613800000003"
 
@@ -21,7 +21,7 @@ def test_supervisor_reveals_a_masked_customer_and_the_timeline_says_so(page: Pag
     ticket = make_ticket(storefront, subject="Kettle leaks", customer=customer)
     guest = services.ticket_create(storefront=storefront, subject="Guest question", body="No account.")
 
-    login(page, live_server, "supervisor", PASSWORD)
+    login(page, live_server, "supervisor", STAFF_PASSWORD)
     page.goto(f"{live_server.url}/desk/?scope=all")
     # the queue lists both: the customer by name, the guest's with a dash
     expect(page.get_by_role("row", name=ticket.reference)).to_contain_text("Zhao Xiaoming")

@@ -1,4 +1,6 @@
+from base64 import b64decode
 from typing import Any
+from urllib import parse
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -8,6 +10,13 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 
 from aftersales.errors import InvalidInput
+
+# What DRF's CursorPagination.encode_cursor writes: offset, reverse, position.
+CURSOR_KEYS = {"o", "r", "p"}
+
+
+def _invalid() -> InvalidInput:
+    return InvalidInput(_("Invalid cursor."), field="cursor")
 
 
 class StrictCursorPagination(CursorPagination):
@@ -21,15 +30,23 @@ class StrictCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Request) -> Any:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
-            raise InvalidInput(_("Invalid cursor."), field="cursor") from None
+            raise _invalid() from None
+        if cursor is not None:
+            # DRF takes any base64 text for a cursor and skips what it does not know in it: "bm9uc2Vuc2U=" (that is,
+            # "nonsense") would be the first page again. A cursor it made holds its own keys and nothing else.
+            encoded = request.query_params[self.cursor_query_param]
+            tokens = parse.parse_qs(b64decode(encoded.encode("ascii")).decode("ascii"), keep_blank_values=True)
+            if not tokens or not set(tokens) <= CURSOR_KEYS:
+                raise _invalid()
+        return cursor
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list[Any] | None:
         try:
             return super().paginate_queryset(queryset, request, view)
         except (ValidationError, ValueError, OverflowError):
-            raise InvalidInput(_("Invalid cursor."), field="cursor") from None
+            raise _invalid() from None
 
 
 class CreatedCursorPagination(StrictCursorPagination):

@@ -12,8 +12,10 @@ from aftersales.money import decimal_pattern
 # or the browser's session.
 STOREFRONT_AUTH = ("ApiKeyAuth",)
 STAFF_AUTH = ("tokenAuth", "cookieAuth")
+# Text patterns ([^\s] in Python's sense, which the fuzzer and DRF's trimming share: str.isspace()).
 NO_NUL_PATTERN = r"^[^\u0000]*$"
-NO_NUL_NOT_BLANK_PATTERN = r"^[^\u0000]+$"
+NOT_EMPTY_PATTERN = r"^[^\u0000]+$"
+NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -23,7 +25,8 @@ class AutoSchema(SpectacularAutoSchema):
       `max_length`), as validation enforces them.
     - An amount's pattern is the exact text validation accepts (aftersales.money.decimal_pattern): drf-spectacular's
       own lets "", "-" and "." through.
-    - Text in a request says that it may hold no NUL character, which DRF refuses.
+    - Text in a request says that it may hold no NUL character, and where it may not be blank, that it may not be
+      blanks only: DRF refuses both.
     - A request body whose serializer refuses unknown fields (`refuses_unknown_fields`) says so:
       `additionalProperties: false`; an empty one is then kept as an empty object instead of being dropped.
     - An operation lists only the credentials its view accepts (`openapi_auth`, a tuple of scheme names): every view
@@ -52,10 +55,15 @@ class AutoSchema(SpectacularAutoSchema):
             and not {"pattern", "format", "enum"} & set(schema)
             and not any(isinstance(validator, RegexValidator) for validator in field.validators)
         ):
-            # DRF refuses a NUL character in any text (PostgreSQL's text cannot hold one): the schema says so too.
-            # drf-spectacular offers a blank field's "" as a second alternative (oneOf), so there the pattern must
-            # not match "" as well.
-            schema["pattern"] = NO_NUL_PATTERN if not field.allow_blank else NO_NUL_NOT_BLANK_PATTERN
+            # DRF refuses a NUL character in any text (PostgreSQL's text cannot hold one), and text that is only
+            # blanks where blank is not allowed (it trims them first): the schema says so too. drf-spectacular offers
+            # a blank field's "" as a second alternative (oneOf), so there the pattern must not match "" as well.
+            if field.allow_blank:
+                schema["pattern"] = NOT_EMPTY_PATTERN
+            elif field.trim_whitespace:
+                schema["pattern"] = NOT_BLANK_PATTERN
+            else:
+                schema["pattern"] = NO_NUL_PATTERN
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             least = field.min_length if field.min_length is not None else (0 if field.allow_empty else 1)
             if least:

@@ -109,9 +109,14 @@ def test_an_action_without_fields_takes_an_empty_body_or_an_empty_object_only(st
         ({"category": ["logistics"]}, "category"),
         ({"customer": "C-9"}, "customer"),
         ({"customer": {"name": "Li\x00Lei"}}, "customer.name"),
+        # as the schema's patterns and lengths say: not blanks only, no longer than its maxLength as sent, an
+        # e-mail address without blanks around it
+        ({"subject": " \t\x1c "}, "subject"),
+        ({"subject": "x" * 200 + " "}, "subject"),
+        ({"customer": {"email": " li.lei@example.com"}}, "customer.email"),
     ],
 )
-def test_a_field_of_the_wrong_json_type_is_400_naming_it(storefront_client, team, change, field):
+def test_a_field_of_the_wrong_json_type_or_spelling_is_400_naming_it(storefront_client, team, change, field):
     response = storefront_client.post("/api/v1/tickets/", {**TICKET, **change}, format="json")
     assert_error(response, 400, "validation_error", field)
     assert not Ticket.objects.exists()

@@ -133,7 +133,12 @@ class ProposeIn(Input):
     proposed_solution = Text(max_length=BODY_MAX, help_text="What we offer the customer (public).")
     compensation_amount = Money(min_value=0, required=False, allow_null=True)
     currency = serializers.RegexField(
-        r"^[A-Za-z]{3}$", required=False, allow_blank=True, default="", help_text="ISO 4217; default CNY."
+        r"^[A-Za-z]{3}$",
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="ISO 4217; default CNY.",
     )
     notify_customer = Boolean(default=True, help_text="Send the proposal to the customer as a public reply.")
 

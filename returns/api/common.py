@@ -183,7 +183,7 @@ class OrderIn(Input):
     external_id = Text(max_length=100)
     placed_at = DateTime()
     delivered_at = DateTime()
-    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217, e.g. CNY.")
+    currency = serializers.RegexField(r"^[A-Z]{3}$", trim_whitespace=False, help_text="ISO 4217, e.g. CNY.")
     lines = LineIn(many=True, allow_empty=False)
 
 

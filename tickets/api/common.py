@@ -97,8 +97,8 @@ ERROR_DESCRIPTIONS = {
 
 
 def errors(*codes: int, **described: str) -> dict[int, OpenApiResponse]:
-    """The error answers an operation can give, in the error format; `described` overrides a code's sentence
-    (`described={"409": "..."}` is spelled `**{"409": "..."}`)."""
+    """The error answers an operation can give, in the error format, each with its sentence; an operation's own
+    sentence for a code is passed by the code's text: `errors(400, 404, **{"404": "No figures that day."})`."""
     return {code: error_response(described.get(str(code), ERROR_DESCRIPTIONS[code])) for code in codes}
 
 
@@ -358,11 +358,14 @@ def desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
 
 
 class Text(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of turning them into text: wrong types are 400."""
+    """A string field that refuses numbers and booleans instead of turning them into text: wrong types are 400. Its
+    length is the length sent, as the schema's maxLength means it (DRF would measure it after trimming the blanks)."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length, length=len(data))
         return super().to_internal_value(data)
 
 
@@ -482,15 +485,16 @@ class QueryBoolean(serializers.BooleanField):
         return data == "true"
 
 
-# The cursor of a list's `next` and `previous` links: base64 text, which the server made.
-CURSOR = {"required": False, "max_length": 500, "regex": r"^[A-Za-z0-9+/=_-]+$"}
-
-
 def cursor_field() -> serializers.RegexField:
+    """The cursor of a list's `next` and `previous` links: base64 text, which only the server makes (the lists'
+    paginators refuse one they did not make)."""
     return serializers.RegexField(
+        r"^[A-Za-z0-9+/=_-]+$",
+        trim_whitespace=False,
+        required=False,
+        max_length=500,
         help_text="From a page's `next` or `previous` link.",
         error_messages={"invalid": gettext_lazy("Invalid cursor.")},
-        **CURSOR,
     )
 
 
@@ -531,7 +535,7 @@ class EmptyIn(Input):
 class CustomerIn(Input):
     external_id = Text(max_length=100, required=False, allow_blank=True, default="")
     name = Text(max_length=200, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="", trim_whitespace=False)
     phone = Text(max_length=40, required=False, allow_blank=True, default="")
 
 

@@ -47,6 +47,7 @@ class SalesStatIn(Input):
     revenue = Money(max_digits=14, min_value=Decimal("0"), help_text='Revenue of that day, e.g. "12999.00".')
     currency = serializers.RegexField(
         r"^[A-Z]{3}$",
+        trim_whitespace=False,
         help_text="ISO 4217, e.g. CNY.",
         error_messages={"invalid": gettext_lazy("Three upper-case letters, e.g. CNY.")},
     )

@@ -1,6 +1,7 @@
 """The API answers as its schema says: schemathesis (all checks, every phase) against the live server's
-/api/schema/, the storefront endpoints with an API key and the desk endpoints with a supervisor's token (three runs
-side by side), over a realistic installation (tests/api_data.py) whose objects the fuzzer is given to address.
+/api/schema/, the storefront endpoints with an API key, the desk endpoints with a supervisor's token and the refunds
+with finance's (four runs side by side), over a realistic installation (tests/api_data.py) whose objects the fuzzer
+is given to address.
 
 A failure prints schemathesis's own report: each request that broke a promise, with a curl line to replay it.
 """
@@ -104,6 +105,10 @@ def test_the_storefront_and_desk_apis_answer_as_their_schema_says(
         ),
         "desk API (returns, refunds, complaints, reports), with a supervisor's token": _command(
             url, config, supervisor, ["--include-path-regex", "^/api/v1/desk/(returns|refunds|complaints|reports)/"]
+        ),
+        # Issuing and settling refunds is finance's alone: a supervisor only ever gets 403 there.
+        "desk API (refunds), with finance's token": _command(
+            url, config, f"Token {world.tokens['finance']}", ["--include-path-regex", "^/api/v1/desk/refunds/"]
         ),
     }
 

@@ -13,7 +13,14 @@ from alerts.models import Alert
 from alerts.services import sla_sweep
 from complaints import services as complaint_services
 from returns import services as return_services
-from tests.factories import CannedResponseFactory, CustomerFactory, StorefrontFactory, TeamFactory, make_ticket
+from tests.factories import (
+    CannedResponseFactory,
+    CustomerFactory,
+    StorefrontFactory,
+    TeamFactory,
+    make_staff,
+    make_ticket,
+)
 from tickets import services
 from tickets.models import Storefront
 from tickets.services.sales import sales_stat_upsert
@@ -41,11 +48,11 @@ def _order(external_id: str, *, unit_price: str, delivered_days_ago: int = 2) ->
 def build_api_world() -> ApiWorld:
     team = TeamFactory(name="Customer service", is_default=True)
     logistics = TeamFactory(name="Logistics")
-    staff = {}
-    tokens = {}
-    for role in ("agent", "supervisor", "finance"):
-        teams = (team, logistics) if role != "finance" else ()
-        staff[role], tokens[role] = services.staff_create(username=f"api-{role}", role=role, teams=teams)
+    staff = {
+        role: make_staff(f"api-{role}", role, teams=(team, logistics) if role != "finance" else ())
+        for role in ("agent", "supervisor", "finance")
+    }
+    tokens = {role: user.token for role, user in staff.items()}
     agent, finance = staff["agent"], staff["finance"]
     storefront = StorefrontFactory(name="Acme Shop")
     world = ApiWorld(storefront=storefront, key=storefront.plain_key, tokens=tokens)

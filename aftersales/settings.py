@@ -281,10 +281,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": [
-        "aftersales.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # API bodies: JSON only (any other content type is 415); the views that take files name their own parsers.
+    # DRF's test client sends JSON too unless a test asks for multipart.
+    "DEFAULT_PARSER_CLASSES": ["aftersales.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "aftersales.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "aftersales.pagination.CreatedCursorPagination",

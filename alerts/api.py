@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +19,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
+from aftersales.pagination import StrictCursorPagination
 from aftersales.schema import STAFF_AUTH
 from alerts import selectors, services
 from alerts.models import Alert, AlertKind
@@ -27,15 +27,19 @@ from alerts.report_forms import ReportForm
 from alerts.reports import report_data
 from tickets import roles
 from tickets.api.common import (
-    AUTH_ERRORS,
     IDEMPOTENCY_KEY,
+    LIST_ERRORS,
     POST_ERRORS,
+    EmptyIn,
     NamedRefOut,
+    PageIn,
+    QueryBoolean,
+    QueryDate,
+    QueryInteger,
     StaffRefOut,
-    Text,
     TicketRefOut,
-    error_response,
     validated,
+    validated_query,
 )
 from tickets.idempotency import idempotent
 from tickets.models import Metric
@@ -45,11 +49,8 @@ DESK_TAGS = ["desk: alerts"]
 ALERT_STATES = [("open", "open"), ("resolved", "resolved"), ("all", "all")]
 
 
-class AlertPagination(CursorPagination):
+class AlertPagination(StrictCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class AlertOut(Serializer):
@@ -78,18 +79,12 @@ class AlertPageOut(Serializer):
     previous = serializers.URLField(allow_null=True)
 
 
-class AlertListIn(Serializer):
-    team = serializers.IntegerField(required=False, min_value=1)
+class AlertListIn(PageIn):
+    team = QueryInteger(required=False, min_value=1, max_value=2**63 - 1)
     metric = serializers.ChoiceField(choices=Metric.choices, required=False)
     kind = serializers.ChoiceField(choices=AlertKind.choices, required=False)
     state = serializers.ChoiceField(choices=ALERT_STATES, required=False, default="open")
-    acknowledged = serializers.BooleanField(required=False, allow_null=True, default=None)
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=AlertPagination.max_page_size)
-
-
-class EmptyIn(Serializer):
-    pass
+    acknowledged = QueryBoolean(required=False, help_text="Only acknowledged (true) or unacknowledged (false) ones.")
 
 
 ALERT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alert's id.")
@@ -106,10 +101,10 @@ class DeskAlertListApi(APIView):
         description="Supervisors see every alert; agents the alerts of their teams' tickets and their own. "
         "Open alerts by default.",
         parameters=[AlertListIn],
-        responses={200: AlertPageOut, 400: error_response("Invalid filter."), **AUTH_ERRORS},
+        responses={200: AlertPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = validated(AlertListIn, request.query_params)
+        params = validated_query(AlertListIn, request.query_params)
         filters: dict[str, Any] = {key: params[key] for key in ("team", "metric", "kind") if key in params}
         filters["acknowledged"] = params.get("acknowledged")
         alerts = selectors.alert_list(user=request.user, filters=filters, open_only=params["state"] == "open")
@@ -136,6 +131,7 @@ class DeskAlertAcknowledgeApi(APIView):
     @idempotent
     def post(self, request: Request, id: int) -> Response:
         alert = selectors.alert_get_for_user(user=request.user, alert_id=id)
+        validated(EmptyIn, request.data)
         alert = services.alert_acknowledge(alert=alert, user=request.user)
         alert = Alert.objects.select_related("ticket", "team", "acknowledged_by").get(pk=alert.pk)
         return Response(AlertOut(alert).data)
@@ -295,15 +291,24 @@ class ReportOut(Serializer):
     complaint_root_causes = ReportRootCauseOut(many=True)
 
 
-REPORT_PARAMETERS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="First day (inclusive), in the caller's time zone."),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (inclusive); at most 366 days after `from`."),
-    OpenApiParameter(
-        "period", str, enum=["7", "30", "90", "custom"], description="The last 7, 30 or 90 days instead of dates."
-    ),
-    OpenApiParameter("storefront", OpenApiTypes.INT, description="Only this storefront's tickets."),
-    OpenApiParameter("team", OpenApiTypes.INT, description="Only this team's tickets."),
-]
+class ReportIn(Serializer):
+    """The report's query parameters as the schema spells them. The report form checks the rest: how they go
+    together (from <= to, at most 366 days) and that the storefront and team exist."""
+
+    period = serializers.ChoiceField(
+        choices=["7", "30", "90", "custom"], required=False, help_text="The last 7, 30 or 90 days instead of dates."
+    )
+    storefront = QueryInteger(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="Only this storefront's tickets."
+    )
+    team = QueryInteger(required=False, min_value=1, max_value=2**63 - 1, help_text="Only this team's tickets.")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        # "from" is a Python keyword: it cannot be a class attribute.
+        fields["from"] = QueryDate(required=False, help_text="First day (inclusive), in the caller's time zone.")
+        fields["to"] = QueryDate(required=False, help_text="Last day (inclusive); at most 366 days after `from`.")
+        return fields
 
 
 class DeskReportApi(APIView):
@@ -316,8 +321,8 @@ class DeskReportApi(APIView):
         summary="The supervisors' reports: KPIs against their warning lines, the charts' series and the tables",
         description="The figures of /reports/ for a period (default: the last 30 days up to today), optionally one "
         "storefront and one team. Days, hours and weekdays in the caller's time zone (their profile).",
-        parameters=REPORT_PARAMETERS,
-        responses={200: ReportOut, 400: error_response("Invalid parameter; `errors` names it."), **AUTH_ERRORS},
+        parameters=[ReportIn],
+        responses={200: ReportOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
         # Token callers pass the middleware before DRF knows who they are: their profile's language and time zone
@@ -328,8 +333,11 @@ class DeskReportApi(APIView):
         with timezone.override(tz), translation.override(language):
             form = ReportForm(request.query_params, tz=tz)
             if not form.is_valid():
-                errors = {name: [str(error) for error in messages] for name, messages in form.errors.items()}
-                raise InvalidInput(gettext_lazy("Invalid input."), errors=errors)
+                messages = {name: [str(error) for error in found] for name, found in form.errors.items()}
+                raise InvalidInput(gettext_lazy("Invalid input."), errors=messages)
+            # The form's messages come first, the same as the page's; then what the form lets by but the schema
+            # does not (an empty value, another spelling of a date or a number).
+            validated_query(ReportIn, request.query_params)
             return Response(report_data(form.scope(), tz=tz))
 
 

@@ -6,12 +6,11 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from aftersales.pagination import StrictCursorPagination
 from aftersales.schema import STAFF_AUTH
 from complaints import selectors, services
 from complaints.api.common import (
@@ -29,14 +28,21 @@ from complaints.models import (
 )
 from complaints.selectors import AGE_BUCKETS
 from tickets.api.common import (
-    AUTH_ERRORS,
     BODY_MAX,
     IDEMPOTENCY_KEY,
+    LIST_ERRORS,
     POST_ERRORS,
     READ_ERRORS,
+    Boolean,
+    DateTime,
+    EmptyIn,
+    Input,
+    Integer,
+    Money,
+    PageIn,
     Text,
-    error_response,
     validated,
+    validated_query,
 )
 from tickets.idempotency import idempotent
 from tickets.models import Severity
@@ -45,14 +51,11 @@ from tickets.permissions import IsDeskAgent
 # --- Desk endpoints -----------------------------------------------------------------------------------------------
 
 
-class ComplaintPagination(CursorPagination):
+class ComplaintPagination(StrictCursorPagination):
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
-class DeskComplaintListIn(Serializer):
+class DeskComplaintListIn(PageIn):
     status = serializers.MultipleChoiceField(
         choices=ComplaintStatus.choices, required=False, help_text="Repeatable. Default: every state."
     )
@@ -62,10 +65,8 @@ class DeskComplaintListIn(Serializer):
     age = serializers.ChoiceField(
         choices=[(key, key) for key in AGE_BUCKETS], required=False, help_text="How long ago it was received."
     )
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=ComplaintPagination.max_page_size)
+    created_after = DateTime(required=False)
+    created_before = DateTime(required=False)
 
 
 DESK_ID = OpenApiParameter(
@@ -85,10 +86,10 @@ class DeskComplaintListApi(DeskApi):
         tags=DESK_TAGS,
         summary="Complaints you may see, newest first",
         parameters=[DeskComplaintListIn],
-        responses={200: DeskComplaintPageOut, 400: error_response("Invalid filter."), **AUTH_ERRORS},
+        responses={200: DeskComplaintPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = validated(DeskComplaintListIn, request.query_params)
+        params = validated_query(DeskComplaintListIn, request.query_params)
         filters = {
             key: params[key]
             for key in ("category", "department", "severity", "age", "created_after", "created_before")
@@ -127,46 +128,43 @@ def _step(*, operation_id: str, summary: str, request: Any, description: str = "
     )
 
 
-class EmptyIn(Serializer):
-    pass
-
-
-class ProposeIn(Serializer):
+class ProposeIn(Input):
     findings = Text(max_length=BODY_MAX, help_text="What the investigation found (internal).")
     proposed_solution = Text(max_length=BODY_MAX, help_text="What we offer the customer (public).")
-    compensation_amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, coerce_to_string=True
-    )
+    compensation_amount = Money(min_value=0, required=False, allow_null=True)
     currency = serializers.RegexField(
-        r"^[A-Za-z]{3}$", required=False, allow_blank=True, default="", help_text="ISO 4217; default CNY."
+        r"^[A-Za-z]{3}$",
+        trim_whitespace=False,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="ISO 4217; default CNY.",
     )
-    notify_customer = serializers.BooleanField(
-        default=True, help_text="Send the proposal to the customer as a public reply."
-    )
+    notify_customer = Boolean(default=True, help_text="Send the proposal to the customer as a public reply.")
 
 
-class ResponseIn(Serializer):
+class ResponseIn(Input):
     response = serializers.ChoiceField(choices=CustomerResponse.choices)
     note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
 
 
-class ExecuteIn(Serializer):
+class ExecuteIn(Input):
     execution_note = Text(max_length=BODY_MAX)
 
 
-class FollowUpIn(Serializer):
+class FollowUpIn(Input):
     follow_up_note = Text(max_length=BODY_MAX)
-    follow_up_satisfaction = serializers.IntegerField(min_value=1, max_value=5, required=False, allow_null=True)
+    follow_up_satisfaction = Integer(min_value=1, max_value=5, required=False, allow_null=True)
 
 
-class ArchiveIn(Serializer):
+class ArchiveIn(Input):
     # Not required here: the service refuses a missing root cause with its own message naming the field.
     root_cause_code = serializers.ChoiceField(choices=RootCause.choices, required=False, allow_blank=True)
     root_cause = Text(max_length=BODY_MAX, required=False, allow_blank=True, default="")
     lessons = Text(max_length=BODY_MAX, required=False, allow_blank=True, default="")
 
 
-class DepartmentIn(Serializer):
+class DepartmentIn(Input):
     department = serializers.ChoiceField(choices=Department.choices)
 
 
@@ -180,6 +178,7 @@ class DeskInvestigateApi(DeskApi):
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         complaint = selectors.complaint_get_for_user(user=request.user, id=id)
+        validated(EmptyIn, request.data)
         complaint = services.complaint_start_investigation(complaint=complaint, user=request.user)
         return Response(desk_body(complaint))
 

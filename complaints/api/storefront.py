@@ -7,7 +7,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from complaints import selectors, services
 from complaints.api.common import (
@@ -21,10 +20,12 @@ from complaints.models import (
 from tickets import services as ticket_services
 from tickets.api.common import (
     BODY_MAX,
+    CREATE_ERRORS,
     IDEMPOTENCY_KEY,
     POST_ERRORS,
     READ_ERRORS,
     CustomerIn,
+    Input,
     StorefrontApi,
     Text,
     validated,
@@ -35,7 +36,7 @@ from tickets.models import Severity
 # --- Storefront endpoints -----------------------------------------------------------------------------------------
 
 
-class ComplaintCreateIn(Serializer):
+class ComplaintCreateIn(Input):
     category = serializers.ChoiceField(choices=ComplaintCategory.choices)
     body = Text(max_length=BODY_MAX, help_text="The customer's words; the opening message of the ticket.")
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.MINOR)
@@ -56,7 +57,7 @@ class ComplaintCreateApi(StorefrontApi):
         "A severe complaint alerts the supervisors at the next SLA sweep.",
         parameters=[IDEMPOTENCY_KEY],
         request=ComplaintCreateIn,
-        responses={201: ComplaintOut, **POST_ERRORS},
+        responses={201: ComplaintOut, **CREATE_ERRORS},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -87,7 +88,7 @@ class ComplaintDetailApi(StorefrontApi):
         return Response(ComplaintOut(complaint).data)
 
 
-class ComplaintResponseIn(Serializer):
+class ComplaintResponseIn(Input):
     response = serializers.ChoiceField(choices=CustomerResponse.choices)
     note = Text(max_length=NOTE_MAX, required=False, allow_blank=True, default="", help_text="The customer's words.")
 

@@ -3,17 +3,15 @@
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from aftersales.errors import InvalidInput
 from aftersales.pagination import CreatedCursorPagination
 from returns import selectors, services
 from returns.models import (
@@ -24,7 +22,16 @@ from returns.models import (
     ReturnRequest,
     ReturnStatus,
 )
-from tickets.api.common import CustomerIn, Text
+from tickets.api.common import (
+    Boolean,
+    CustomerIn,
+    DateTime,
+    Input,
+    Integer,
+    Money,
+    PageIn,
+    Text,
+)
 from tickets.models import Status
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -164,31 +171,31 @@ class DeskRefundPageOut(Serializer):
 # --- Input ----------------------------------------------------------------------------------------------------------
 
 
-class LineIn(Serializer):
+class LineIn(Input):
     external_id = Text(max_length=100)
     sku = Text(max_length=100)
     name = Text(max_length=300)
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-    unit_price = serializers.DecimalField(**MONEY, min_value=Decimal("0"))
+    quantity = Integer(min_value=1, max_value=1_000_000)
+    unit_price = Money(**MONEY, min_value=Decimal("0"))
 
 
-class OrderIn(Serializer):
+class OrderIn(Input):
     external_id = Text(max_length=100)
-    placed_at = serializers.DateTimeField()
-    delivered_at = serializers.DateTimeField()
-    currency = serializers.RegexField(r"^[A-Z]{3}$", help_text="ISO 4217, e.g. CNY.")
+    placed_at = DateTime()
+    delivered_at = DateTime()
+    currency = serializers.RegexField(r"^[A-Z]{3}$", trim_whitespace=False, help_text="ISO 4217, e.g. CNY.")
     lines = LineIn(many=True, allow_empty=False)
 
 
-class ItemIn(Serializer):
+class ItemIn(Input):
     line = Text(max_length=100, help_text="The order line's external_id.")
-    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    quantity = Integer(min_value=1, max_value=1_000_000)
     reason = serializers.ChoiceField(choices=Reason.choices)
-    unused = serializers.BooleanField(default=False)
-    original_packaging = serializers.BooleanField(default=False)
+    unused = Boolean(default=False)
+    original_packaging = Boolean(default=False)
 
 
-class ReturnCreateIn(Serializer):
+class ReturnCreateIn(Input):
     order = OrderIn()
     customer = CustomerIn(required=False)
     items = ItemIn(many=True, allow_empty=False, max_length=100)
@@ -196,65 +203,61 @@ class ReturnCreateIn(Serializer):
     description = Text(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class PageIn(Serializer):
-    """A list's paging parameters (cursor pagination, as every list of the API)."""
-
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=CreatedCursorPagination.max_page_size)
-
-
 class ReturnListIn(PageIn):
     status = serializers.ChoiceField(choices=ReturnStatus.choices, required=False)
     order_external_id = Text(max_length=100, required=False)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)
+    created_after = DateTime(required=False)
+    created_before = DateTime(required=False)
 
 
-class ShipmentIn(Serializer):
+class ShipmentIn(Input):
     carrier = Text(max_length=100)
     tracking_number = Text(max_length=100)
 
 
-class AttachmentIn(Serializer):
-    file = serializers.FileField(help_text="JPEG, PNG, WebP or PDF, at most 10 MB; the type is read from the content.")
+class AttachmentIn(Input):
+    file = serializers.FileField(
+        help_text="JPEG, PNG, WebP or PDF, at most 10 MB; the type is read from the content.",
+        error_messages={"required": gettext_lazy("Attach a file as the multipart field `file`.")},
+    )
 
 
-class ConfirmIn(Serializer):
+class ConfirmIn(Input):
     status = serializers.ChoiceField(choices=[(s, s) for s in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)])
     transaction_id = Text(max_length=200, required=False, allow_blank=True, default="")
     failure_reason = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ReasonIn(Serializer):
+class ReasonIn(Input):
     reason = Text(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class RequiredReasonIn(Serializer):
+class RequiredReasonIn(Input):
     reason = Text(max_length=2000)
 
 
-class InspectIn(Serializer):
-    passed = serializers.BooleanField()
+class InspectIn(Input):
+    passed = Boolean()
     notes = Text(max_length=5000, required=False, allow_blank=True, default="")
 
 
-class RefundCreateIn(Serializer):
-    amount = serializers.DecimalField(
+class RefundCreateIn(Input):
+    amount = Money(
         **MONEY, required=False, min_value=Decimal("0.01"), help_text="Default: what is left of the refundable amount."
     )
     reason = Text(max_length=2000, required=False, allow_blank=True, default="", help_text="Needed for less.")
 
 
-class RefundLowerIn(Serializer):
-    amount = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+class RefundLowerIn(Input):
+    amount = Money(**MONEY, min_value=Decimal("0.01"))
     reason = Text(max_length=2000)
 
 
-class ExchangeIn(Serializer):
+class ExchangeIn(Input):
     replacement_sku = Text(max_length=100)
 
 
-class RepairIn(Serializer):
+class RepairIn(Input):
     repair_outcome = Text(max_length=5000)
 
 
@@ -314,8 +317,5 @@ def paginate(
     pagination: type[CreatedCursorPagination] = CreatedCursorPagination,
 ) -> Response:
     paginator = pagination()
-    try:
-        page = paginator.paginate_queryset(queryset, request, view=view)
-    except NotFound:  # DRF's answer to a cursor it cannot decode: malformed input, so 400 on the field
-        raise InvalidInput(_("Invalid cursor."), field="cursor") from None
+    page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)

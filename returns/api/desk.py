@@ -39,7 +39,15 @@ from returns.models import (
     ReturnRequest,
 )
 from tickets import roles
-from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, validated
+from tickets.api.common import (
+    IDEMPOTENCY_KEY,
+    LIST_ERRORS,
+    POST_ERRORS,
+    READ_ERRORS,
+    EmptyIn,
+    validated,
+    validated_query,
+)
 from tickets.idempotency import idempotent
 from tickets.permissions import is_storefront
 
@@ -73,10 +81,10 @@ class DeskReturnListApi(DeskApi):
         tags=DESK_TAGS,
         summary="Returns you may see, newest first",
         parameters=[DeskReturnListIn],
-        responses={200: DeskReturnPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
+        responses={200: DeskReturnPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = validated(DeskReturnListIn, request.query_params)
+        filters = validated_query(DeskReturnListIn, request.query_params)
         returns = selectors.returns_visible_to(request.user)
         if filters.get("status"):
             returns = returns.filter(status=filters["status"])
@@ -97,7 +105,7 @@ class DeskReturnDetailApi(DeskApi):
 
 
 def _desk_action(
-    *, operation_id: str, summary: str, request_serializer: type[serializers.Serializer] | None, description: str = ""
+    *, operation_id: str, summary: str, request_serializer: type[serializers.Serializer], description: str = ""
 ) -> Any:
     return extend_schema(
         operation_id=operation_id,
@@ -144,9 +152,10 @@ class DeskReturnRejectApi(DeskApi):
 
 
 class DeskReturnReceiveApi(DeskApi):
-    @_desk_action(operation_id="desk_returns_receive", summary="Record receipt (agents)", request_serializer=None)
+    @_desk_action(operation_id="desk_returns_receive", summary="Record receipt (agents)", request_serializer=EmptyIn)
     @idempotent
     def post(self, request: Request, id: str) -> Response:
+        validated(EmptyIn, request.data)
         return_request = services.return_receive(return_request=self.return_for(request, id), user=request.user)
         return Response(desk_return(request, return_request))
 
@@ -237,10 +246,10 @@ class DeskRefundListApi(DeskApi):
         tags=["desk: refunds"],
         summary="Refunds to issue or settle, oldest due first",
         parameters=[DeskRefundListIn],
-        responses={200: DeskRefundPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
+        responses={200: DeskRefundPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = validated(DeskRefundListIn, request.query_params)
+        filters = validated_query(DeskRefundListIn, request.query_params)
         refunds = selectors.refunds_queue(user=request.user, status=filters.get("status"))
         return paginate(self, request, refunds, RefundOut, pagination=DueCursorPagination)
 
@@ -287,11 +296,12 @@ class DeskRefundIssueApi(DeskApi):
     @_refund_action(
         operation_id="desk_refunds_issue",
         summary="Issue a refund (finance)",
-        request_serializer=None,
+        request_serializer=EmptyIn,
         description="pending -> processing; the storefront is asked (refund.requested) to pay it out.",
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
+        validated(EmptyIn, request.data)
         refund = services.refund_issue(refund=self.refund_for(request, id), user=request.user)
         return Response(RefundOut(refund).data)
 

@@ -1,12 +1,11 @@
 """Storefront return and refund endpoints: `/api/v1/returns/`, `/api/v1/refunds/`."""
 
-from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiRequest, extend_schema
 from rest_framework import status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from aftersales.errors import InvalidInput
 from returns import selectors, services
 from returns.api.common import (
     REFUND_ID,
@@ -26,7 +25,17 @@ from returns.api.common import (
     paginate,
     storefront_return,
 )
-from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, READ_ERRORS, StorefrontApi, validated
+from tickets.api.common import (
+    CREATE_ERRORS,
+    IDEMPOTENCY_KEY,
+    LIST_ERRORS,
+    POST_ERRORS,
+    READ_ERRORS,
+    StorefrontApi,
+    errors,
+    validated,
+    validated_query,
+)
 from tickets.idempotency import idempotent
 
 # --- Storefront endpoints -------------------------------------------------------------------------------------------
@@ -38,10 +47,10 @@ class ReturnListCreateApi(StorefrontApi):
         tags=STOREFRONT_TAGS,
         summary="List own returns",
         parameters=[ReturnListIn],
-        responses={200: ReturnPageOut, 400: POST_ERRORS[400], **READ_ERRORS},
+        responses={200: ReturnPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        filters = validated(ReturnListIn, request.query_params)
+        filters = validated_query(ReturnListIn, request.query_params)
         filters.pop("cursor", None)
         filters.pop("page_size", None)
         returns = selectors.returns_for_storefront(storefront=request.user.storefront, **filters)
@@ -55,7 +64,7 @@ class ReturnListCreateApi(StorefrontApi):
         "approved), needs_review (status requested) or auto_rejected (status rejected).",
         parameters=[IDEMPOTENCY_KEY],
         request=ReturnCreateIn,
-        responses={201: ReturnOut, **POST_ERRORS},
+        responses={201: ReturnOut, **CREATE_ERRORS},
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -77,21 +86,44 @@ class ReturnDetailApi(StorefrontApi):
 
 
 class ReturnAttachmentApi(StorefrontApi):
+    # A file travels as multipart/form-data, and only here: any other content type is 415.
+    parser_classes = [MultiPartParser]
+
     @extend_schema(
         operation_id="returns_attachments_create",
         tags=STOREFRONT_TAGS,
         summary="Add an evidence photo or PDF",
+        description="multipart/form-data with one part, `file`.",
         parameters=[RETURN_ID, IDEMPOTENCY_KEY],
-        request={"multipart/form-data": AttachmentIn},
-        responses={201: EvidenceOut, **POST_ERRORS},
+        request={
+            "multipart/form-data": OpenApiRequest(
+                AttachmentIn, encoding={"file": {"contentType": "image/jpeg, image/png, image/webp, application/pdf"}}
+            )
+        },
+        responses={
+            201: EvidenceOut,
+            **errors(
+                400,
+                401,
+                403,
+                404,
+                409,
+                413,
+                415,
+                422,
+                429,
+                **{
+                    "413": "The file is larger than 10 MB.",
+                    "415": "The body is not multipart/form-data, or the file is not JPEG, PNG, WebP or PDF.",
+                },
+            ),
+        },
     )
     @idempotent
     def post(self, request: Request, id: str) -> Response:
         storefront = request.user.storefront
         return_request = selectors.return_get_for_storefront(storefront=storefront, public_id=id)
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise InvalidInput(_("Attach a file as the multipart field `file`."), field="file")
+        upload = validated(AttachmentIn, request.data)["file"]
         attachment = services.return_add_evidence(return_request=return_request, upload=upload, storefront=storefront)
         return Response(EvidenceOut(attachment).data, status=status.HTTP_201_CREATED)
 

@@ -93,6 +93,15 @@ def test_a_storefront_cannot_set_a_status_an_amount_or_a_decision(storefront_cli
     )
     body["items"][0]["amount"] = "9999.00"
     response = create(storefront_client, body)
+    # refused, naming every field it may not set, rather than quietly ignoring them
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"status", "refundable_amount", "decision", "items.0.amount"}
+    assert not ReturnRequest.objects.exists()
+    # without them, the policy decides and the amounts are what was paid
+    for name in ("status", "refundable_amount", "decision"):
+        del body[name]
+    del body["items"][0]["amount"]
+    response = create(storefront_client, body)
     assert response.status_code == 201
     assert response.json()["status"] == "requested"
     assert response.json()["decision"]["outcome"] == "needs_review"

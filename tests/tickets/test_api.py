@@ -72,14 +72,22 @@ def test_storefront_creates_a_ticket_and_reads_it_back(storefront_client, storef
     assert again.json() == body
 
 
-def test_minimal_ticket_without_customer_and_unknown_fields_are_ignored(storefront_client, team):
-    response = post(storefront_client, TICKETS, {"subject": "Hello", "body": "A question", "colour": "blue"})
+def test_minimal_ticket_without_customer(storefront_client, team):
+    response = post(storefront_client, TICKETS, {"subject": "Hello", "body": "A question"})
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["customer"] is None
     assert body["category"] == "other"
     assert body["channel"] == "api"
-    assert "colour" not in body
+
+
+def test_a_field_the_server_does_not_know_is_refused_naming_it_and_nothing_is_created(storefront_client, team):
+    # a typo ("custmer") would otherwise lose the customer without a word
+    body = {"subject": "Hello", "body": "A question", "custmer": {"name": "Li Lei"}, "customer": {"nmae": "Li"}}
+    response = post(storefront_client, TICKETS, body)
+    assert_error(response, 400, "validation_error", "custmer")
+    assert response.json()["errors"] == {"custmer": ["Unknown field."], "customer.nmae": ["Unknown field."]}
+    assert not Ticket.objects.exists()
 
 
 def test_storefront_sees_replies_but_never_internal_notes(storefront_client, storefront, agent):
@@ -598,7 +606,9 @@ def test_reply_with_an_attachment_in_multipart(agent_api, storefront):
 
     ticket = make_ticket(storefront)
     png = SimpleUploadedFile("label.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, content_type="image/png")
-    response = agent_api.post(f"{DESK}{ticket.reference}/reply/", {"body": "Label", "attachments": [png]})
+    response = agent_api.post(
+        f"{DESK}{ticket.reference}/reply/", {"body": "Label", "attachments": [png]}, format="multipart"
+    )
     assert response.status_code == 201, response.content
     attachment = response.json()["messages"][-1]["attachments"][0]
     assert attachment["filename"] == "label.png"
@@ -610,7 +620,9 @@ def test_reply_attachment_of_a_forbidden_type_is_415(agent_api, storefront):
 
     ticket = make_ticket(storefront)
     exe = SimpleUploadedFile("label.png", b"MZ\x90\x00" + b"\x00" * 64, content_type="image/png")
-    response = agent_api.post(f"{DESK}{ticket.reference}/reply/", {"body": "Label", "attachments": [exe]})
+    response = agent_api.post(
+        f"{DESK}{ticket.reference}/reply/", {"body": "Label", "attachments": [exe]}, format="multipart"
+    )
     assert_error(response, 415, "unsupported_media_type")
     assert not ticket.messages.filter(kind=MessageKind.PUBLIC).exists()
 

@@ -132,9 +132,15 @@ def test_files_count_by_content(agent_api, storefront):
     def png(filler: bytes) -> SimpleUploadedFile:
         return SimpleUploadedFile("label.png", b"\x89PNG\r\n\x1a\n" + filler * 64, content_type="image/png")
 
-    first = agent_api.post(url, {"body": "Label", "attachments": [png(b"a")]}, HTTP_IDEMPOTENCY_KEY="k-file")
-    same = agent_api.post(url, {"body": "Label", "attachments": [png(b"a")]}, HTTP_IDEMPOTENCY_KEY="k-file")
-    other = agent_api.post(url, {"body": "Label", "attachments": [png(b"b")]}, HTTP_IDEMPOTENCY_KEY="k-file")
+    first = agent_api.post(
+        url, {"body": "Label", "attachments": [png(b"a")]}, format="multipart", HTTP_IDEMPOTENCY_KEY="k-file"
+    )
+    same = agent_api.post(
+        url, {"body": "Label", "attachments": [png(b"a")]}, format="multipart", HTTP_IDEMPOTENCY_KEY="k-file"
+    )
+    other = agent_api.post(
+        url, {"body": "Label", "attachments": [png(b"b")]}, format="multipart", HTTP_IDEMPOTENCY_KEY="k-file"
+    )
     assert first.status_code == 201, first.content
     assert same["Idempotent-Replayed"] == "true"
     assert other.status_code == 422

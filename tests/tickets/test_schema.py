@@ -1,5 +1,7 @@
 """The OpenAPI schema describes the API without warnings, and the docs page works without any CDN."""
 
+import re
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -69,3 +71,72 @@ def test_docs_page_renders_from_local_assets(client):
     assert "drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower()
     assert "//unpkg" not in html and "jsdelivr" not in html
+
+
+def _schema(tmp_path) -> dict:
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--file", str(target))
+    return yaml.safe_load(target.read_text())
+
+
+def _operations(schema: dict) -> list[tuple[str, str, dict]]:
+    return [(path, method, operation) for path, item in schema["paths"].items() for method, operation in item.items()]
+
+
+FILES = {
+    "/api/v1/returns/{id}/attachments/": {"multipart/form-data"},
+    "/api/v1/desk/tickets/{reference}/reply/": {"application/json", "multipart/form-data"},
+    "/api/v1/desk/tickets/{reference}/notes/": {"application/json", "multipart/form-data"},
+}
+
+
+def test_bodies_are_json_only_and_multipart_only_where_files_travel(tmp_path):
+    schema = _schema(tmp_path)
+    bodies = {path: set(op["requestBody"]["content"]) for path, _m, op in _operations(schema) if "requestBody" in op}
+    assert bodies["/api/v1/tickets/"] == bodies["/api/v1/returns/"] == {"application/json"}
+    assert {path: types for path, types in bodies.items() if types != {"application/json"}} == FILES
+    # a reply's files go in multipart only: the JSON form has no field for them
+    reply = schema["paths"]["/api/v1/desk/tickets/{reference}/reply/"]["post"]["requestBody"]["content"]
+    components = schema["components"]["schemas"]
+    json_form = components[reply["application/json"]["schema"]["$ref"].split("/")[-1]]
+    multipart_form = components[reply["multipart/form-data"]["schema"]["$ref"].split("/")[-1]]
+    assert "attachments" not in json_form["properties"]
+    assert multipart_form["properties"]["attachments"]["items"] == {"type": "string", "format": "binary"}
+
+
+def test_every_request_body_says_it_refuses_unknown_fields(tmp_path):
+    components = _schema(tmp_path)["components"]["schemas"]
+    requests = {name: component for name, component in components.items() if name.endswith("Request")}
+    assert len(requests) > 30
+    assert {name for name, component in requests.items() if component.get("additionalProperties") is not False} == set()
+
+
+@pytest.mark.parametrize(
+    ("component", "field", "good", "bad"),
+    [
+        ("SalesStatInRequest", "revenue", ["0", "12999", "12999.5", "12999.00"], ["", "-", ".", "-1.00", "1e3", "01"]),
+        ("LineInRequest", "unit_price", ["0", "199.00"], ["", "-", ".", "-199.00", "199.001", "12345678901.00"]),
+        ("RefundCreateInRequest", "amount", ["0.01", "0.5", "199.00"], ["0", "0.00", "-1", "", "."]),
+        ("RefundOut", "amount", ["199.00", "0.00"], ["", "-", "."]),
+    ],
+)
+def test_an_amounts_pattern_is_exactly_what_validation_accepts(tmp_path, component, field, good, bad):
+    pattern = re.compile(_schema(tmp_path)["components"]["schemas"][component]["properties"][field]["pattern"])
+    assert [value for value in good if not pattern.search(value)] == []
+    assert [value for value in bad if pattern.search(value)] == []
+
+
+def test_each_operation_documents_the_errors_it_can_answer_and_no_others(tmp_path):
+    schema = _schema(tmp_path)
+    for path, method, operation in _operations(schema):
+        codes = set(operation["responses"])
+        assert {"401", "403", "429"} <= codes, (method, path)
+        if method == "post":
+            # JSON bodies (415), a size limit (413), idempotency keys (400, 409, 422)
+            assert {"400", "409", "413", "415", "422"} <= codes, (method, path)
+            assert ("404" in codes) == ("{" in path), (method, path)  # creating in a collection finds nothing missing
+            header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")["schema"]
+            assert (header["minLength"], header["maxLength"]) == (1, 255)
+        elif operation["operationId"].endswith("_list"):
+            # a list: its filters and cursor are validated (400); nothing to find (no 404)
+            assert "400" in codes and "404" not in codes, (method, path)

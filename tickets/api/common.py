@@ -1,8 +1,13 @@
 """Shared by the ticket API modules and the other apps' APIs: the API-key scheme, the error format in the
 schema, output serializers, strict input fields, the storefront base view."""
 
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,6 +18,7 @@ from rest_framework import serializers
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
+from aftersales.money import decimal_pattern
 from aftersales.schema import STOREFRONT_AUTH
 from tickets import selectors
 from tickets.masking import mask_email, mask_phone
@@ -77,23 +83,45 @@ def error_response(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
-AUTH_ERRORS = {
-    401: error_response("No, bad or revoked credentials."),
-    403: error_response("These credentials may not use this endpoint."),
-    429: error_response("Throttled; retry after the number of seconds in the Retry-After header."),
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input; `errors` names the fields (a body field, a query parameter, the Idempotency-Key header).",
+    401: "No, bad or revoked credentials.",
+    403: "These credentials may not use this endpoint.",
+    404: "No such object, or not yours.",
+    409: "Illegal state change, or a request with the same Idempotency-Key still in flight.",
+    413: "The request body is too large.",
+    415: "The body's content type is not the one this endpoint takes (JSON; multipart/form-data for files).",
+    422: "The Idempotency-Key was already used with a different request.",
+    429: "Throttled; retry after the number of seconds in the Retry-After header.",
 }
-READ_ERRORS = {**AUTH_ERRORS, 404: error_response("No such object, or not yours.")}
-POST_ERRORS = {
-    **READ_ERRORS,
-    400: error_response("Invalid input; `errors` names the fields. Also a malformed Idempotency-Key."),
-    409: error_response("Illegal state change, or a request with the same Idempotency-Key still in flight."),
-    413: error_response("An attachment is larger than 10 MB."),
-    415: error_response("Unsupported content type or attachment type."),
-    422: error_response("The Idempotency-Key was already used with a different request."),
-}
+
+
+def errors(*codes: int, **described: str) -> dict[int, OpenApiResponse]:
+    """The error answers an operation can give, in the error format, each with its sentence; an operation's own
+    sentence for a code is passed by the code's text: `errors(400, 404, **{"404": "No figures that day."})`."""
+    return {code: error_response(described.get(str(code), ERROR_DESCRIPTIONS[code])) for code in codes}
+
+
+# What each kind of operation can answer besides its success: a read of one object; a list (its filters and cursor
+# are validated); a POST that creates (idempotent: 409 while a twin is in flight, 422 for a reused key; a body that
+# is too large or not JSON); a POST on an existing object (404 and illegal state changes besides).
+AUTH_ERRORS = errors(401, 403, 429)
+READ_ERRORS = errors(401, 403, 404, 429)
+LIST_ERRORS = errors(400, 401, 403, 429)
+CREATE_ERRORS = errors(
+    400, 401, 403, 409, 413, 415, 422, 429, **{"409": "A request with the same Idempotency-Key is still in flight."}
+)
+POST_ERRORS = errors(400, 401, 403, 404, 409, 413, 415, 422, 429)
+# An Idempotency-Key as the server takes it: 1 to 255 characters that a header can carry, none of them a control
+# character, not all of them blank (a header carries Latin-1; ECMAScript's \u escapes, as the schema needs them).
+IDEMPOTENCY_KEY_PATTERN = (
+    r"^[\u0020-\u007e\u0080-\u00ff]*"
+    r"[\u0021-\u007e\u0080-\u0084\u0086-\u009f\u00a1-\u00ff]"
+    r"[\u0020-\u007e\u0080-\u00ff]*$"
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEMPOTENCY_KEY_PATTERN},
     OpenApiParameter.HEADER,
     required=False,
     description="At most 255 characters. A retry with the same key and body gets the stored answer back "
@@ -105,6 +133,20 @@ def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def validated_query(serializer_class: type[serializers.Serializer], params: QueryDict) -> dict[str, Any]:
+    """Query parameters validated as given: an empty value (`?page_size=`) is a value and must be valid, never taken
+    for an absent parameter as DRF does with form input. Repeatable parameters (a list field) keep every value;
+    others the last, as DRF's own pagination reads them. Unknown parameters are ignored."""
+    fields = serializer_class().fields
+    repeatable = (serializers.ListField, serializers.MultipleChoiceField)
+    data = {
+        key: values if isinstance(fields[key], repeatable) else values[-1]
+        for key, values in params.lists()
+        if key in fields
+    }
+    return validated(serializer_class, data)
 
 
 # --- Output serializers -----------------------------------------------------------------------------------------
@@ -335,18 +377,184 @@ def desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
 
 
 class Text(serializers.CharField):
-    """A string field that refuses numbers and booleans instead of turning them into text: wrong types are 400."""
+    """A string field that refuses numbers and booleans instead of turning them into text: wrong types are 400. Its
+    length is the length sent, as the schema's maxLength means it (DRF would measure it after trimming the blanks)."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length, length=len(data))
         return super().to_internal_value(data)
 
 
-class CustomerIn(Serializer):
+class Integer(serializers.IntegerField):
+    """A JSON integer: strings, floats and booleans are refused instead of being turned into numbers."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Boolean(serializers.BooleanField):
+    """JSON true or false: "yes", 1 and "on" are refused, as the schema says."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class Money(serializers.DecimalField):
+    """An amount as a decimal string ("199.00"), exactly as the schema's pattern spells it: no number (no floats on
+    the way to money), no exponent, no leading zeros or blanks, at most 2 decimals; no minus sign where negatives are
+    invalid, and no zero where the least amount is 0.01."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy('A decimal string is required, e.g. "199.00".'),
+    }
+
+    def __init__(self, *, max_digits: int = 12, decimal_places: int = 2, **kwargs: Any) -> None:
+        super().__init__(max_digits=max_digits, decimal_places=decimal_places, coerce_to_string=True, **kwargs)
+        self.pattern = decimal_pattern(
+            whole_digits=max_digits - decimal_places, places=decimal_places, least=self.min_value
+        )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or not re.fullmatch(self.pattern, data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# RFC 3339, as the schema's `format: date-time` means it: a date, "T", a time and an offset (api.md: times with
+# offset; a time without one would be read in some server's zone). Years 1000 to 2999: far enough for any order, near
+# enough that no offset moves an instant out of what Python can hold.
+DATE_TIME_PATTERN = (
+    r"^[12][0-9]{3}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_DATE_TIME = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})[Tt](?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.(?P<fraction>[0-9]+))?"
+    r"(?:(?P<utc>[Zz])|(?P<sign>[+-])(?P<hours>[0-9]{2}):(?P<minutes>[0-9]{2}))"
+)
+
+
+def parse_date_time(value: Any) -> datetime | None:
+    """An RFC 3339 date-time with its offset, in UTC, or None when the text is not one. Fractions past microseconds
+    are cut, as PostgreSQL keeps no more; the offset is applied here, as PostgreSQL takes none beyond 15:59 hours
+    while RFC 3339 allows 23:59."""
+    if not isinstance(value, str) or not re.fullmatch(DATE_TIME_PATTERN, value):
+        return None
+    parts = _DATE_TIME.fullmatch(value)
+    if parts is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(f"{parts['date']}T{parts['time']}.{(parts['fraction'] or '')[:6]:0<6}")
+        hours, minutes = int(parts["hours"] or 0), int(parts["minutes"] or 0)
+        if hours > 23 or minutes > 59:
+            return None
+        offset = timedelta(hours=hours, minutes=minutes) * (-1 if parts["sign"] == "-" else 1)
+        return moment.replace(tzinfo=dt_timezone(offset)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": DATE_TIME_PATTERN})
+class DateTime(serializers.DateTimeField):
+    """An instant as RFC 3339 text with its offset ("2026-11-01T10:00:00+08:00")."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy(
+            'An RFC 3339 date and time with its offset is required, e.g. "2026-11-01T10:00:00+08:00".'
+        ),
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        moment = parse_date_time(value)
+        if moment is None:
+            self.fail("invalid")
+        return moment
+
+
+@extend_schema_field({"type": "string", "format": "date", "pattern": "^2[0-9]{3}-[0-9]{2}-[0-9]{2}$"})
+class QueryDate(serializers.DateField):
+    """A day as YYYY-MM-DD, from 2000 to 2999 (no other spelling: "2026-1-5" or "05/01/2026" are refused)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if not isinstance(value, str) or not re.fullmatch(r"2[0-9]{3}-[0-9]{2}-[0-9]{2}", value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class QueryInteger(serializers.IntegerField):
+    """An integer query parameter: its decimal digits and nothing else ("1.0", " 1", "1e3" are refused)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, str) or not re.fullmatch(r"-?[0-9]{1,19}", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryBoolean(serializers.BooleanField):
+    """A boolean query parameter: `true` or `false`, as the schema spells it."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data not in ("true", "false"):
+            self.fail("invalid")
+        return data == "true"
+
+
+def cursor_field() -> serializers.RegexField:
+    """The cursor of a list's `next` and `previous` links: base64 text, which only the server makes (the lists'
+    paginators refuse one they did not make)."""
+    return serializers.RegexField(
+        r"^[A-Za-z0-9+/=_-]+$",
+        trim_whitespace=False,
+        required=False,
+        max_length=500,
+        help_text="From a page's `next` or `previous` link.",
+        error_messages={"invalid": gettext_lazy("Invalid cursor.")},
+    )
+
+
+class PageIn(Serializer):
+    """A list's paging parameters (cursor pagination, as every list of the API)."""
+
+    cursor = cursor_field()
+    page_size = QueryInteger(required=False, min_value=1, max_value=200)
+
+
+# A request body. A field the server does not know is refused (400 naming it), never silently dropped: a typo, or a
+# field sent in a form the server cannot read. The schema says so (`additionalProperties: false`). (A comment, not a
+# docstring: the schema would show a docstring as the description of every body.)
+class Input(Serializer):
+    refuses_unknown_fields = True
+
+    def to_internal_value(self, data: Any) -> Any:
+        known = self.fields
+        unknown = (
+            {str(key): [_("Unknown field.")] for key in data if key not in known} if isinstance(data, Mapping) else {}
+        )
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not unknown or not isinstance(exc.detail, dict):
+                raise
+            # Every mistake at once: the known fields' errors (nested unknown fields among them) and the unknown ones.
+            raise serializers.ValidationError({**exc.detail, **unknown}) from None
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        return value
+
+
+class EmptyIn(Input):
+    """No fields: an action whose body is empty or `{}`."""
+
+
+class CustomerIn(Input):
     external_id = Text(max_length=100, required=False, allow_blank=True, default="")
     name = Text(max_length=200, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="", trim_whitespace=False)
     phone = Text(max_length=40, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.pagination import BasePagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -21,12 +22,14 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
+from aftersales.pagination import StrictCursorPagination
+from aftersales.parsers import JSONParser
 from aftersales.schema import STAFF_AUTH
 from tickets import roles, selectors, services
 from tickets.api.common import (
-    AUTH_ERRORS,
     BODY_MAX,
     IDEMPOTENCY_KEY,
+    LIST_ERRORS,
     POST_ERRORS,
     READ_ERRORS,
     SLA_STATE_CHOICES,
@@ -34,11 +37,16 @@ from tickets.api.common import (
     CannedResponseOut,
     DeskTicketDetailOut,
     DeskTicketOut,
+    EmptyIn,
+    Input,
+    PageIn,
+    QueryInteger,
     Text,
+    cursor_field,
     desk_ticket_after_action,
     desk_ticket_body,
-    error_response,
     validated,
+    validated_query,
 )
 from tickets.idempotency import idempotent
 from tickets.models import (
@@ -68,8 +76,8 @@ class QueueCursorPagination(BasePagination):
 
     def paginate_queryset(self, queryset: QuerySet[Ticket], request: Request, view: Any = None) -> list[Ticket]:
         self.request = request
-        size = request.query_params.get("page_size")
-        size = min(int(size), self.max_page_size) if size and size.isdigit() and int(size) > 0 else self.page_size
+        # The view validated both (DeskQueueIn).
+        size = int(request.query_params.get("page_size") or self.page_size)
         cursor = self._decode(request.query_params.get("cursor"))
         forward = (F("next_due_at").asc(nulls_last=True), "id")
         backward = (F("next_due_at").desc(nulls_first=True), "-id")
@@ -153,11 +161,11 @@ class DeskQueueIn(Serializer):
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    storefront = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    storefront = QueryInteger(required=False, min_value=1, max_value=2**63 - 1)
     sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
     q = Text(required=False, max_length=200, help_text="Reference, customer, order id, words.")
-    cursor = Text(required=False, max_length=500)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
+    cursor = cursor_field()
+    page_size = QueryInteger(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
 
 
 class DeskApi(APIView):
@@ -176,10 +184,10 @@ class DeskTicketListApi(DeskApi):
         summary="The queue",
         description="Ordered like the desk queue: the soonest SLA deadline first, tickets without one last.",
         parameters=[DeskQueueIn],
-        responses={200: DeskTicketPageOut, 400: error_response("Invalid filter."), **AUTH_ERRORS},
+        responses={200: DeskTicketPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        params = validated(DeskQueueIn, request.query_params)
+        params = validated_query(DeskQueueIn, request.query_params)
         fields = ("kind", "category", "severity", "channel", "storefront", "sla")
         filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
         if params.get("status"):
@@ -205,7 +213,7 @@ class DeskTicketDetailApi(DeskApi):
         return Response(desk_ticket_body(ticket))
 
 
-def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool = False, description: str = ""):
+def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool = False, description: str = "") -> Any:
     return extend_schema(
         operation_id=operation_id,
         tags=DESK_TAGS,
@@ -217,75 +225,97 @@ def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool
     )
 
 
-class AttachmentsIn(Serializer):
-    attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, help_text="multipart/form-data only."
-    )
-
-
-class ReplyIn(AttachmentsIn):
+class ReplyIn(Input):
     body = Text(max_length=BODY_MAX)
     status = serializers.ChoiceField(
         choices=Status.choices, required=False, help_text="Move the ticket too, e.g. pending or resolved."
     )
 
 
-class NoteIn(AttachmentsIn):
+class ReplyWithFilesIn(ReplyIn):
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class NoteIn(Input):
     body = Text(max_length=BODY_MAX)
 
 
-class EmptyIn(Serializer):
-    pass
+class NoteWithFilesIn(NoteIn):
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
-class AssignIn(Serializer):
+class WithFilesApi:
+    """A message with files: JSON without them, or multipart/form-data with them (the files as repeated
+    `attachments` parts). Each form has its own schema: JSON cannot carry a file, and multipart carries only flat
+    text fields, which these bodies are."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+
+    @staticmethod
+    def with_files(request: Request) -> bool:
+        return request.content_type.startswith("multipart/")
+
+
+class AssignIn(Input):
     assignee = Text(max_length=150, required=False, allow_null=True, help_text="Username or id; null unassigns.")
     team = Text(max_length=100, required=False, allow_null=True, help_text="Team name or id.")
 
 
-class StatusIn(Serializer):
+class StatusIn(Input):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
 
-class SeverityIn(Serializer):
+class SeverityIn(Input):
     severity = serializers.ChoiceField(choices=Severity.choices)
 
 
-class CategoryIn(Serializer):
+class CategoryIn(Input):
     category = serializers.ChoiceField(choices=Category.choices)
 
 
-class CustomerMessageIn(Serializer):
+class CustomerMessageIn(Input):
     body = Text(max_length=BODY_MAX)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
 
 
-class DeskReplyApi(DeskApi):
+class DeskReplyApi(WithFilesApi, DeskApi):
     @_desk_action(
-        operation_id="desk_tickets_reply", summary="Public reply to the customer", request=ReplyIn, created=True
+        operation_id="desk_tickets_reply",
+        summary="Public reply to the customer",
+        description="JSON, or multipart/form-data to attach files (`attachments`, repeated).",
+        request={"application/json": ReplyIn, "multipart/form-data": ReplyWithFilesIn},
+        created=True,
     )
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = validated(ReplyIn, request.data)
+        data = validated(ReplyWithFilesIn if self.with_files(request) else ReplyIn, request.data)
         services.ticket_reply(
             ticket=ticket,
             user=request.user,
             body=data["body"],
-            attachments=data["attachments"],
+            attachments=data.get("attachments", []),
             status=data.get("status"),
         )
         return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
 
 
-class DeskNoteApi(DeskApi):
-    @_desk_action(operation_id="desk_tickets_note", summary="Internal note", request=NoteIn, created=True)
+class DeskNoteApi(WithFilesApi, DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_note",
+        summary="Internal note",
+        description="JSON, or multipart/form-data to attach files (`attachments`, repeated).",
+        request={"application/json": NoteIn, "multipart/form-data": NoteWithFilesIn},
+        created=True,
+    )
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        data = validated(NoteIn, request.data)
-        services.ticket_add_note(ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"])
+        data = validated(NoteWithFilesIn if self.with_files(request) else NoteIn, request.data)
+        services.ticket_add_note(
+            ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", [])
+        )
         return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
 
 
@@ -316,6 +346,7 @@ class DeskAcknowledgeApi(DeskApi):
     @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        validated(EmptyIn, request.data)
         ticket = services.ticket_acknowledge(ticket=ticket, user=request.user)
         return Response(desk_ticket_after_action(ticket))
 
@@ -399,11 +430,9 @@ class DeskCategoryApi(DeskApi):
         return Response(desk_ticket_after_action(ticket))
 
 
-class CannedPagination(CursorPagination):
+class CannedPagination(StrictCursorPagination):
     ordering = ("title", "id")
     page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 200
 
 
 class CannedPageOut(Serializer):
@@ -417,13 +446,11 @@ class DeskCannedListApi(DeskApi):
         operation_id="desk_canned_responses_list",
         tags=["desk: canned responses"],
         summary="Canned responses of your teams and the shared ones",
-        parameters=[
-            OpenApiParameter("cursor", OpenApiTypes.STR, OpenApiParameter.QUERY),
-            OpenApiParameter("page_size", OpenApiTypes.INT, OpenApiParameter.QUERY),
-        ],
-        responses={200: CannedPageOut, 404: error_response("Invalid cursor."), **AUTH_ERRORS},
+        parameters=[PageIn],
+        responses={200: CannedPageOut, **LIST_ERRORS},
     )
     def get(self, request: Request) -> Response:
+        validated_query(PageIn, request.query_params)
         paginator = CannedPagination()
         page = paginator.paginate_queryset(selectors.canned_responses_for(user=request.user), request, view=self)
         return paginator.get_paginated_response(CannedResponseOut(page, many=True).data)

@@ -6,16 +6,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 
 from tickets import selectors, services
 from tickets.api.common import (
     BODY_MAX,
+    CREATE_ERRORS,
     IDEMPOTENCY_KEY,
     POST_ERRORS,
     READ_ERRORS,
     SUBJECT_MAX,
     CustomerIn,
+    Input,
     StorefrontApi,
     Text,
     TicketOut,
@@ -31,7 +32,7 @@ from tickets.models import (
 )
 
 
-class TicketCreateIn(Serializer):
+class TicketCreateIn(Input):
     subject = Text(max_length=SUBJECT_MAX)
     body = Text(max_length=BODY_MAX)
     category = serializers.ChoiceField(choices=Category.choices, default=Category.OTHER)
@@ -40,7 +41,7 @@ class TicketCreateIn(Serializer):
     order_external_id = Text(max_length=100, required=False, allow_blank=True, default="")
 
 
-class MessageCreateIn(Serializer):
+class MessageCreateIn(Input):
     body = Text(max_length=BODY_MAX)
 
 
@@ -54,7 +55,7 @@ class TicketCreateApi(StorefrontApi):
         summary="Open an inquiry ticket",
         parameters=[IDEMPOTENCY_KEY],
         request=TicketCreateIn,
-        responses={201: TicketOut, **POST_ERRORS},
+        responses={201: TicketOut, **CREATE_ERRORS},
     )
     @idempotent
     def post(self, request: Request) -> Response:

@@ -171,7 +171,11 @@ def build_world(
     )
     return_request = ReturnRequest.objects.select_related("ticket").get(public_id=return_body["id"])
     photo = SimpleUploadedFile("leak.png", tiny_png(), content_type="image/png")
-    _ok(storefront_client.post(f"/api/v1/returns/{return_request.public_id}/attachments/", {"file": photo}))
+    _ok(
+        storefront_client.post(
+            f"/api/v1/returns/{return_request.public_id}/attachments/", {"file": photo}, format="multipart"
+        )
+    )
     refund = Refund.objects.get(return_request=return_request)
 
     # SLA alerts on all of them: a sweep a day later finds every clock breached, and the severe complaint.

@@ -9,7 +9,15 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from tickets import selectors
-from tickets.api.common import IDEMPOTENCY_KEY, POST_ERRORS, CustomerOut, StorefrontApi, error_response
+from tickets.api.common import (
+    IDEMPOTENCY_KEY,
+    POST_ERRORS,
+    CustomerOut,
+    EmptyIn,
+    StorefrontApi,
+    error_response,
+    validated,
+)
 from tickets.api.desk import REFERENCE, DeskApi
 from tickets.idempotency import idempotent
 from tickets.services.privacy import customer_erase, customer_reveal
@@ -39,10 +47,6 @@ class ErasureOut(Serializer):
     erased = ErasedCountsOut()
 
 
-class EmptyIn(Serializer):
-    pass
-
-
 class CustomerEraseApi(StorefrontApi):
     @extend_schema(
         operation_id="customers_erase",
@@ -61,6 +65,7 @@ class CustomerEraseApi(StorefrontApi):
     )
     @idempotent
     def post(self, request: Request, external_id: str) -> Response:
+        validated(EmptyIn, request.data)
         storefront = request.user.storefront
         customer = selectors.customer_get_for_storefront(storefront=storefront, external_id=external_id)
         result = customer_erase(customer=customer, storefront=storefront)
@@ -73,9 +78,9 @@ class DeskRevealApi(DeskApi):
         tags=["desk: tickets"],
         summary="Reveal the customer's full contact details (supervisors; logged on the ticket)",
         description="The desk API masks customers' e-mail addresses and phone numbers. A supervisor reads them "
-        "whole here; each call writes a `contact_revealed` event with who and when to the ticket's timeline. The "
-        "answer is never stored for an Idempotency-Key: every call is a reveal of its own, logged as such.",
-        parameters=[REFERENCE],
+        "whole here; each call writes a `contact_revealed` event with who and when to the ticket's timeline (a "
+        "retry with the same Idempotency-Key replays the answer of the reveal it repeats).",
+        parameters=[REFERENCE, IDEMPOTENCY_KEY],
         request=EmptyIn,
         responses={
             200: CustomerOut,
@@ -84,8 +89,10 @@ class DeskRevealApi(DeskApi):
             404: error_response("No such ticket, or it has no customer."),
         },
     )
+    @idempotent
     def post(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        validated(EmptyIn, request.data)
         customer = customer_reveal(ticket=ticket, user=request.user)
         # The full details are for this answer only: no cache keeps them.
         return Response(CustomerOut(customer).data, headers={"Cache-Control": "no-store"})

@@ -86,7 +86,7 @@ def _command(url: str, config: Path, authorization: str, paths: list[str]) -> li
 
 
 def test_the_storefront_and_desk_apis_answer_as_their_schema_says(
-    live_server, monkeypatch, tmp_path, settings_version_row, seeded_sla_policy
+    live_server, monkeypatch, tmp_path, seeded_sla_policy
 ):
     # The fuzzer sends thousands of requests a minute from one client: more than API_THROTTLE_RATE allows.
     monkeypatch.setattr(ClientRateThrottle, "rate", "1000000/min", raising=False)

@@ -557,14 +557,6 @@ class CustomerIn(Input):
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="", trim_whitespace=False)
     phone = Text(max_length=40, required=False, allow_blank=True, default="")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        # A customer with nothing in it is nobody the desk could show, find or answer: leave the object out instead.
-        if not any(value.strip() for value in attrs.values()):
-            raise serializers.ValidationError(
-                _("Give at least one of external_id, name, email or phone, or leave the customer out.")
-            )
-        return attrs
-
 
 class StorefrontApi(APIView):
     permission_classes = [IsStorefront]

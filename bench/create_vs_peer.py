@@ -128,7 +128,7 @@ def _pg(database: str) -> Any:
 
 def _count(database: str, table: str) -> int:
     with _pg(database) as connection, connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (a table name of ours)
+        cursor.execute(f"SELECT count(*) FROM {table}")
         return cursor.fetchone()[0]
 
 
@@ -216,7 +216,13 @@ def sanity_body(kind: str) -> str:
                 "delivered_at": (now - timedelta(days=2)).isoformat(),
                 "currency": "CNY",
                 "lines": [
-                    {"external_id": "L1", "sku": "KET-01", "name": "Electric kettle", "quantity": 2, "unit_price": "199"}
+                    {
+                        "external_id": "L1",
+                        "sku": "KET-01",
+                        "name": "Electric kettle",
+                        "quantity": 2,
+                        "unit_price": "199",
+                    }
                 ],
             },
             "customer": {"external_id": "C-2", "name": "Customer 2", "email": "customer2@example.com"},
@@ -364,17 +370,21 @@ def main() -> None:
     desk_data.drop_database(RUN_DB)
     print("\nsummary (median of the pairs)")
     for label in ("peer", "ticket", "return"):
+        failed = sum(
+            int(r[label]["errors_status"] + r[label]["errors_timeout"] + r[label]["errors_connect"]) for r in runs
+        )
         print(
             f"  {label:<7} req_per_s {statistics.median(r[label]['req_per_s'] for r in runs):7.1f}  "
             f"p50_ms {statistics.median(r[label]['p50_ms'] for r in runs):6.1f}  "
             f"p99_ms {statistics.median(r[label]['p99_ms'] for r in runs):6.1f}  "
-            f"failed requests (all runs) {sum(int(r[label]['errors_status'] + r[label]['errors_timeout'] + r[label]['errors_connect']) for r in runs)}"
+            f"failed requests (all runs) {failed}"
         )
     for kind, target in TARGETS.items():
         ratios = [r[kind]["req_per_s"] / r["peer"]["req_per_s"] for r in runs]
         median = statistics.median(ratios)
+        pairs = ", ".join(f"{x:.2f}" for x in ratios)
         print(
-            f"  {kind} create / peer ticket create: pairs {', '.join(f'{x:.2f}' for x in ratios)}; median {median:.2f}x "
+            f"  {kind} create / peer ticket create: pairs {pairs}; median {median:.2f}x "
             f"(target >= {target}x: {'met' if median >= target else 'MISSED'})"
         )
 

@@ -402,7 +402,10 @@ def _copy(templates: dict[str, list[int]], tickets: int, customers: int) -> None
             "previous_ticket_id": "NULL",
         },
     )
-    _sql(f"INSERT INTO tickets_ticket ({columns}) SELECT {select} FROM copies c JOIN tickets_ticket t ON t.id = c.old_ticket")  # noqa: S608
+    _sql(
+        f"INSERT INTO tickets_ticket ({columns}) SELECT {select} "
+        f"FROM copies c JOIN tickets_ticket t ON t.id = c.old_ticket"
+    )
 
     base_message = Message.objects.aggregate(top=Max("id"))["top"] or 0
     _sql(
@@ -430,7 +433,7 @@ def _copy(templates: dict[str, list[int]], tickets: int, customers: int) -> None
         INSERT INTO tickets_message ({columns}) SELECT {select}
         FROM copies c JOIN tickets_message m ON m.ticket_id = c.old_ticket JOIN tickets_ticket t ON t.id = c.old_ticket
         JOIN message_map mm ON mm.i = c.i AND mm.old_message = m.id
-        """  # noqa: S608
+        """
     )
     columns, select = _select(
         TicketEvent,
@@ -451,10 +454,13 @@ def _copy(templates: dict[str, list[int]], tickets: int, customers: int) -> None
         FROM copies c JOIN tickets_ticketevent e ON e.ticket_id = c.old_ticket
         LEFT JOIN message_map mm ON mm.i = c.i AND mm.old_message = e.message_id
         ORDER BY e.created_at - c.shift
-        """  # noqa: S608
+        """
     )
     columns, select = _drop_id(*_select(SlaClock, "k", {"id": "DEFAULT", "ticket_id": "c.new_ticket"}))
-    _sql(f"INSERT INTO tickets_slaclock ({columns}) SELECT {select} FROM copies c JOIN tickets_slaclock k ON k.ticket_id = c.old_ticket")  # noqa: S608
+    _sql(
+        f"INSERT INTO tickets_slaclock ({columns}) SELECT {select} "
+        f"FROM copies c JOIN tickets_slaclock k ON k.ticket_id = c.old_ticket"
+    )
     columns, select = _drop_id(
         *_select(
             Survey,
@@ -463,23 +469,25 @@ def _copy(templates: dict[str, list[int]], tickets: int, customers: int) -> None
                 "id": "DEFAULT",
                 "ticket_id": "c.new_ticket",
                 "assignee_id": user("assignee_id", "s"),
-                "token": "md5('bench-a-' || c.new_ticket || '-' || s.id) || md5('bench-b-' || c.new_ticket || '-' || s.id)",
+                "token": "md5('bench-a-' || c.new_ticket || '-' || s.id) "
+                "|| md5('bench-b-' || c.new_ticket || '-' || s.id)",
             },
         )
     )
-    _sql(f"INSERT INTO tickets_survey ({columns}) SELECT {select} FROM copies c JOIN tickets_survey s ON s.ticket_id = c.old_ticket")  # noqa: S608
+    _sql(
+        f"INSERT INTO tickets_survey ({columns}) SELECT {select} "
+        f"FROM copies c JOIN tickets_survey s ON s.ticket_id = c.old_ticket"
+    )
 
     # The templates go (their ids and instants do not fit the copies'), and the outbox is empty: delivered.
     template_ids = [pk for ids in templates.values() for pk in ids]
     for table in ("tickets_ticketevent", "tickets_slaclock", "tickets_survey", "tickets_message"):
-        _sql(f"DELETE FROM {table} WHERE ticket_id = ANY(%(ids)s)", {"ids": template_ids})  # noqa: S608
+        _sql(f"DELETE FROM {table} WHERE ticket_id = ANY(%(ids)s)", {"ids": template_ids})
     _sql("DELETE FROM tickets_ticket WHERE id = ANY(%(ids)s)", {"ids": template_ids})
     _sql("DELETE FROM tickets_webhookdelivery")
     with connection.cursor() as cursor:
         for table in ("tickets_ticket", "tickets_message", "tickets_ticketevent", "tickets_slaclock", "tickets_survey"):
-            cursor.execute(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
-            )
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
 
 
 def _drop_id(columns: str, select: str) -> tuple[str, str]:
@@ -541,13 +549,12 @@ def build(tickets: int) -> None:
     with raw.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")  # as autovacuum would (off on this machine)
         cursor.execute("CHECKPOINT")
-        cursor.execute(
-            "SELECT status, count(*) FROM tickets_ticket GROUP BY 1 ORDER BY 2 DESC; "
-        )
+        cursor.execute("SELECT status, count(*) FROM tickets_ticket GROUP BY 1 ORDER BY 2 DESC")
         statuses = cursor.fetchall()
         cursor.execute(
             "SELECT (SELECT count(*) FROM tickets_message), (SELECT count(*) FROM tickets_ticketevent), "
-            "(SELECT count(*) FROM tickets_slaclock), (SELECT count(*) FROM tickets_slaclock WHERE stopped_at IS NULL), "
+            "(SELECT count(*) FROM tickets_slaclock), "
+            "(SELECT count(*) FROM tickets_slaclock WHERE stopped_at IS NULL), "
             "(SELECT count(*) FROM alerts_alert), (SELECT count(*) FROM tickets_customer)"
         )
         messages, events, clocks, running, alerts, customer_rows = cursor.fetchone()

@@ -310,9 +310,20 @@ def run_ours(kind: str, snapshot: str, meta: dict[str, str], seconds: int, conne
 # --- Queries of one create (in-process, --queries) -----------------------------------------------------------------
 
 
+PG_LOG = Path(os.environ.get("BENCH_PG_LOG", "/var/log/postgresql/postgresql-15-main.log"))
+
+
 def count_queries(snapshot: str) -> None:
+    """The statements of one ticket create and one return create (after a warm-up create of each), each with its
+    wall time seen from Django and, when PostgreSQL's log is readable here, PostgreSQL's own time for it: the copy
+    gets `log_min_duration_statement = 0` (a setting of that database only), and the `duration:` lines of its
+    backend are read back from the log in order."""
     desk_data.copy_database(snapshot, QUERIES_DB)
     meta = desk_data.snapshot_meta(snapshot)
+    admin = desk_data.admin_connection()
+    with admin.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{QUERIES_DB}" SET log_min_duration_statement = 0')
+    admin.close()
     os.environ.update(server_env(QUERIES_DB))
     import django
 
@@ -328,15 +339,42 @@ def count_queries(snapshot: str) -> None:
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {meta['api_key']}")
     for kind in ("ticket", "return"):
         client.post(PATHS[kind], sanity_body(kind), content_type="application/json")  # warm-up
+        log_start = PG_LOG.stat().st_size if os.access(PG_LOG, os.R_OK) else None
         with CaptureQueriesContext(connection) as queries:
             response = client.post(PATHS[kind], sanity_body(kind), content_type="application/json")
         assert response.status_code == 201, (response.status_code, response.content[:500])
-        print(f"{kind} create: {len(queries.captured_queries)} SQL statements")
-        for number, query in enumerate(queries.captured_queries, 1):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        server = _server_times(log_start, pid) if log_start is not None else []
+        if len(server) < len(queries.captured_queries):
+            server = [None] * len(queries.captured_queries)
+        client_ms = sum(float(query["time"]) for query in queries.captured_queries) * 1000
+        server_ms = sum(x for x in server[: len(queries.captured_queries)] if x is not None)
+        print(
+            f"{kind} create: {len(queries.captured_queries)} SQL statements; their wall time seen from Django "
+            f"{client_ms:.1f} ms, PostgreSQL's time for them {server_ms:.1f} ms"
+        )
+        for number, (query, ms) in enumerate(zip(queries.captured_queries, server, strict=False), 1):
             sql = " ".join(query["sql"].split())
-            print(f"  {number:2d}. {query['time']}s {sql[:160]}{'...' if len(sql) > 160 else ''}")
+            pg = f"{ms:6.2f}" if ms is not None else "   n/a"
+            print(f"  {number:2d}. django {float(query['time']) * 1000:6.2f} ms, postgres {pg} ms  {sql[:130]}")
     connection.close()
     desk_data.drop_database(QUERIES_DB)
+
+
+def _server_times(offset: int, pid: int) -> list[float | None]:
+    """PostgreSQL's `duration:` of each statement of backend `pid` logged after `offset`, in order."""
+    time.sleep(0.2)
+    with PG_LOG.open("rb") as log:
+        log.seek(offset)
+        lines = log.read().decode(errors="replace").splitlines()
+    found: list[float | None] = []
+    for line in lines:
+        match = re.search(rf"\[{pid}\] .*duration: ([0-9.]+) ms", line)
+        if match:
+            found.append(float(match.group(1)))
+    return found[:-1]  # the last one is pg_backend_pid()
 
 
 def main() -> None:
@@ -344,7 +382,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--queries", action="store_true", help="only print the SQL of one create of each kind")
+    parser.add_argument("--queries", action="store_true", help="only the SQL of one create of each kind")
     args = parser.parse_args()
     snapshot = desk_data.ensure_snapshot(TICKETS)
     if args.queries:

@@ -3,14 +3,14 @@
     .venv/bin/python bench/desk_data.py 10000              # builds aftersales_bench_n10000 unless it exists
     .venv/bin/python bench/desk_data.py 200000 --rebuild   # builds it again
 
-Used by bench/create_vs_peer.py, bench/lists_vs_peer.py and bench/sweep_vs_peer.py, which copy the snapshot into a
+Used by bench/create_vs_peer.py, create_cpu.py, lists_vs_peer.py and sweep_vs_peer.py, which copy the snapshot into a
 database of their own (`CREATE DATABASE ... TEMPLATE`, as the peer's bench does) before each run. Nothing here
 touches the development or test databases: it builds in `aftersales_bench_build` and keeps `aftersales_bench_n<N>`.
 
-The desk: one storefront ("Bench shop", with a webhook URL, so every ticket change writes its outbox row), the six
-teams and four routing rules of `seed_demo`, 20 agents (Customer service 6, Technical support 4, Logistics 4,
-Finance, Product and Security 2 each; bench-agent-1 also works in Logistics), 2 supervisors, N / 2 customers and the
-Standard SLA policy of the migrations (24 x 7: acknowledgement 24 h, response 2 h, resolution 24 h).
+The desk: one storefront ("Bench shop", with a webhook URL, so replies, resolutions and returns write outbox rows),
+the six teams and four routing rules of `seed_demo`, 20 agents (Customer service 6, Technical support 4, Logistics
+4, Finance, Product and Security 2 each; bench-agent-1 also works in Logistics), 2 supervisors, N / 2 customers and
+the Standard SLA policy of the migrations (24 x 7: acknowledgement 24 h, response 2 h, resolution 24 h).
 
 The tickets are copies of about 50 template tickets made through the services themselves (ticket_create,
 ticket_acknowledge, ticket_reply, ticket_add_note, ticket_add_customer_message, ticket_change_status), so their

@@ -12,7 +12,7 @@ the six teams and four routing rules of `seed_demo`, 20 agents (Customer service
 4, Finance, Product and Security 2 each; bench-agent-1 also works in Logistics), 2 supervisors, N / 2 customers and
 the Standard SLA policy of the migrations (24 x 7: acknowledgement 24 h, response 2 h, resolution 24 h).
 
-The tickets are copies of about 50 template tickets made through the services themselves (ticket_create,
+The tickets are copies of 77 template tickets made through the services themselves (ticket_create,
 ticket_acknowledge, ticket_reply, ticket_add_note, ticket_add_customer_message, ticket_change_status), so their
 messages, events, SLA clocks, surveys and deadlines are what real use writes. Each copy gets its own id (in order of
 creation), reference, public id, customer, order id and an agent of its team, and all its instants are moved back

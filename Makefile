@@ -68,3 +68,6 @@ test: install check-services chromium pgbouncer
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+bench: install  # the comparisons with the peer (bench/README.md); needs the peer at /tmp/peer and wrk
+	$(PY) bench/create_vs_peer.py && $(PY) bench/lists_vs_peer.py --peer && $(PY) bench/sweep_vs_peer.py --peer

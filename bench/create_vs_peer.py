@@ -67,6 +67,8 @@ def server_env(database: str) -> dict[str, str]:
         "API_THROTTLE_RATE": "100000000/min",
         "DJANGO_SETTINGS_MODULE": "aftersales.settings",
         "CELERY_TASK_ALWAYS_EAGER": "0",
+        # Without DEBUG a real mail backend must be named; the bench sends no mail.
+        "EMAIL_URL": "smtp://127.0.0.1:2525",
     }
 
 

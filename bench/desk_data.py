@@ -176,6 +176,7 @@ def _setup_django() -> None:
     os.environ["DATABASE_URL"] = database_url(BUILD_DB)
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+    os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:2525")  # named, as production must; no mail is sent
     os.environ["REDIS_URL"] = ""
     os.environ["DJANGO_SETTINGS_MODULE"] = "aftersales.settings"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
@@ -211,7 +212,11 @@ def _desk() -> tuple[Any, str, dict[str, Any]]:
     storefront, key = services.storefront_create(
         name="Bench shop", webhook_url="http://127.0.0.1:9/webhooks", language="en"
     )
-    teams = {name: Team.objects.create(name=name, is_default=default) for name, default, _agents in TEAMS}
+    # The default team exists already: `migrate` creates it.
+    teams = {
+        name: Team.objects.update_or_create(name=name, defaults={"is_default": default})[0]
+        for name, default, _agents in TEAMS
+    }
     number = 0
     for name, _default, agents in TEAMS:
         for _ in range(agents):

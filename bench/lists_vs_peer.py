@@ -43,6 +43,7 @@ def measure(size: int, reps: int) -> None:
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
             "DEBUG": "0",
             "SECRET_KEY": "bench-only-secret-not-for-production",
+            "EMAIL_URL": "smtp://127.0.0.1:2525",
             "ALLOWED_HOSTS": "testserver",
             "SECURE_SSL_REDIRECT": "0",
             "CONN_MAX_AGE": "60",

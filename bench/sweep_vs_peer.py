@@ -58,6 +58,7 @@ def env() -> dict[str, str]:
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-not-for-production",
+        "EMAIL_URL": "smtp://127.0.0.1:2525",
         "ALLOWED_HOSTS": "127.0.0.1",
         "CONN_MAX_AGE": "60",
         "DJANGO_SETTINGS_MODULE": "aftersales.settings",

@@ -404,6 +404,9 @@ ATTACHMENT_RETENTION_DAYS = int(os.environ.get("ATTACHMENT_RETENTION_DAYS", "365
 IDEMPOTENCY_WAIT_SECONDS = 10
 # A claimed key whose request never answered (its process died) is taken over after this; longer than any request runs.
 IDEMPOTENCY_STALE_AFTER = timedelta(minutes=2)
+# Settings-like rows cached for storefront calls (tickets.settings_cache) are read again after this at the latest; a
+# change through Django is seen at once.
+SETTINGS_CACHE_SECONDS = int(os.environ.get("SETTINGS_CACHE_SECONDS", "300"))
 # Webhook retries: exponential backoff, given up after this long.
 WEBHOOK_RETRY_FOR = timedelta(hours=24)
 WEBHOOK_TIMEOUT_SECONDS = 10

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Severity, Team, Ticket
+from tickets.models import Severity, Team, Ticket, reference_of_id
 
 DEFAULT_CURRENCY = getattr(settings, "DEFAULT_CURRENCY", "CNY")
 
@@ -120,7 +120,13 @@ class DepartmentTeam(models.Model):
 class Complaint(models.Model):
     ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="complaint")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True)
+    reference = models.GeneratedField(
+        verbose_name=_("reference"),
+        expression=reference_of_id("C-"),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+        unique=True,
+    )
     category = models.CharField(_("category"), max_length=20, choices=ComplaintCategory.choices)
     severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices, default=Severity.MINOR)
     department = models.CharField(_("department"), max_length=20, choices=Department.choices)

@@ -19,6 +19,11 @@ class ReturnsConfig(AppConfig):
         from tickets.services.privacy import register_erasure_part
 
         register_erasure_part("returns", erase_customer_returns)
+        # Return policies are settings every return create reads (tickets.settings_cache).
+        from returns.models import ReturnPolicy
+        from tickets import settings_cache
+
+        settings_cache.connect(ReturnPolicy)
         register_nav_item(label=_("Returns"), url_name="returns:queue", visible=roles.is_staff_member, order=20)
         register_nav_item(
             label=_("Refunds"),

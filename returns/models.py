@@ -11,9 +11,10 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Attachment, Customer, Storefront, Ticket
+from tickets.models import Attachment, Customer, Storefront, Ticket, reference_of_id
 
 
 class Order(models.Model):
@@ -159,7 +160,13 @@ class ReturnPolicy(models.Model):
 
 class ReturnRequest(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True)
+    reference = models.GeneratedField(
+        verbose_name=_("reference"),
+        expression=reference_of_id("R-"),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+        unique=True,
+    )
     storefront = models.ForeignKey(Storefront, on_delete=models.PROTECT, related_name="returns")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="returns", null=True, blank=True)
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
@@ -209,6 +216,20 @@ class ReturnRequest(models.Model):
 
     def __str__(self) -> str:
         return self.reference or f"#{self.pk}"
+
+    @cached_property
+    def item_list(self) -> list["ReturnItem"]:
+        """The return's items, in order (from a prefetch when there was one). A service that has just written them
+        sets it, so that its answer needs no read; likewise `refund_list` and `evidence_list`."""
+        return list(self.items.all())
+
+    @cached_property
+    def refund_list(self) -> list["Refund"]:
+        return list(self.refunds.all())
+
+    @cached_property
+    def evidence_list(self) -> list[Attachment]:
+        return list(self.evidence.all())
 
     def can_move_to(self, status: str) -> bool:
         return status in ALLOWED_MOVES[self.status]

@@ -8,4 +8,31 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         # Sign-in: marks each login's session (second factor owed, idle clock); see tickets.signin.
-        from tickets import signin  # noqa: F401
+        from django.contrib.auth import get_user_model
+
+        from tickets import settings_cache, signin  # noqa: F401
+        from tickets.models import (
+            ApiKey,
+            BusinessCalendar,
+            CalendarDay,
+            RoutingRule,
+            SlaPolicy,
+            StaffProfile,
+            Storefront,
+            Team,
+        )
+
+        # The settings every storefront call reads come from Django's cache until one of these changes.
+        user = get_user_model()
+        settings_cache.connect(
+            Storefront,
+            ApiKey,
+            Team,
+            RoutingRule,
+            SlaPolicy,
+            BusinessCalendar,
+            CalendarDay,
+            StaffProfile,
+            user,
+            memberships=(Team.members.through, user.groups.through),
+        )

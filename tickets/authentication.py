@@ -7,6 +7,7 @@ from rest_framework.request import Request
 
 from tickets.keys import hash_key
 from tickets.models import ApiKey, StaffToken, Storefront
+from tickets.settings_cache import cached
 
 
 class StorefrontPrincipal:
@@ -43,10 +44,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix, dot, _secret = key.partition(".")
         if not dot or not prefix:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
-        api_key = (
-            ApiKey.objects.select_related("storefront")
-            .filter(prefix=prefix, revoked_at__isnull=True, storefront__is_active=True)
-            .first()
+        api_key = cached(
+            f"api_key:{prefix}",
+            lambda: (
+                ApiKey.objects.select_related("storefront")
+                .filter(prefix=prefix, revoked_at__isnull=True, storefront__is_active=True)
+                .first()
+            ),
+            keep_none=False,
         )
         if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(key)):
             raise exceptions.AuthenticationFailed(_("Invalid API key."))

@@ -8,10 +8,24 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Cast, Concat, LPad
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from tickets.masking import customer_label
+
+
+def reference_of_id(prefix: str) -> models.Expression:
+    """The human reference a row carries from its insert on: `prefix` and its id, zero-padded to six digits
+    (T-000123), longer ids as they are. A generated column: unique without a counter every create would lock, and
+    written by the INSERT itself."""
+    digits = Cast("id", models.CharField())
+    return Concat(
+        Value(prefix),
+        Case(When(id__lt=1_000_000, then=LPad(digits, 6, Value("0"))), default=digits),
+        output_field=models.CharField(),
+    )
 
 
 class Storefront(models.Model):
@@ -166,7 +180,13 @@ OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 
 
 class Ticket(models.Model):
-    reference = models.CharField(_("reference"), max_length=20, unique=True, null=True)
+    reference = models.GeneratedField(
+        verbose_name=_("reference"),
+        expression=reference_of_id("T-"),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+        unique=True,
+    )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INQUIRY)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, default=Category.OTHER)
@@ -256,6 +276,12 @@ class Message(models.Model):
     @property
     def is_public(self) -> bool:
         return self.kind != MessageKind.INTERNAL
+
+    @cached_property
+    def attachment_list(self) -> list["Attachment"]:
+        """The message's attachments (from a prefetch when there was one). A service that has just written the
+        message sets it, so that its answer needs no read."""
+        return list(self.attachments.all())
 
 
 def attachment_path(instance: "Attachment", filename: str) -> str:

@@ -95,9 +95,6 @@ def complaint_create(
         created_at=now,
         updated_at=now,
     )
-    # Like the ticket reference: the row's own sequence number, unique without a counter row to lock.
-    complaint.reference = f"C-{complaint.pk:06d}"
-    complaint.save(update_fields=["reference"])
     record_event(
         complaint,
         actor=Actor(storefront=storefront),

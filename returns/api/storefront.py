@@ -70,7 +70,8 @@ class ReturnListCreateApi(StorefrontApi):
     def post(self, request: Request) -> Response:
         data = validated(ReturnCreateIn, request.data)
         return_request = services.return_create(storefront=request.user.storefront, **create_args(data))
-        return Response(storefront_return(request, return_request.public_id), status=status.HTTP_201_CREATED)
+        # Answered from the rows just written (return_create sets their lists): the same answer as a read.
+        return Response(ReturnOut(return_request).data, status=status.HTTP_201_CREATED)
 
 
 class ReturnDetailApi(StorefrontApi):

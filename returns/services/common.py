@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
-from tickets.models import EventKind, Status, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
 from tickets.services import Actor, ticket_event
 
 
@@ -135,16 +135,24 @@ def ticket_target(return_request: ReturnRequest, to: str) -> str | None:
     return TICKET_STATUS_FOR.get(to)
 
 
+def ticket_change_for(return_request: ReturnRequest, to: str, ticket_status: str) -> tuple[bool, str | None]:
+    """What the return's move to `to` asks of its ticket, whose status is `ticket_status`: whether the move
+    acknowledges it (a decision answers the request) and the status it should take (None: it stays as it is)."""
+    acknowledge = to in ACKNOWLEDGING and ticket_status in OPEN_STATUSES
+    target = ticket_target(return_request, to)
+    if target is None or ticket_status in (target, Status.CLOSED):
+        target = None
+    return acknowledge, target
+
+
 def _drive_ticket(locked: Locked, to: str, *, actor: Actor, now: datetime) -> None:
     """Move the return's ticket as the return's new state asks, through the ticket lifecycle (the caller holds the
     ticket's row lock: lock_return)."""
     ticket = locked.ticket
-    # The decision is the answer to a return request: it acknowledges the ticket, without a form letter.
-    acknowledge = to in ACKNOWLEDGING and ticket.acknowledged_at is None and ticket.is_open
-    target = ticket_target(locked.return_request, to)
-    if target is None or ticket.status in (target, Status.CLOSED):
-        target = None
-    elif not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
+    acknowledge, target = ticket_change_for(locked.return_request, to, ticket.status)
+    if acknowledge and ticket.acknowledged_at is not None:
+        acknowledge = False
+    if target is not None and not ticket.can_move_to(target) and ticket.status == Status.RESOLVED:
         # Someone resolved the ticket by hand while the return went on: reopen it to follow the return.
         services.ticket_move(ticket=ticket, actor=actor, now=now, status=Status.OPEN)
     if acknowledge or target is not None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,8 +36,19 @@ from returns.services import common, refunds
 from returns.services.common import Locked
 from returns.services.policy import ItemFacts, decide
 from tickets import services
-from tickets.models import Attachment, Category, Channel, Kind, MessageKind, Storefront, TicketEvent
+from tickets.models import (
+    Attachment,
+    Category,
+    Channel,
+    Kind,
+    MessageKind,
+    Status,
+    Storefront,
+    Ticket,
+    TicketEvent,
+)
 from tickets.services import SYSTEM, Actor, attachment_add
+from tickets.settings_cache import cached
 
 
 @dataclass(frozen=True)
@@ -83,7 +94,7 @@ class _Claim:
 
 def policy_for(storefront: Storefront) -> ReturnPolicy:
     """The storefront's own policy, else the default row (no storefront), else the defaults of returns.md."""
-    policies = list(ReturnPolicy.objects.filter(Q(storefront=storefront) | Q(storefront__isnull=True)).order_by("id"))
+    policies = cached("return_policies", lambda: list(ReturnPolicy.objects.order_by("id")))
     own = next((policy for policy in policies if policy.storefront_id == storefront.pk), None)
     return own or next((policy for policy in policies if policy.storefront_id is None), None) or ReturnPolicy()
 
@@ -256,24 +267,12 @@ def return_create(
         currency=order.currency,
         language=storefront.language,
     )
-    ticket = services.ticket_create(
-        storefront=storefront,
-        subject=_("Return for order %(order)s") % {"order": order.external_id},
-        body=description,
-        kind=Kind.RETURN,
-        category=Category.PRODUCT_QUALITY if is_fault else Category.POLICY,
-        channel=Channel.API,
-        customer=customer_row,
-        order_external_id=order.external_id,
-        # The form is answered by the policy's decision, not by a reply: an internal note, no response clock.
-        opening_message_kind=MessageKind.INTERNAL,
-        now=now,
-    )
-    return_request = ReturnRequest.objects.create(
+    # The policy's decision is known before anything is written: the return is stored in the state it leads to, and
+    # its ticket as that state leaves it (acknowledged, pending or resolved), each written once.
+    return_request = ReturnRequest(
         storefront=storefront,
         customer=customer_row,
         order=order,
-        ticket=ticket,
         resolution=resolution,
         description=description,
         status=ReturnStatus.REQUESTED,
@@ -286,36 +285,76 @@ def return_create(
         created_at=now,
         updated_at=now,
     )
-    # The reference is the row's own sequence number, as a ticket's.
-    return_request.reference = f"R-{return_request.pk:06d}"
-    return_request.save(update_fields=["reference"])
-    ReturnItem.objects.bulk_create(
-        ReturnItem(
-            return_request=return_request,
-            order_line=claims[item.line].line,
-            quantity=item.quantity,
-            reason=item.reason,
-            unused=item.unused,
-            original_packaging=item.original_packaging,
-            amount=amount,
+    decided = {Outcome.AUTO_APPROVED: ReturnStatus.APPROVED, Outcome.AUTO_REJECTED: ReturnStatus.REJECTED}
+    to = decided.get(decision.outcome)
+    acknowledge, ticket_status = False, None
+    if to is not None:
+        if to == ReturnStatus.APPROVED:
+            _set_refund_terms(return_request, policy)
+        common.advance(return_request, to, now=now)
+        acknowledge, ticket_status = common.ticket_change_for(return_request, to, Status.NEW)
+
+    def write_return(ticket: Ticket) -> list[TicketEvent]:
+        # Once the ticket's row is written: the return and its items, and their events for the ticket's timeline.
+        return_request.ticket = ticket
+        return_request.save(force_insert=True)  # its reference comes back from the INSERT (a generated column)
+        return_request.item_list = ReturnItem.objects.bulk_create(
+            ReturnItem(
+                return_request=return_request,
+                order_line=claims[item.line].line,
+                quantity=item.quantity,
+                reason=item.reason,
+                unused=item.unused,
+                original_packaging=item.original_packaging,
+                amount=amount,
+            )
+            for item, amount in zip(items, amounts, strict=True)
         )
-        for item, amount in zip(items, amounts, strict=True)
+        return_request.evidence_list, return_request.refund_list = [], []
+        locked = Locked(ticket=ticket, return_request=return_request)
+        events = [
+            common.return_event(
+                locked,
+                actor=Actor(storefront=storefront),
+                now=now,
+                action="created",
+                outcome=decision.outcome,
+                rule=decision.rule,
+                amount=f"{refundable:.2f}",
+            )
+        ]
+        if to is not None:
+            moved = {"from": ReturnStatus.REQUESTED, "to": to}
+            if to == ReturnStatus.REJECTED:
+                moved["rule"] = decision.rule
+            events.append(common.return_event(locked, actor=SYSTEM, now=now, **moved))
+        return events
+
+    ticket = services.ticket_create(
+        storefront=storefront,
+        subject=_("Return for order %(order)s") % {"order": order.external_id},
+        body=description,
+        kind=Kind.RETURN,
+        category=Category.PRODUCT_QUALITY if is_fault else Category.POLICY,
+        channel=Channel.API,
+        customer=customer_row,
+        order_external_id=order.external_id,
+        # The form is answered by the policy's decision, not by a reply: an internal note, no response clock.
+        opening_message_kind=MessageKind.INTERNAL,
+        acknowledge=acknowledge,
+        status=ticket_status,
+        reason=f"return_{to}" if ticket_status else "",
+        actor=SYSTEM,
+        with_rows=write_return,
+        now=now,
     )
     # The ticket was created by this transaction: nobody else can see it, let alone lock it.
     locked = Locked(ticket=ticket, return_request=return_request)
-    common.record(
-        locked,
-        "created",
-        actor=Actor(storefront=storefront),
-        now=now,
-        outcome=decision.outcome,
-        rule=decision.rule,
-        amount=f"{refundable:.2f}",
-    )
-    if decision.outcome == Outcome.AUTO_APPROVED:
-        _approve(locked, policy=policy, actor=SYSTEM, now=now)
-    elif decision.outcome == Outcome.AUTO_REJECTED:
-        common.move(locked, ReturnStatus.REJECTED, actor=SYSTEM, now=now, data={"rule": decision.rule})
+    if to is not None:
+        common.send_move_webhook(return_request, to, now=now)
+    if to == ReturnStatus.APPROVED and (return_request.returnless or return_request.advance_refund):
+        refund = refunds.create_locked(locked, actor=SYSTEM, now=now)
+        return_request.refund_list = [refund] if refund is not None else []
     return return_request
 
 

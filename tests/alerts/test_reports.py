@@ -39,7 +39,6 @@ def ticket(storefront, created: datetime, **fields) -> Ticket:
     n = next(_counter)
     fields.setdefault("status", "resolved" if fields.get("resolved_at") else "open")
     return Ticket.objects.create(
-        reference=f"T-R{n:05d}",
         storefront=storefront,
         subject=f"Ticket {n}",
         created_at=created,

@@ -195,7 +195,9 @@ def test_a_refund_return_from_review_to_completion(storefront, agent, finance_us
     assert return_request.status == ReturnStatus.COMPLETED
     assert return_request.ticket.status == Status.RESOLVED
     assert SlaClock.objects.get(pk=clock.pk).stopped_at is not None
-    steps = list(return_request.ticket.events.filter(kind=EventKind.RETURN).values_list("data__to", flat=True))
+    steps = list(
+        return_request.ticket.events.filter(kind=EventKind.RETURN).order_by("id").values_list("data__to", flat=True)
+    )
     assert [s for s in steps if s] == ["approved", "in_transit", "received", "inspected", "completed"]
 
 

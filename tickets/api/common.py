@@ -191,7 +191,7 @@ class MessageOut(Serializer):
     body = serializers.CharField()
     author_name = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
-    attachments = AttachmentOut(many=True)
+    attachments = AttachmentOut(many=True, source="attachment_list")
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_author_name(self, message: Message) -> str:
@@ -350,6 +350,14 @@ class CannedRenderOut(Serializer):
 def storefront_ticket_body(*, storefront: Any, public_id: Any) -> dict[str, Any]:
     ticket = selectors.ticket_get_for_storefront(storefront=storefront, public_id=public_id)
     ticket.shown_messages = list(selectors.ticket_public_messages(ticket=ticket))
+    return TicketOut(ticket, context={"customer": ticket.customer}).data
+
+
+def new_ticket_body(ticket: Ticket) -> dict[str, Any]:
+    """What a storefront reads of a ticket it has just created, from the rows written (ticket_create sets
+    `opening_message`): the same answer as a read, without reading it back."""
+    opening = ticket.opening_message
+    ticket.shown_messages = [opening] if opening is not None and opening.is_public else []
     return TicketOut(ticket, context={"customer": ticket.customer}).data
 
 

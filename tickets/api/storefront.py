@@ -20,6 +20,7 @@ from tickets.api.common import (
     StorefrontApi,
     Text,
     TicketOut,
+    new_ticket_body,
     storefront_ticket_body,
     validated,
 )
@@ -69,8 +70,7 @@ class TicketCreateApi(StorefrontApi):
                 else None
             )
             ticket = services.ticket_create(storefront=storefront, customer=customer, kind=Kind.INQUIRY, **data)
-        body = storefront_ticket_body(storefront=storefront, public_id=ticket.public_id)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(new_ticket_body(ticket), status=status.HTTP_201_CREATED)
 
 
 class TicketDetailApi(StorefrontApi):

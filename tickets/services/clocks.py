@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from tickets.business_time import Schedule, add_working_time, parse_hhmm, working_seconds_between
 from tickets.models import BusinessCalendar, CalendarDayKind, Metric, SlaClock, SlaPolicy, Ticket
+from tickets.settings_cache import cached
 
 METRICS = tuple(Metric.values)
 DEFAULT_WARNING_PERCENT = 75
@@ -58,7 +59,8 @@ def calendar_schedule(calendar: BusinessCalendar) -> Schedule:
 
 def sla_policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first active policy, in order, whose conditions match the ticket."""
-    for policy in SlaPolicy.objects.filter(is_active=True).order_by("position", "id"):
+    policies = cached("sla_policies", lambda: list(SlaPolicy.objects.filter(is_active=True).order_by("position", "id")))
+    for policy in policies:
         if policy.matches(ticket):
             return policy
     return None
@@ -240,6 +242,10 @@ class TicketClocks:
         if self._changed:
             SlaClock.objects.bulk_update(list(self._changed.values()), _FIELDS)
         self._created, self._changed = [], {}
+        self.set_deadlines()
+
+    def set_deadlines(self) -> None:
+        """The ticket's soonest deadline and warning among its running clocks, in memory (for its own save)."""
         ticking = [clock for clock in self.running if clock.paused_at is None]
         self.ticket.next_due_at = min((clock.due_at for clock in ticking), default=None)
         self.ticket.next_warn_at = min((clock.warn_at for clock in ticking), default=None)

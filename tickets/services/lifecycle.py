@@ -10,6 +10,8 @@ are serialized and each sees the other's result; when a caller also locks rows o
 complaint), the ticket is locked first. The mover expects its caller to hold that lock.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
@@ -68,15 +70,28 @@ def ticket_create(
     user: AbstractUser | None = None,
     opening_message_kind: str = MessageKind.CUSTOMER,
     previous_ticket: Ticket | None = None,
+    acknowledge: bool = False,
+    status: str | None = None,
+    reason: str = "",
+    actor: Actor | None = None,
+    with_rows: Callable[[Ticket], list[TicketEvent]] | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its opening message when there is a body, routed and auto-assigned, its SLA clocks started.
 
     The opening message is the customer's (it starts a response round) or, for a form such as a return request that
     is answered by a decision rather than a reply, an internal note (`opening_message_kind=MessageKind.INTERNAL`).
-    Created by a staff `user` (a call logged by an agent) or else by the storefront."""
+    Created by a staff `user` (a call logged by an agent) or else by the storefront. The ticket comes back with its
+    opening message as `opening_message` (None without a body).
+
+    A caller that knows what happens to the ticket at once (a return the policy decides) passes `acknowledge`,
+    `status` and `reason` (and the `actor` of that step): the mover applies them to the new ticket before it is
+    written, exactly as `ticket_move` would to a stored one, so the ticket is written once in its final state.
+    `with_rows` writes the caller's own rows that point at the ticket (the return itself) once the ticket's row is
+    written, and gives back their events, which go on the timeline after the ticket's opening ones and before what
+    the acknowledgement and the status move did."""
     now = now or timezone.now()
-    actor = Actor(user=user) if user is not None else Actor(storefront=storefront)
+    creator = Actor(user=user) if user is not None else Actor(storefront=storefront)
     ticket = Ticket(
         kind=kind,
         category=category,
@@ -103,14 +118,10 @@ def ticket_create(
     if body and opening_message_kind == MessageKind.CUSTOMER and kind != Kind.RETURN:
         # A return's request is answered by its decision, not by a reply (sla.md): no response round.
         clocks.start(Metric.RESPONSE, now=now)
-    ticket.save(force_insert=True)
-    # The reference is the row's own sequence number: unique without a counter row that every create would lock.
-    ticket.reference = f"T-{ticket.pk:06d}"
-    clocks.save()
-    ticket.save(update_fields=["reference", "next_due_at", "next_warn_at"])
-    events = [ticket_event(ticket=ticket, kind=EventKind.CREATED, actor=actor, data={"kind": kind}, now=now)]
+    events = [ticket_event(ticket=ticket, kind=EventKind.CREATED, actor=creator, data={"kind": kind}, now=now)]
+    message = None
     if body:
-        message = Message.objects.create(
+        message = Message(
             ticket=ticket,
             kind=opening_message_kind,
             body=body,
@@ -119,13 +130,35 @@ def ticket_create(
             created_at=now,
         )
         message_event = EventKind.CUSTOMER_MESSAGE if message.kind == MessageKind.CUSTOMER else EventKind.NOTE
-        events.append(ticket_event(ticket=ticket, kind=message_event, actor=actor, message=message, now=now))
+        events.append(ticket_event(ticket=ticket, kind=message_event, actor=creator, message=message, now=now))
     if team is not None:
         assignee = ticket.assignee
         data = {"team": team.name, "assignee": assignee.get_username() if assignee else None, "auto": True}
         events.append(ticket_event(ticket=ticket, kind=EventKind.ASSIGNED, data=data, now=now))
-    TicketEvent.objects.bulk_create(events)
+    move = _apply(
+        ticket, clocks, actor=actor or creator, now=now, status=status, reason=reason, acknowledge=acknowledge
+    )
+    clocks.set_deadlines()
+    ticket.save(force_insert=True)  # its reference comes back from the INSERT (a generated column)
+    clocks.save()
+    if message is not None:
+        message.save(force_insert=True)
+        message.attachment_list = []
+    ticket.opening_message = message
+    callers = with_rows(ticket) if with_rows is not None else []
+    TicketEvent.objects.bulk_create([*events, *callers, *move.events])
+    _after(ticket, move, now=now)
     return ticket
+
+
+@dataclass
+class _Move:
+    """What the mover decided, in memory: the fields to save, the events to write, the status moves made."""
+
+    fields: set[str] = field(default_factory=set)
+    events: list[TicketEvent] = field(default_factory=list)
+    moves: list[tuple[str, str]] = field(default_factory=list)
+    clocks: TicketClocks | None = None
 
 
 def _status_move(ticket: Ticket, to: str, *, now: datetime) -> str:
@@ -172,6 +205,88 @@ def _move_clocks(clocks: TicketClocks, previous: str, to: str, *, now: datetime)
         clocks.restart(Metric.RESOLUTION, now=now)
 
 
+def _apply(
+    ticket: Ticket,
+    clocks: TicketClocks | None,
+    *,
+    actor: Actor,
+    now: datetime,
+    status: str | None = None,
+    reason: str = "",
+    acknowledge: bool = False,
+    answer: bool = False,
+    customer_message: bool = False,
+    repick_policy: bool = False,
+    team_changed: bool = False,
+) -> _Move:
+    """The rules of the lifecycle, applied to the ticket and its clocks in memory (nothing written): the one place
+    that decides what a status move, an acknowledgement, an answer or a customer message does. `clocks` is the
+    ticket's TicketClocks when the caller has them (a new ticket's), else they are read when a change needs them."""
+    move = _Move()
+
+    def status_to(to: str, why: str = "") -> None:
+        previous = _status_move(ticket, to, now=now)
+        move.moves.append((previous, to))
+        move.fields.update(STATUS_FIELDS)
+        data = {"from": previous, "to": to, **({"reason": why} if why else {})}
+        move.events.append(ticket_event(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, data=data, now=now))
+
+    acknowledging = acknowledge and ticket.acknowledged_at is None
+    if acknowledging:
+        ticket.acknowledged_at = now
+        move.fields.add("acknowledged_at")
+        move.events.append(ticket_event(ticket=ticket, kind=EventKind.ACKNOWLEDGED, actor=actor, now=now))
+        if ticket.status == Status.NEW:
+            status_to(Status.OPEN)
+    if customer_message and ticket.status in (Status.PENDING, Status.RESOLVED) and status is None:
+        status_to(Status.OPEN, reason or "customer_message")
+    if status is not None and status != ticket.status:
+        status_to(status, reason)
+    if answer and ticket.first_response_at is None:
+        ticket.first_response_at = now
+        move.fields.add("first_response_at")
+    if (
+        acknowledging
+        or answer
+        or customer_message
+        or repick_policy
+        or team_changed
+        or any(_moves_clocks(previous, to) for previous, to in move.moves)
+    ):
+        if clocks is None:
+            clocks = TicketClocks(ticket)
+        if acknowledging:
+            clocks.stop(Metric.ACKNOWLEDGEMENT, now=now)
+        for previous, to in move.moves:
+            _move_clocks(clocks, previous, to, now=now)
+        if answer:
+            clocks.stop(Metric.RESPONSE, now=now)
+        if customer_message:
+            # A new round of conversation: answered within the response target, unless a round is running.
+            clocks.start(Metric.RESPONSE, now=now)
+        if repick_policy:
+            clocks.repick()
+        move.clocks = clocks
+        move.fields.update(("next_due_at", "next_warn_at"))
+    return move
+
+
+def _after(ticket: Ticket, move: _Move, *, now: datetime) -> None:
+    """What a move sets off once written: a resolved ticket gets its satisfaction survey, and the storefront hears."""
+    if any(to == Status.RESOLVED for _previous, to in move.moves):
+        survey = survey_create(ticket=ticket, now=now)
+        webhook_enqueue(
+            storefront=ticket.storefront,
+            event_type="ticket.resolved",
+            data={
+                "ticket": ticket_ref(ticket),
+                "survey": {"url": survey_url(survey), "expires_at": survey.expires_at.isoformat()},
+            },
+            ordering_key=ticket_ordering_key(ticket),
+            now=now,
+        )
+
+
 def ticket_move(
     *,
     ticket: Ticket,
@@ -199,72 +314,27 @@ def ticket_move(
     - `fields`: other fields the caller set on the ticket, saved with it (a change of `team` moves the running clocks
       to the new team).
     """
-    events: list[TicketEvent] = []
-    moves: list[tuple[str, str]] = []
-    changed = {"updated_at", *fields}
-
-    def move(to: str, why: str = "") -> None:
-        previous = _status_move(ticket, to, now=now)
-        moves.append((previous, to))
-        changed.update(STATUS_FIELDS)
-        data = {"from": previous, "to": to, **({"reason": why} if why else {})}
-        events.append(ticket_event(ticket=ticket, kind=EventKind.STATUS_CHANGED, actor=actor, data=data, now=now))
-
-    acknowledging = acknowledge and ticket.acknowledged_at is None
-    if acknowledging:
-        ticket.acknowledged_at = now
-        changed.add("acknowledged_at")
-        events.append(ticket_event(ticket=ticket, kind=EventKind.ACKNOWLEDGED, actor=actor, now=now))
-        if ticket.status == Status.NEW:
-            move(Status.OPEN)
-    if customer_message and ticket.status in (Status.PENDING, Status.RESOLVED) and status is None:
-        move(Status.OPEN, reason or "customer_message")
-    if status is not None and status != ticket.status:
-        move(status, reason)
-    if answer and ticket.first_response_at is None:
-        ticket.first_response_at = now
-        changed.add("first_response_at")
-
-    if (
-        acknowledging
-        or answer
-        or customer_message
-        or repick_policy
-        or "team" in fields
-        or any(_moves_clocks(previous, to) for previous, to in moves)
-    ):
-        clocks = TicketClocks(ticket)
-        if acknowledging:
-            clocks.stop(Metric.ACKNOWLEDGEMENT, now=now)
-        for previous, to in moves:
-            _move_clocks(clocks, previous, to, now=now)
-        if answer:
-            clocks.stop(Metric.RESPONSE, now=now)
-        if customer_message:
-            # A new round of conversation: answered within the response target, unless a round is running.
-            clocks.start(Metric.RESPONSE, now=now)
-        if repick_policy:
-            clocks.repick()
-        clocks.save()
-        changed.update(("next_due_at", "next_warn_at"))
-
-    if changed == {"updated_at"} and not events:
+    move = _apply(
+        ticket,
+        None,
+        actor=actor,
+        now=now,
+        status=status,
+        reason=reason,
+        acknowledge=acknowledge,
+        answer=answer,
+        customer_message=customer_message,
+        repick_policy=repick_policy,
+        team_changed="team" in fields,
+    )
+    if not move.fields and not move.events and not fields:
         return  # nothing happened (a move to the status the ticket has): nothing is written, not even updated_at
+    if move.clocks is not None:
+        move.clocks.save()
     ticket.updated_at = now
-    ticket.save(update_fields=sorted(changed))
-    TicketEvent.objects.bulk_create(events)
-    if any(to == Status.RESOLVED for _previous, to in moves):
-        survey = survey_create(ticket=ticket, now=now)
-        webhook_enqueue(
-            storefront=ticket.storefront,
-            event_type="ticket.resolved",
-            data={
-                "ticket": ticket_ref(ticket),
-                "survey": {"url": survey_url(survey), "expires_at": survey.expires_at.isoformat()},
-            },
-            ordering_key=ticket_ordering_key(ticket),
-            now=now,
-        )
+    ticket.save(update_fields=sorted({"updated_at", *fields, *move.fields}))
+    TicketEvent.objects.bulk_create(move.events)
+    _after(ticket, move, now=now)
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from tickets.keys import hash_key
 from tickets.models import ApiKey, StaffProfile, Storefront, Team
 from tickets.roles import ROLE_GROUPS
 from tickets.services.signin import staff_token_issue
+from tickets.settings_cache import settings_changed
 
 
 def new_webhook_secret() -> str:
@@ -36,6 +37,7 @@ def api_key_create(*, storefront: Storefront, name: str = "") -> tuple[ApiKey, s
 @transaction.atomic
 def api_key_revoke(*, api_key: ApiKey, now: datetime | None = None) -> ApiKey:
     ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    settings_changed()  # an update sends no signal: the cached key must go
     api_key.refresh_from_db()
     return api_key
 

@@ -148,10 +148,12 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis: one Redis client per process and server, where Django's own backend builds a new client
+            # object for every cache call (a storefront call makes several: key, settings, throttle).
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # ops: an unreachable Redis fails a cache call in seconds, never hangs a request.
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 5},
         }
     }
 else:

@@ -24,6 +24,7 @@ class ReturnsConfig(AppConfig):
         from tickets import settings_cache
 
         settings_cache.connect(ReturnPolicy)
+        settings_cache.STOREFRONT_CALL.append("return_policies")
         register_nav_item(label=_("Returns"), url_name="returns:queue", visible=roles.is_staff_member, order=20)
         register_nav_item(
             label=_("Refunds"),

@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from tickets import settings_cache
 from tickets.keys import hash_key
 from tickets.models import ApiKey, StaffToken, Storefront
-from tickets.settings_cache import cached
 
 
 class StorefrontPrincipal:
@@ -44,7 +44,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix, dot, _secret = key.partition(".")
         if not dot or not prefix:
             raise exceptions.AuthenticationFailed(_("Invalid API key."))
-        api_key = cached(
+        # The key and the settings the call will read, in one round trip to the cache.
+        settings_cache.prefetch(f"api_key:{prefix}", *settings_cache.STOREFRONT_CALL)
+        api_key = settings_cache.cached(
             f"api_key:{prefix}",
             lambda: (
                 ApiKey.objects.select_related("storefront")

@@ -11,8 +11,9 @@ logger = logging.getLogger(__name__)
 class ClientRateThrottle(SimpleRateThrottle):
     """One budget per storefront (across its keys) and per staff user; anonymous calls by address.
 
-    A fixed-window counter in Django's cache, as small as a rate limiter gets: the window's counter is created with
-    its expiry (`cache.add`) and counted (`cache.incr`), so a request costs two cache calls whatever the rate. DRF's
+    A fixed-window counter in Django's cache, as small as a rate limiter gets: the window's counter is counted
+    (`cache.incr`), created with its expiry by the window's first request (`cache.add`), so a request costs one cache
+    call whatever the rate. DRF's
     own SimpleRateThrottle keeps a list of every request's timestamp instead, which at thousands a minute is a large
     value read and rewritten on every storefront call.
 
@@ -48,12 +49,12 @@ class ClientRateThrottle(SimpleRateThrottle):
         return count <= self.num_requests
 
     def _count(self, key: str) -> int:
+        # The window's first request creates its counter (with the expiry); every other one only counts.
         for _attempt in range(2):
-            self.cache.add(key, 0, self.duration + 1)
             try:
                 return self.cache.incr(key)
-            except ValueError:  # expired between the two calls: start it again
-                continue
+            except ValueError:
+                self.cache.add(key, 0, self.duration + 1)
         return 1
 
     def wait(self) -> float:

@@ -191,7 +191,7 @@ def test_create_answers_in_a_pinned_number_of_queries(storefront_client, django_
     # A first return routed to the default team that migrate creates, which has no agent yet (one query finds none,
     # so no assignment), and no webhook URL (no outbox row), savepoints included; test_query_counts.py pins the
     # production set-up and says what each query is.
-    with django_assert_num_queries(33):
+    with django_assert_num_queries(23):
         assert create(storefront_client).status_code == 201
 
 

@@ -22,27 +22,25 @@ def _production_settings(seeded_sla_policy):
     pass
 
 
-# A first return of a new order, auto-approved, for a customer already known: the key with its storefront 1; BEGIN;
-# the order looked up 1 and written with its lines in a savepoint 4; the customer 1; the return policy 1; the
-# routing rules, the default team, the least-loaded agent and the SLA policy 4; the ticket, its clocks, its reference
-# and deadlines, its note and events 5; the return, its reference, its items and its event 4; the approval: the
-# return's status and event 2, the ticket acknowledged and pending (its clocks read and written, the ticket, its
-# events) 4, the webhook row 1; COMMIT; the answer read back: the return with its items, refunds and evidence 4.
-FIRST_RETURN = 34
-# With an Idempotency-Key: the key claimed in its own transaction (BEGIN, INSERT, COMMIT), then a transaction for the
-# view and its answer (BEGIN, COMMIT: the service's become a savepoint), the view in a savepoint of its own (2) and the
-# answer stored (1).
+# A first return of a new order, auto-approved, for a customer already known. The settings it reads (its API key,
+# the return policy, the routing rules and agents, the SLA policy) come from Django's cache, in one round trip with
+# the key (tickets.settings_cache). Then: BEGIN; the order looked up 1 and written with its lines in a savepoint 4;
+# the customer 1; the least-loaded agent's count 1; the ticket, written once in the state the approval leaves it
+# (acknowledged, pending), its clocks, its note 3; the return, its items 2; the ticket's and the return's events 1;
+# the webhook row 1; COMMIT. The answer comes from the rows written.
+FIRST_RETURN = 16
+# With an Idempotency-Key: the key claimed in its own transaction (BEGIN, INSERT, COMMIT), then the view and its
+# answer in one transaction (the service's BEGIN and COMMIT become a savepoint: 2 more), the view in a savepoint of
+# its own (2) and the answer stored (1): 8 more.
 FIRST_RETURN_WITH_KEY = FIRST_RETURN + 8
-# A retry of it: the key, the claim failing in its transaction (BEGIN, INSERT, ROLLBACK), the record read: replayed.
-REPLAY = 5
+# A retry of it: the claim failing in its transaction (BEGIN, INSERT, ROLLBACK), the record read: replayed.
+REPLAY = 4
 # A second return of the same order: the order found and locked, its lines, the claims of earlier returns (3) instead
-# of the order's savepoint with its INSERTs (4).
+# of the order's lookup, savepoint and INSERTs (5).
 SECOND_RETURN = FIRST_RETURN - 2
-# A storefront's ticket (an inquiry with its customer): the key 1; BEGIN; the customer 1; routing rules, default
-# team, agent, SLA policy 4;
-# the ticket, clocks, reference and deadlines, message, events 5; COMMIT; the answer: the ticket with its customer,
-# its public messages and their attachments 3.
-TICKET = 16
+# A storefront's ticket (an inquiry with its customer): BEGIN; the customer 1; the least-loaded agent's count 1; the
+# ticket, its clocks, its message, its events 4; COMMIT. The answer comes from the rows written.
+TICKET = 8
 
 
 @pytest.fixture

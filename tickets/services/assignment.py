@@ -74,7 +74,7 @@ def _change_field(
         if team is not None:
             assignee = routing.least_loaded_agent(team)
             if ticket.team_id != team.pk or ticket.assignee_id != (assignee.pk if assignee else None):
-                ticket.team, ticket.assignee = team, assignee
+                ticket.team, ticket.assignee_id = team, assignee.pk if assignee else None
                 fields = (field, "team", "assignee")
                 ticket_record_event(
                     ticket=ticket,

@@ -109,9 +109,11 @@ def ticket_create(
     # Routing rules and SLA policies match on the ticket's own fields: the team, the assignee, the clocks and the
     # deadlines are all known before the row is written.
     team = routing.route(ticket)
+    agent = None
     if team is not None:
         ticket.team = team
-        ticket.assignee = routing.least_loaded_agent(team)
+        agent = routing.least_loaded_agent(team)
+        ticket.assignee_id = agent.pk if agent else None
     clocks = TicketClocks(ticket, new=True)
     clocks.start(Metric.ACKNOWLEDGEMENT, now=now)
     clocks.start(Metric.RESOLUTION, now=now)
@@ -132,8 +134,7 @@ def ticket_create(
         message_event = EventKind.CUSTOMER_MESSAGE if message.kind == MessageKind.CUSTOMER else EventKind.NOTE
         events.append(ticket_event(ticket=ticket, kind=message_event, actor=creator, message=message, now=now))
     if team is not None:
-        assignee = ticket.assignee
-        data = {"team": team.name, "assignee": assignee.get_username() if assignee else None, "auto": True}
+        data = {"team": team.name, "assignee": agent.username if agent else None, "auto": True}
         events.append(ticket_event(ticket=ticket, kind=EventKind.ASSIGNED, data=data, now=now))
     move = _apply(
         ticket, clocks, actor=actor or creator, now=now, status=status, reason=reason, acknowledge=acknowledge

@@ -1,8 +1,8 @@
 """Which team and which agent a ticket goes to (tickets.md, "Routing"). Reads only: the lifecycle and assignment
 services write the choice."""
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from dataclasses import dataclass
+
 from django.db.models import Count
 
 from tickets.models import OPEN_STATUSES, RoutingRule, Team, Ticket
@@ -10,34 +10,55 @@ from tickets.roles import AGENTS
 from tickets.settings_cache import cached
 
 
-def _routing() -> tuple[list[RoutingRule], Team | None]:
+@dataclass(frozen=True)
+class Agent:
+    """An agent who may be given tickets: as much of the user as routing needs (cached, so kept small)."""
+
+    pk: int
+    username: str
+
+    def get_username(self) -> str:
+        return self.username
+
+
+@dataclass(frozen=True)
+class Routing:
+    """What routing reads on every create: the active rules in order, the default team, and for each team the agents
+    who may be given its tickets (active, in the agents' group, available), longest-standing account first."""
+
+    rules: list[RoutingRule]
+    default_team: Team | None
+    agents: dict[int, list[Agent]]
+
+
+def _routing() -> Routing:
     rules = list(RoutingRule.objects.filter(is_active=True).select_related("team").order_by("position", "id"))
-    return rules, Team.objects.filter(is_default=True).first()
+    agents: dict[int, list[Agent]] = {}
+    memberships = (
+        Team.members.through.objects.filter(user__is_active=True, user__groups__name=AGENTS)
+        .exclude(user__profile__is_available=False)
+        .order_by("user_id")
+        .values_list("team_id", "user_id", "user__username")
+    )
+    for team_id, user_id, username in memberships:
+        agents.setdefault(team_id, []).append(Agent(pk=user_id, username=username))
+    return Routing(rules=rules, default_team=Team.objects.filter(is_default=True).first(), agents=agents)
 
 
 def route(ticket: Ticket) -> Team | None:
     """The team of the first active routing rule, in order, whose conditions match; else the default team."""
-    rules, default_team = cached("routing", _routing)
-    for rule in rules:
+    routing = cached("routing", _routing)
+    for rule in routing.rules:
         if rule.matches(ticket):
             return rule.team
-    return default_team
+    return routing.default_team
 
 
-def _candidates(team_id: int) -> list[AbstractUser]:
-    return list(
-        get_user_model()
-        .objects.filter(teams=team_id, is_active=True, groups__name=AGENTS)
-        .exclude(profile__is_available=False)
-        .order_by("id")
-    )
-
-
-def least_loaded_agent(team: Team) -> AbstractUser | None:
+def least_loaded_agent(team: Team) -> Agent | None:
     """The team's active agent, available for new tickets, with the fewest open tickets (ties: the longest-standing
     account); None when the team has none. Who may be given tickets is a setting (cached); their open tickets are
     counted at each call, in the partial index of open tickets by assignee (`ticket_assignee_open_idx`)."""
-    agents = cached(f"team_agents:{team.pk}", lambda: _candidates(team.pk))
+    agents = cached("routing", _routing).agents.get(team.pk, [])
     if not agents:
         return None
     open_tickets = dict(

@@ -543,3 +543,20 @@ def test_garbage_to_every_return_post_is_never_a_5xx(storefront_client, agent_ap
         for path in paths:
             response = client.post(path, payload, format="json")
             assert response.status_code < 500, (path, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"item__reason": "changed_mind", "item__unused": False},
+        {"item__reason": "changed_mind", "item__unused": True},
+    ],
+    ids=["approved", "needs review", "rejected or approved by policy"],
+)
+def test_the_create_answer_is_what_a_read_answers(storefront_client, agent, changes):
+    # The answer is built from the rows just written: it must be exactly what reading the return back gives.
+    created = create(storefront_client, recent_body(**changes))
+    assert created.status_code == 201, created.content
+    read = storefront_client.get(f"/api/v1/returns/{created.json()['id']}/")
+    assert created.json() == read.json()

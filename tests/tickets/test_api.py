@@ -704,3 +704,11 @@ def test_desk_post_bodies_are_validated(agent_api, storefront):
     assert_error(post(agent_api, url + "assign/", {"assignee": {"id": 1}}), 400, "validation_error", "assignee")
     bad = agent_api.post(url + "reply/", data="{nope", content_type="application/json")
     assert_error(bad, 400, "parse_error")
+
+
+def test_the_create_answer_is_what_a_read_answers(storefront_client, team, agent):
+    # The answer is built from the rows just written: it must be exactly what reading the ticket back gives.
+    created = post(storefront_client, TICKETS, NEW_TICKET)
+    assert created.status_code == 201
+    read = storefront_client.get(f"{TICKETS}{created.json()['id']}/")
+    assert created.json() == read.json()

@@ -70,7 +70,7 @@ def build(tickets: int) -> float:
         "returns_orderline, returns_order, complaints_complaint, tickets_survey, tickets_salesstat, "
         "alerts_notification, alerts_alert, tickets_slaclock, tickets_ticketevent, tickets_message, tickets_ticket, "
         "tickets_team_members, tickets_team, tickets_storefront, tickets_customer, alerts_kpithreshold, "
-        "authtoken_token, tickets_staffprofile, auth_user_groups, auth_user RESTART IDENTITY CASCADE"
+        "tickets_stafftoken, tickets_staffprofile, auth_user_groups, auth_user RESTART IDENTITY CASCADE"
     )
     with transaction.atomic():
         storefronts = [
@@ -84,7 +84,7 @@ def build(tickets: int) -> float:
             user.groups.add(agents_group)
             teams[k % TEAMS].members.add(user)
             agents.append(user.pk)
-        services.staff_create(username=SUPERVISOR, role="supervisor", password="bench-1234", teams=teams[:1])
+        services.staff_create(username=SUPERVISOR, role="supervisor", password="bench-pass-2026", teams=teams[:1])
         # TRUNCATE ... CASCADE emptied the warning lines: the defaults of analytics.md again.
         defaults = importlib.import_module("alerts.migrations.0005_default_kpi_thresholds").DEFAULTS
         for kpi, comparison, value, value_max, period in defaults:
@@ -103,10 +103,10 @@ def build(tickets: int) -> float:
     # Ticket i was created (n - i) / n of a year ago.
     sql(
         """
-        INSERT INTO tickets_ticket (reference, public_id, kind, category, severity, channel, status, storefront_id,
+        INSERT INTO tickets_ticket (public_id, kind, category, severity, channel, status, storefront_id,
             subject, order_external_id, team_id, assignee_id, assigned_by_hand, created_at, updated_at,
             acknowledged_at, first_response_at, resolved_at, closed_at, pending_seconds)
-        SELECT 'T-' || lpad(i::text, 7, '0'), md5(i::text)::uuid,
+        SELECT md5(i::text)::uuid,
             CASE WHEN i %% 20 = 0 THEN 'return' WHEN i %% 50 = 1 THEN 'complaint' ELSE 'inquiry' END,
             (ARRAY['product_quality', 'logistics', 'policy', 'payment', 'account', 'service', 'other'])[1 + i %% 7],
             (ARRAY['minor', 'minor', 'moderate', 'severe'])[1 + i %% 4],
@@ -178,11 +178,11 @@ def build(tickets: int) -> float:
     )
     sql(
         """
-        INSERT INTO returns_returnrequest (public_id, reference, storefront_id, order_id, ticket_id, resolution,
+        INSERT INTO returns_returnrequest (public_id, storefront_id, order_id, ticket_id, resolution,
             description, status, decision_outcome, decision_rule, decision_explanation, decision_reason, returnless,
             advance_refund, carrier, tracking_number, inspection_notes, replacement_sku, repair_outcome,
             refundable_amount, currency, created_at, updated_at)
-        SELECT md5('r' || t.id)::uuid, 'R-' || lpad(t.id::text, 7, '0'), t.storefront_id, o.id, t.id, 'refund', '',
+        SELECT md5('r' || t.id)::uuid, t.storefront_id, o.id, t.id, 'refund', '',
             'completed', 'auto_approved', 'no_reason', '', '', false, false, '', '', '', '', '', 99.00, 'CNY',
             t.created_at, t.created_at
         FROM tickets_ticket t
@@ -215,11 +215,11 @@ def build(tickets: int) -> float:
     # Complaints: archived with a root cause after 14 days, a quarter compensated (accepted).
     sql(
         """
-        INSERT INTO complaints_complaint (ticket_id, public_id, reference, category, severity, department, status,
+        INSERT INTO complaints_complaint (ticket_id, public_id, category, severity, department, status,
             findings, proposed_solution, compensation_amount, currency, customer_response, customer_response_at,
             customer_response_note, execution_note, follow_up_note, root_cause_code, root_cause, lessons,
             created_at, updated_at, archived_at)
-        SELECT t.id, md5('c' || t.id)::uuid, 'C-' || lpad(t.id::text, 7, '0'),
+        SELECT t.id, md5('c' || t.id)::uuid,
             (ARRAY['product_quality', 'logistics', 'logistics', 'service', 'payment', 'account', 'other'])
                 [1 + t.id %% 7],
             t.severity, 'logistics', CASE WHEN old THEN 'archived' ELSE 'investigating' END, '', '',
@@ -305,14 +305,15 @@ def timed(call: Callable[[], Any]) -> tuple[float, int]:
 def measure() -> dict[str, tuple[float, int]]:
     from django.contrib.auth.models import User
     from django.test import Client
-    from rest_framework.authtoken.models import Token
 
     from tickets.models import Storefront, Team
 
     supervisor = User.objects.get(username=SUPERVISOR)
     client = Client(SERVER_NAME="localhost")
     client.force_login(supervisor)
-    token = Token.objects.get(user=supervisor).key
+    from tickets import services
+
+    _staff_token, token = services.staff_token_issue(user=supervisor)
     storefront = Storefront.objects.order_by("pk").first()
     team = Team.objects.order_by("pk").last()
 

@@ -79,6 +79,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
         supervisors, _ = Group.objects.get_or_create(name="supervisors")
         agents, _ = Group.objects.get_or_create(name="agents")
         User.objects.filter(username__startswith="bench-").delete()
+        Team.objects.filter(is_default=True).update(is_default=False)  # the one `migrate` made
         teams = [Team.objects.create(name=f"Team {i}", is_default=i == 0) for i in range(5)]
         staff = []
         for i in range(50):
@@ -109,10 +110,10 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
     # Ticket i was created (n - i) / n of a year ago; the newest `running` are open.
     _sql(
         """
-        INSERT INTO tickets_ticket (reference, public_id, kind, category, severity, channel, status, storefront_id,
+        INSERT INTO tickets_ticket (public_id, kind, category, severity, channel, status, storefront_id,
             subject, order_external_id, team_id, assignee_id, assigned_by_hand, created_at, updated_at,
             acknowledged_at, first_response_at, resolved_at, closed_at, next_due_at, next_warn_at, pending_seconds)
-        SELECT 'T-' || lpad(i::text, 7, '0'), md5(i::text)::uuid, 'inquiry', 'logistics', 'minor', 'api',
+        SELECT md5(i::text)::uuid, 'inquiry', 'logistics', 'minor', 'api',
             CASE WHEN i %% (%(n)s / %(running)s) = 0 THEN 'open' ELSE 'closed' END, %(storefront)s,
             'Where is my parcel ' || i, '', %(team0)s + (i %% 5), %(agent0)s + (i %% 50), false,
             %(now)s - %(year)s * (%(n)s - i)::float / %(n)s - interval '30 minutes',

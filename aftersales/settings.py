@@ -372,6 +372,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_SECONDS = int(os.environ.get("SLA_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-webhooks": {"task": "tickets.tasks.dispatch_due_webhooks", "schedule": timedelta(seconds=30)},
+    "dispatch-due-chat-messages": {
+        "task": "tickets.tasks.dispatch_due_chat_messages",
+        "schedule": timedelta(seconds=30),
+    },
+    # Time rules (automation.md): every 15 minutes.
+    "run-time-rules": {"task": "tickets.tasks.run_time_rules", "schedule": crontab(minute="*/15")},
     "auto-close-resolved-tickets": {
         "task": "tickets.tasks.auto_close_resolved_tickets",
         "schedule": crontab(minute=17),
@@ -396,6 +402,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=23, hour=3),
     },
 }
+
+# Automation (docs/automation.md): a rule that fails this many times in a row is switched off with an alert; business
+# hours of time rules and of the time.business_hours condition come from this calendar unless a condition names one.
+AUTOMATION_MAX_FAILURES = int(os.environ.get("AUTOMATION_MAX_FAILURES", "3"))
+AUTOMATION_DEFAULT_CALENDAR = os.environ.get("AUTOMATION_DEFAULT_CALENDAR", "China business days")
 
 # Tickets resolved this long ago are closed by the daily beat task.
 AUTO_CLOSE_AFTER = timedelta(days=int(os.environ.get("AUTO_CLOSE_AFTER_DAYS", "7")))

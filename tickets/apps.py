@@ -20,6 +20,7 @@ class TicketsConfig(AppConfig):
             StaffProfile,
             Storefront,
             Team,
+            Trigger,
         )
 
         # The settings every storefront call reads come from Django's cache until one of these changes.
@@ -33,6 +34,7 @@ class TicketsConfig(AppConfig):
             BusinessCalendar,
             CalendarDay,
             StaffProfile,
+            Trigger,
             user,
             memberships=(Team.members.through, user.groups.through),
         )

@@ -219,6 +219,11 @@ class Ticket(models.Model):
     # time = resolved_at - created_at - pending_seconds, computed in SQL by the reports.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
+    # Since when the ticket has had its status (set by the mover); time rules count from it and fire once per stay.
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    # The last message from the customer and the last public reply by a person: time rules' hours_since.
+    customer_replied_at = models.DateTimeField(_("customer replied at"), null=True, blank=True)
+    agent_replied_at = models.DateTimeField(_("agent replied at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -238,6 +243,8 @@ class Ticket(models.Model):
             # Reports and KPIs scoped to one team: its tickets created, and resolved, in a period.
             models.Index(fields=["team", "created_at"], name="ticket_team_created_idx"),
             models.Index(fields=["team", "status", "resolved_at"], name="ticket_team_resolved_idx"),
+            # Time rules: the tickets in a status for longer than a rule's hours.
+            models.Index(fields=["status", "status_changed_at"], name="ticket_status_since_idx"),
         ]
 
     def __str__(self) -> str:
@@ -860,3 +867,97 @@ class ChatDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.title}"
+
+
+# --- Automation rules: triggers (on events) and time rules (on elapsed time) --------------------------------------
+
+
+class TriggerEvent(models.TextChoices):
+    TICKET_CREATED = "ticket.created", _("Ticket created")
+    TICKET_CUSTOMER_REPLIED = "ticket.customer_replied", _("Customer replied")
+    TICKET_AGENT_REPLIED = "ticket.agent_replied", _("Agent replied")
+    TICKET_STATUS_CHANGED = "ticket.status_changed", _("Status changed")
+    TICKET_ASSIGNED = "ticket.assigned", _("Ticket assigned")
+    RETURN_CREATED = "return.created", _("Return created")
+    RETURN_DECIDED = "return.decided", _("Return decided")
+    COMPLAINT_CREATED = "complaint.created", _("Complaint created")
+    COMPLAINT_MOVED = "complaint.moved", _("Complaint moved")
+    SLA_WARNING = "sla.warning", _("SLA warning")
+    SLA_BREACHED = "sla.breached", _("SLA breached")
+
+
+def empty_conditions() -> dict[str, list]:
+    return {"all": [], "any": []}
+
+
+class AutomationRule(models.Model):
+    """What triggers and time rules share: conditions ({"all": [...], "any": [...]}) and actions (the vocabulary of
+    tickets.services.actions), both checked by the services before they are saved."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    conditions = models.JSONField(_("conditions"), default=empty_conditions)
+    actions = models.JSONField(_("actions"), default=list)
+    # Failures since the last success; at settings.AUTOMATION_MAX_FAILURES the rule is switched off with an alert.
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trigger(AutomationRule):
+    event = models.CharField(_("event"), max_length=40, choices=TriggerEvent.choices)
+
+    class Meta(AutomationRule.Meta):
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
+
+
+class TriggerFiring(models.Model):
+    """One firing of a trigger on a ticket (insert-only: counting firings never contends on the rule's row)."""
+
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40)
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["trigger", "fired_at"], name="trigger_firing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} on {self.ticket_id}"
+
+
+class TimeRule(AutomationRule):
+    class Meta(AutomationRule.Meta):
+        verbose_name = _("time rule")
+        verbose_name_plural = _("time rules")
+
+
+class TimeRuleFiring(models.Model):
+    """A time rule fired on a ticket in one state: the status and since when the ticket has been in it. Unique: with
+    several workers checking at once, a rule acts on a ticket once per stay in a state; after the ticket leaves and
+    re-enters the state, `state_since` differs and it may fire again."""
+
+    rule = models.ForeignKey(TimeRule, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20)
+    state_since = models.DateTimeField()
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "ticket", "state_since"], name="time_rule_once_per_state")
+        ]
+        indexes = [models.Index(fields=["rule", "fired_at"], name="time_rule_firing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.ticket_id}"

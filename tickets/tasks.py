@@ -67,3 +67,10 @@ def dispatch_due_chat_messages() -> int:
     from tickets.services.chat import chat_dispatch_due
 
     return chat_dispatch_due()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_time_rules() -> dict[str, int]:
+    from tickets.services.automation import time_rules_run
+
+    return time_rules_run()

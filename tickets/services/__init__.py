@@ -8,6 +8,7 @@ writes.
 """
 
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
+from tickets.services.automation import automation_event, automation_listens
 from tickets.services.customers import customer_upsert
 from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_record_event
 from tickets.services.lifecycle import (
@@ -57,6 +58,8 @@ __all__ = [
     "api_key_revoke",
     "attachment_add",
     "attachments_purge_expired",
+    "automation_event",
+    "automation_listens",
     "canned_response_render",
     "clock_start",
     "clock_stop",

@@ -23,6 +23,7 @@ Types and values (automation.md, "Shapes"):
 """
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -144,7 +145,7 @@ def _no_chat(name: str) -> str:
     return _("There is no active chat channel %(name)s.") % {"name": name}
 
 
-def _validate_one(raw: Any, path: str) -> Action:
+def _validate_one(raw: Any, path: str, check: bool) -> Action:
     if not isinstance(raw, dict):
         raise _error(path, _('An action is an object {"type": ..., "value": ...}.'))
     unknown = set(raw) - {"type", "value"}
@@ -165,13 +166,17 @@ def _validate_one(raw: Any, path: str) -> Action:
     if kind == "assign_team":
         if not isinstance(value, str) or not value:
             raise _error(vpath, _("A team name."))
-        if not Team.objects.filter(name=value).exists():
+        if check and not Team.objects.filter(name=value).exists():
             raise _error(vpath, _no_team(value))
         return Action(kind, value)
     if kind == "assign_agent":
         if not isinstance(value, str) or not value:
             raise _error(vpath, _('A username, or "least_loaded".'))
-        if value != LEAST_LOADED and not get_user_model().objects.filter(username=value, is_active=True).exists():
+        if (
+            check
+            and value != LEAST_LOADED
+            and not get_user_model().objects.filter(username=value, is_active=True).exists()
+        ):
             raise _error(vpath, _no_user(value))
         return Action(kind, value)
     if kind == "notify":
@@ -183,18 +188,19 @@ def _validate_one(raw: Any, path: str) -> Action:
             raise _error(f"{vpath}.{key}", _("Unknown key %(key)s.") % {"key": key})
         users = _names(value.get("users"), f"{vpath}.users")
         teams = _names(value.get("teams"), f"{vpath}.teams")
-        _check_users(users, f"{vpath}.users")
-        known = set(Team.objects.filter(name__in=teams).values_list("name", flat=True))
-        for index, name in enumerate(teams):
-            if name not in known:
-                raise _error(f"{vpath}.teams.{index}", _no_team(name))
+        if check:
+            _check_users(users, f"{vpath}.users")
+            known = set(Team.objects.filter(name__in=teams).values_list("name", flat=True))
+            for index, name in enumerate(teams):
+                if name not in known:
+                    raise _error(f"{vpath}.teams.{index}", _no_team(name))
         supervisors = value.get("supervisors", False)
         if not isinstance(supervisors, bool):
             raise _error(f"{vpath}.supervisors", _("true or false."))
         chat = value.get("chat") or ""
         if not isinstance(chat, str):
             raise _error(f"{vpath}.chat", _("A chat channel's name."))
-        if chat and not ChatChannel.objects.filter(name=chat, is_active=True).exists():
+        if check and chat and not ChatChannel.objects.filter(name=chat, is_active=True).exists():
             raise _error(f"{vpath}.chat", _no_chat(chat))
         text = _text_value(value["text"], f"{vpath}.text") if value.get("text") is not None else {}
         if not (users or teams or supervisors or chat):
@@ -206,13 +212,15 @@ def _validate_one(raw: Any, path: str) -> Action:
     return Action(kind, {})
 
 
-def actions_validate(actions: Any, *, path: str = "actions") -> list[Action]:
-    """Check a list of actions as the API receives it; InvalidInput naming the path of the first thing wrong."""
+def actions_validate(actions: Any, *, path: str = "actions", check_references: bool = True) -> list[Action]:
+    """Check a list of actions as the API receives it; InvalidInput naming the path of the first thing wrong.
+    `check_references=False` skips the database (the teams, users and chat channels named exist): for rules read
+    back from their cache, checked when they were saved and failing cleanly if a name has gone since."""
     if isinstance(actions, list) and all(isinstance(action, Action) for action in actions):
         return list(actions)
     if not isinstance(actions, list):
         raise _error(path, _("A list of actions."))
-    return [_validate_one(raw, f"{path}.{index}") for index, raw in enumerate(actions)]
+    return [_validate_one(raw, f"{path}.{index}", check_references) for index, raw in enumerate(actions)]
 
 
 def text_for(texts: dict[str, str], language: str) -> str:
@@ -221,6 +229,11 @@ def text_for(texts: dict[str, str], language: str) -> str:
         if texts.get(key):
             return texts[key]
     return next(iter(texts.values()))
+
+
+# While set, the services' automation events start no triggers: a dry run (the desk's "test against a ticket") shows
+# what one rule would do, and rolls everything back anyway.
+events_suppressed: ContextVar[bool] = ContextVar("automation_events_suppressed", default=False)
 
 
 class _DryRun(Exception):
@@ -248,6 +261,7 @@ def actions_apply(
     now = now or timezone.now()
     if actor.user is not None and not is_agent(actor.user):
         raise NotPermitted(_("Only agents and supervisors may act on tickets."))
+    token = events_suppressed.set(True) if dry_run else None
     try:
         with transaction.atomic():
             result = _apply_all(ticket, checked, actor=actor, language=language, rule_name=rule_name, now=now)
@@ -256,6 +270,9 @@ def actions_apply(
     except _DryRun as rolled_back:
         rolled_back.result.dry_run = True
         return rolled_back.result
+    finally:
+        if token is not None:
+            events_suppressed.reset(token)
     return result
 
 

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.errors import InvalidInput
-from tickets.models import Category, EventKind, Severity, Team, Ticket
+from tickets.models import Category, EventKind, Severity, Team, Ticket, TriggerEvent
 from tickets.services import routing
+from tickets.services.automation import automation_event
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_lock, ticket_move
 
@@ -47,6 +48,7 @@ def ticket_assign(
         now=now,
     )
     ticket_move(ticket=ticket, actor=actor, now=now, fields=fields)
+    automation_event(event=TriggerEvent.TICKET_ASSIGNED, ticket=ticket, now=now)
     return ticket
 
 
@@ -85,6 +87,8 @@ def _change_field(
                     now=now,
                 )
     ticket_move(ticket=ticket, actor=actor, now=now, repick_policy=True, fields=fields)
+    if "assignee" in fields:
+        automation_event(event=TriggerEvent.TICKET_ASSIGNED, ticket=ticket, now=now)
     return ticket
 
 

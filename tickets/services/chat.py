@@ -102,6 +102,54 @@ def chat_channel_check_url(*, kind: str, url: str, field: str = "url") -> None:
         raise InvalidInput(_("Unknown chat kind %(value)s.") % {"value": kind}, field="kind")
 
 
+def chat_channel_save(*, data: dict[str, Any], channel: ChatChannel | None = None) -> ChatChannel:
+    """Create or replace a chat channel from the desk API's shape {"name", "kind", "url", "secret", "language",
+    "active"}; InvalidInput naming the field, nothing saved, when anything is wrong."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(_("Give the channel a name."), field="name")
+    kind = data.get("kind")
+    if kind not in ChatKind.values:
+        raise InvalidInput(_("Unknown chat kind %(value)s.") % {"value": kind}, field="kind")
+    url = data.get("url")
+    if not isinstance(url, str):
+        raise InvalidInput(_("Enter a valid http(s) URL for the chat robot."), field="url")
+    chat_channel_check_url(kind=kind, url=url.strip())
+    secret = data.get("secret") or ""
+    if not isinstance(secret, str) or len(secret) > 200:
+        raise InvalidInput(_("The secret is text of at most 200 characters."), field="secret")
+    language = data.get("language", "zh-hans")
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unknown language %(value)s.") % {"value": language}, field="language")
+    active = data.get("active", True)
+    if not isinstance(active, bool):
+        raise InvalidInput(_("true or false."), field="active")
+    with transaction.atomic():
+        others = ChatChannel.objects.filter(name=name.strip())
+        if channel is not None:
+            others = others.exclude(pk=channel.pk)
+        if others.exists():
+            raise InvalidInput(_("A channel with this name exists already."), field="name")
+        channel = channel or ChatChannel()
+        channel.name, channel.kind, channel.url = name.strip()[:100], kind, url.strip()
+        channel.secret, channel.language, channel.is_active = secret.strip(), language, active
+        channel.save()
+    return channel
+
+
+def chat_channel_as_json(channel: ChatChannel) -> dict[str, Any]:
+    """The channel as the desk API shows it; the secret is never shown back, only whether there is one."""
+    return {
+        "id": channel.pk,
+        "name": channel.name,
+        "kind": channel.kind,
+        "url": channel.url,
+        "has_secret": bool(channel.secret),
+        "language": channel.language,
+        "active": channel.is_active,
+    }
+
+
 def site_link(path: str) -> str:
     base = getattr(settings, "SITE_URL", "") or ""
     return base.rstrip("/") + path if base else path

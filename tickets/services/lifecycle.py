@@ -37,15 +37,17 @@ from tickets.models import (
     Storefront,
     Ticket,
     TicketEvent,
+    TriggerEvent,
 )
 from tickets.services import routing
+from tickets.services.automation import automation_event
 from tickets.services.clocks import TicketClocks, check_metric
 from tickets.services.events import SYSTEM, Actor, ticket_event
 from tickets.services.surveys import survey_create, survey_url
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 # The fields a status move writes.
-STATUS_FIELDS = ("status", "resolved_at", "closed_at", "pending_since", "pending_seconds")
+STATUS_FIELDS = ("status", "status_changed_at", "resolved_at", "closed_at", "pending_since", "pending_seconds")
 
 
 def ticket_lock(ticket_id: int) -> Ticket:
@@ -105,6 +107,7 @@ def ticket_create(
         previous_ticket=previous_ticket,
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
     )
     # Routing rules and SLA policies match on the ticket's own fields: the team, the assignee, the clocks and the
     # deadlines are all known before the row is written.
@@ -117,6 +120,8 @@ def ticket_create(
     clocks = TicketClocks(ticket, new=True)
     clocks.start(Metric.ACKNOWLEDGEMENT, now=now)
     clocks.start(Metric.RESOLUTION, now=now)
+    if body and opening_message_kind == MessageKind.CUSTOMER:
+        ticket.customer_replied_at = now
     if body and opening_message_kind == MessageKind.CUSTOMER and kind != Kind.RETURN:
         # A return's request is answered by its decision, not by a reply (sla.md): no response round.
         clocks.start(Metric.RESPONSE, now=now)
@@ -149,6 +154,7 @@ def ticket_create(
     callers = with_rows(ticket) if with_rows is not None else []
     TicketEvent.objects.bulk_create([*events, *callers, *move.events])
     _after(ticket, move, now=now)
+    automation_event(event=TriggerEvent.TICKET_CREATED, ticket=ticket, now=now)
     return ticket
 
 
@@ -172,6 +178,7 @@ def _status_move(ticket: Ticket, to: str, *, now: datetime) -> str:
         )
     previous = ticket.status
     ticket.status = to
+    ticket.status_changed_at = now
     if to == Status.RESOLVED:
         ticket.resolved_at = now
     elif to == Status.CLOSED:
@@ -336,6 +343,8 @@ def ticket_move(
     ticket.save(update_fields=sorted({"updated_at", *fields, *move.fields}))
     TicketEvent.objects.bulk_create(move.events)
     _after(ticket, move, now=now)
+    if move.moves:
+        automation_event(event=TriggerEvent.TICKET_STATUS_CHANGED, ticket=ticket, now=now)
 
 
 @transaction.atomic

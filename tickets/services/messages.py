@@ -23,7 +23,9 @@ from tickets.models import (
     Status,
     Storefront,
     Ticket,
+    TriggerEvent,
 )
+from tickets.services.automation import automation_event
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
@@ -138,12 +140,15 @@ def ticket_reply(
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
     actor = actor or Actor(user=user)
     if actor.user is not None:
-        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
+        ticket.agent_replied_at = now
+        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True, fields=("agent_replied_at",))
     message = _public_message(ticket, body=body, actor=actor, now=now)
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
     if status:
         ticket_move(ticket=ticket, actor=actor, now=now, status=status)
+    if actor.user is not None:
+        automation_event(event=TriggerEvent.TICKET_AGENT_REPLIED, ticket=ticket, now=now)
     return message
 
 
@@ -219,7 +224,9 @@ def ticket_add_customer_message(
         ticket=ticket, kind=MessageKind.CUSTOMER, body=body, channel=channel or ticket.channel, created_at=now
     )
     ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
-    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True)
+    ticket.customer_replied_at = now
+    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True, fields=("customer_replied_at",))
+    automation_event(event=TriggerEvent.TICKET_CUSTOMER_REPLIED, ticket=ticket, now=now)
     return message
 
 

@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Cast, Concat, LPad
+from django.db.models.functions import Cast, Concat, Lower, LPad
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -179,6 +179,20 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 
 
+class Tag(models.Model):
+    """A free-text label agents put on tickets. One row per name whatever its case: the first spelling stays."""
+
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     reference = models.GeneratedField(
         verbose_name=_("reference"),
@@ -219,6 +233,7 @@ class Ticket(models.Model):
     # time = resolved_at - created_at - pending_seconds, computed in SQL by the reports.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
+    tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
 
     class Meta:
         verbose_name = _("ticket")
@@ -320,6 +335,7 @@ class EventKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     MERGED = "merged", _("Merged")
     LINKED = "linked", _("Linked")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")

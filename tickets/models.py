@@ -272,6 +272,10 @@ class MessageKind(models.TextChoices):
     INTERNAL = "internal", _("Internal note")
 
 
+# Replies, notes and customer messages: the same limit in the API, the desk forms and the services.
+MESSAGE_BODY_MAX = 20_000
+
+
 class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)

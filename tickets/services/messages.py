@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Attachment,
     CannedResponse,
     EventKind,
@@ -50,6 +51,20 @@ def attachment_add(*, ticket: Ticket, upload: UploadedFile, message: Message | N
     return Attachment.objects.create(
         ticket=ticket, message=message, file=upload, filename=name, content_type=content_type, size=upload.size
     )
+
+
+def _clean_body(body: str, *, empty: str) -> str:
+    """The text of a message, trimmed; empty or over MESSAGE_BODY_MAX characters is refused (whatever the caller:
+    a page with a 3,000,000-character note takes seconds to open for everyone after)."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput(empty, field="body")
+    if len(body) > MESSAGE_BODY_MAX:
+        raise InvalidInput(
+            _("Ensure this field has no more than %(limit)s characters.") % {"limit": f"{MESSAGE_BODY_MAX:,}"},
+            field="body",
+        )
+    return body
 
 
 def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime) -> Message:
@@ -130,9 +145,7 @@ def ticket_reply(
     is sent like any other, but it neither acknowledges the ticket nor answers the customer, so the SLA clocks keep
     measuring the people (as the acknowledgement message does)."""
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("Write a reply first."), field="body")
+    body = _clean_body(body, empty=_("Write a reply first."))
     ticket = ticket_lock(ticket.pk)
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
@@ -160,9 +173,7 @@ def ticket_add_note(
     """An internal note: never shown to customers or storefronts. By a person (`user`) or an automation rule
     (`actor`)."""
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("Write a note first."), field="body")
+    body = _clean_body(body, empty=_("Write a note first."))
     ticket = ticket_lock(ticket.pk)
     actor = actor or Actor(user=user)
     message = Message.objects.create(
@@ -189,9 +200,7 @@ def ticket_add_customer_message(
     Reopens a pending or resolved ticket; on a closed ticket it opens a new ticket linked to the old one.
     """
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("The message is empty."), field="body")
+    body = _clean_body(body, empty=_("The message is empty."))
     ticket = ticket_lock(ticket.pk)
     actor = Actor(user=user, storefront=storefront)
     if ticket.status == Status.CLOSED:

@@ -329,6 +329,8 @@ class EventKind(models.TextChoices):
     CONTACT_REVEALED = "contact_revealed", _("Contact details revealed")
     DATA_ERASED = "data_erased", _("Personal data erased")
     ATTACHMENTS_DELETED = "attachments_deleted", _("Attachments deleted")
+    # The e-mail channel: a reply's mail could not be delivered (a bounce, or the mail server refused it).
+    EMAIL_FAILED = "email_failed", _("E-mail not delivered")
 
 
 class ActorType(models.TextChoices):
@@ -796,3 +798,16 @@ class StaffToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# The e-mail channel (email.md), in its own module.
+from tickets.mail_models import (  # noqa: E402, F401
+    ImapSecurity,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    OutboundEmail,
+    OutboundKind,
+    OutboundStatus,
+)

@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Cast, Concat, LPad
+from django.db.models.functions import Cast, Concat, Lower, LPad
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -179,6 +179,20 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 
 
+class Tag(models.Model):
+    """A free-text label agents put on tickets. One row per name whatever its case: the first spelling stays."""
+
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     reference = models.GeneratedField(
         verbose_name=_("reference"),
@@ -224,6 +238,7 @@ class Ticket(models.Model):
     # The last message from the customer and the last public reply by a person: time rules' hours_since.
     customer_replied_at = models.DateTimeField(_("customer replied at"), null=True, blank=True)
     agent_replied_at = models.DateTimeField(_("agent replied at"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
 
     class Meta:
         verbose_name = _("ticket")
@@ -262,6 +277,10 @@ class MessageKind(models.TextChoices):
     PUBLIC = "public", _("Public reply")
     CUSTOMER = "customer", _("Customer message")
     INTERNAL = "internal", _("Internal note")
+
+
+# Replies, notes and customer messages: the same limit in the API, the desk forms and the services.
+MESSAGE_BODY_MAX = 20_000
 
 
 class Message(models.Model):
@@ -327,6 +346,7 @@ class EventKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     MERGED = "merged", _("Merged")
     LINKED = "linked", _("Linked")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
@@ -338,6 +358,8 @@ class EventKind(models.TextChoices):
     ATTACHMENTS_DELETED = "attachments_deleted", _("Attachments deleted")
     # An automation rule (trigger, time rule, SLA escalation) or a macro acted on the ticket; data names the rule.
     AUTOMATION = "automation", _("Automation rule")
+    # The e-mail channel: a reply's mail could not be delivered (a bounce, or the mail server refused it).
+    EMAIL_FAILED = "email_failed", _("E-mail not delivered")
 
 
 class ActorType(models.TextChoices):
@@ -961,3 +983,16 @@ class TimeRuleFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} on {self.ticket_id}"
+
+
+# The e-mail channel (email.md), in its own module.
+from tickets.mail_models import (  # noqa: E402, F401
+    ImapSecurity,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    OutboundEmail,
+    OutboundKind,
+    OutboundStatus,
+)

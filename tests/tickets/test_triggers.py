@@ -22,20 +22,30 @@ def _trigger(name: str, event: str, conditions: dict, actions: list, position: i
     )
 
 
-def test_a_trigger_on_ticket_created_assigns_and_replies_for_its_storefront(team, other_team, agent):
-    # given a trigger for one storefront's tickets about refunds
+def test_a_trigger_on_ticket_created_with_tags_and_storefront_conditions_assigns_and_replies(team, other_team, agent):
+    # given a trigger that tags refund requests, and a later one for one storefront's tickets so tagged
     lead = make_staff("lead", "agent", teams=(other_team,))
+    _trigger(
+        "Tag refunds",
+        "ticket.created",
+        {"any": [{"field": "ticket.subject", "op": "contains", "value": "refund"}]},
+        [{"type": "add_tags", "value": ["Refund"]}],
+        position=10,
+    )
     _trigger(
         "Tmall refunds to logistics",
         "ticket.created",
         {
-            "all": [{"field": "ticket.storefront", "op": "is", "value": "Tmall"}],
-            "any": [{"field": "ticket.subject", "op": "contains", "value": "refund"}],
+            "all": [
+                {"field": "ticket.storefront", "op": "is", "value": "Tmall"},
+                {"field": "ticket.tags", "op": "contains", "value": "refund"},
+            ],
         },
         [
             {"type": "assign_agent", "value": "lead"},
             {"type": "reply", "value": {"en": "We got {reference}.", "zh-hans": "已收到 {reference}。"}},
         ],
+        position=20,
     )
     tmall = StorefrontFactory(name="Tmall", language="zh-hans")
     other = StorefrontFactory(name="JD")
@@ -47,14 +57,17 @@ def test_a_trigger_on_ticket_created_assigns_and_replies_for_its_storefront(team
     ticket.refresh_from_db()
     assert ticket.assignee == lead and ticket.team == other_team
     assert ticket.messages.get(kind=MessageKind.PUBLIC).body == f"已收到 {ticket.reference}。"
-    # and the timeline names the rule
-    assert ticket.events.get(kind=EventKind.AUTOMATION).data["rule"] == "Tmall refunds to logistics"
-    # and the others were left alone
+    assert list(ticket.tags.values_list("name", flat=True)) == ["Refund"]
+    # and the timeline names the rules
+    rules = [event.data["rule"] for event in ticket.events.filter(kind=EventKind.AUTOMATION).order_by("id")]
+    assert rules == ["Tag refunds", "Tmall refunds to logistics"]
+    # and the others were left alone: not a refund, or another shop's refund (tagged, not assigned)
     for untouched in (not_refund, other_shop):
         untouched.refresh_from_db()
         assert untouched.assignee == agent
-        assert not untouched.events.filter(kind=EventKind.AUTOMATION).exists()
-    assert TriggerFiring.objects.filter(ticket=ticket).count() == 1
+        assert not untouched.messages.filter(kind=MessageKind.PUBLIC).exists()
+    assert other_shop.tags.count() == 1 and not_refund.tags.count() == 0
+    assert TriggerFiring.objects.filter(ticket=ticket).count() == 2
 
 
 def test_triggers_run_in_position_order_each_seeing_what_the_earlier_changed(storefront, team, agent):

@@ -18,6 +18,7 @@ Types and values (automation.md, "Shapes"):
 | set_status, set_severity, set_category | the enum value |
 | assign_team | a team name |
 | assign_agent | a username, or "least_loaded" (in the ticket's team) |
+| add_tags, remove_tags | a list of tag names |
 | notify | {"users": [usernames], "teams": [names], "supervisors": bool, "chat": channel name, "text": optional} |
 | send_webhook | {} (the storefront's webhook, event `ticket.automation`, with the rule's name) |
 """
@@ -52,6 +53,7 @@ from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_lock, ticket_move
 from tickets.services.messages import placeholders_fill, ticket_add_note, ticket_reply
 from tickets.services.notify import staff_notify
+from tickets.services.tags import tags_validate, ticket_tags_change
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 LEAST_LOADED = "least_loaded"
@@ -64,6 +66,8 @@ ACTION_TYPES = (
     "set_category",
     "assign_team",
     "assign_agent",
+    "add_tags",
+    "remove_tags",
     "notify",
     "send_webhook",
 )
@@ -179,6 +183,14 @@ def _validate_one(raw: Any, path: str, check: bool) -> Action:
         ):
             raise _error(vpath, _no_user(value))
         return Action(kind, value)
+    if kind in ("add_tags", "remove_tags"):
+        try:
+            names = tags_validate(value if isinstance(value, list) else "")
+        except InvalidInput as error:
+            raise _error(vpath, error.message) from error
+        if not names:
+            raise _error(vpath, _("Name at least one tag."))
+        return Action(kind, names)
     if kind == "notify":
         if not isinstance(value, dict):
             raise _error(vpath, _('Whom to notify: {"users": [...], "teams": [...], "chat": "..."}.'))
@@ -408,6 +420,24 @@ def _assign_agent(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
     return ticket
 
 
+def _add_tags(ticket: Ticket, value: list, ctx: "_Context") -> Ticket:
+    before = set(ticket.tags.values_list("name", flat=True))
+    after = ticket_tags_change(ticket=ticket, actor=ctx.actor, add=value, now=ctx.now)
+    added = sorted(set(after) - before)
+    if added:
+        ctx.result.changes.append({"type": "add_tags", "added": added})
+    return ticket
+
+
+def _remove_tags(ticket: Ticket, value: list, ctx: "_Context") -> Ticket:
+    before = set(ticket.tags.values_list("name", flat=True))
+    after = ticket_tags_change(ticket=ticket, actor=ctx.actor, remove=value, now=ctx.now)
+    removed = sorted(before - set(after))
+    if removed:
+        ctx.result.changes.append({"type": "remove_tags", "removed": removed})
+    return ticket
+
+
 def _notify(ticket: Ticket, value: dict, ctx: "_Context") -> Ticket:
     user_model = get_user_model()
     recipients = set(
@@ -479,6 +509,8 @@ _APPLY = {
     "set_category": _set_category,
     "assign_team": _assign_team,
     "assign_agent": _assign_agent,
+    "add_tags": _add_tags,
+    "remove_tags": _remove_tags,
     "notify": _notify,
     "send_webhook": _send_webhook,
 }

@@ -244,8 +244,8 @@ class Facts:
                 return ticket.assignee.get_username() if ticket.assignee_id else None
             if key == "storefront":
                 return ticket.storefront.name
-            if key == "tags":
-                return set(ticket.tags.values_list("name", flat=True)) if ticket.pk else set()
+            if key == "tags":  # tags are one whatever their case
+                return {name.lower() for name in ticket.tags.values_list("name", flat=True)} if ticket.pk else set()
             return getattr(ticket, key)
         if name == "customer.language":
             return ticket.storefront.language
@@ -274,7 +274,7 @@ def _compare(spec: Field, op: str, actual: Any, value: Any) -> bool:
     if spec.kind == "tags":
         tags = actual or set()
         wanted = value if isinstance(value, list) else [value]
-        found = any(tag in tags for tag in wanted)
+        found = any(str(tag).lower() in tags for tag in wanted)
         return found if op in ("contains", "in") else not found
     if spec.kind == "number":
         if actual is None:
@@ -341,7 +341,10 @@ def condition_q(condition: dict[str, Any], now: datetime) -> Q:
         return found if op == "contains" else ~found
     if spec.kind == "tags":
         wanted = value if isinstance(value, list) else [value]
-        found = Q(Exists(Ticket.objects.filter(pk=OuterRef("pk"), tags__name__in=wanted)))
+        any_tag = Q(pk__in=[])
+        for tag in wanted:
+            any_tag |= Q(tags__name__iexact=tag)
+        found = Q(Exists(Ticket.objects.filter(any_tag, pk=OuterRef("pk"))))
         return found if op in ("contains", "in") else ~found
     if spec.kind == "text":
         lookup = {"is": "iexact", "is_not": "iexact", "contains": "icontains", "not_contains": "icontains"}[op]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Attachment,
     CannedResponse,
     EventKind,
@@ -28,6 +29,7 @@ from tickets.models import (
 from tickets.services.automation import automation_event
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
+from tickets.services.outbound import email_reply_enqueue
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 ALLOWED_ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -54,6 +56,20 @@ def attachment_add(*, ticket: Ticket, upload: UploadedFile, message: Message | N
     )
 
 
+def _clean_body(body: str, *, empty: str) -> str:
+    """The text of a message, trimmed; empty or over MESSAGE_BODY_MAX characters is refused (whatever the caller:
+    a page with a 3,000,000-character note takes seconds to open for everyone after)."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput(empty, field="body")
+    if len(body) > MESSAGE_BODY_MAX:
+        raise InvalidInput(
+            _("Ensure this field has no more than %(limit)s characters.") % {"limit": f"{MESSAGE_BODY_MAX:,}"},
+            field="body",
+        )
+    return body
+
+
 def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime) -> Message:
     """A message to the customer: stored, on the timeline, and sent to the storefront (`ticket.replied`)."""
     message = Message.objects.create(
@@ -71,6 +87,8 @@ def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime) -
         ordering_key=ticket_ordering_key(ticket),
         now=now,
     )
+    # An e-mail ticket's customer gets it by mail too (email.md "Going out").
+    email_reply_enqueue(ticket=ticket, message=message, actor=actor, now=now)
     return message
 
 
@@ -132,9 +150,7 @@ def ticket_reply(
     is sent like any other, but it neither acknowledges the ticket nor answers the customer, so the SLA clocks keep
     measuring the people (as the acknowledgement message does)."""
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("Write a reply first."), field="body")
+    body = _clean_body(body, empty=_("Write a reply first."))
     ticket = ticket_lock(ticket.pk)
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
@@ -165,9 +181,7 @@ def ticket_add_note(
     """An internal note: never shown to customers or storefronts. By a person (`user`) or an automation rule
     (`actor`)."""
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("Write a note first."), field="body")
+    body = _clean_body(body, empty=_("Write a note first."))
     ticket = ticket_lock(ticket.pk)
     actor = actor or Actor(user=user)
     message = Message.objects.create(
@@ -194,9 +208,7 @@ def ticket_add_customer_message(
     Reopens a pending or resolved ticket; on a closed ticket it opens a new ticket linked to the old one.
     """
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("The message is empty."), field="body")
+    body = _clean_body(body, empty=_("The message is empty."))
     ticket = ticket_lock(ticket.pk)
     actor = Actor(user=user, storefront=storefront)
     if ticket.status == Status.CLOSED:

@@ -701,6 +701,10 @@ class SlaPolicy(TicketCriteria):
         help_text=_("3 business days of 9 hours = 1620."),
     )
     warning_percent = models.PositiveSmallIntegerField(_("warning at (% of target)"), default=75)
+    # What escalation levels 2 and 3 do besides their alert (automation.md): actions of the vocabulary
+    # (tickets.services.actions), e.g. [{"type": "assign_agent", "value": "lead"}, {"type": "set_severity", ...}].
+    level2_actions = models.JSONField(_("escalation level 2 actions"), default=list, blank=True)
+    level3_actions = models.JSONField(_("escalation level 3 actions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("SLA policy")

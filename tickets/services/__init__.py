@@ -8,6 +8,7 @@ writes.
 - `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`, `privacy`, `signin`: what their names say.
 """
 
+from tickets.services.actions import actions_apply, actions_validate
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
 from tickets.services.automation import automation_event, automation_listens
 from tickets.services.customers import customer_upsert
@@ -56,6 +57,8 @@ from tickets.services.webhooks import (
 __all__ = [
     "SYSTEM",
     "Actor",
+    "actions_apply",
+    "actions_validate",
     "api_key_create",
     "api_key_revoke",
     "attachment_add",

@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "RefundStatusEnum": "returns.models.RefundStatus",
         "RefundConfirmStatusEnum": ["succeeded", "failed"],
         "AlertKindEnum": "alerts.models.AlertKind",
+        "ChatKindEnum": "tickets.models.ChatKind",
+        "TriggerEventEnum": "tickets.models.TriggerEvent",
     },
     # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -146,6 +146,8 @@ def _check_one(raw: Any, path: str, *, time_rule: bool) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise _error(path, _('A condition is an object {"field": ..., "op": ..., "value": ...}.'))
     name = raw.get("field")
+    if not isinstance(name, str):
+        raise _error(f"{path}.field", _("Unknown field %(value)s.") % {"value": name})
     hours = name in HOURS_SINCE
     allowed_keys = {"field", "op", "value", *(("business", "calendar") if hours else ())}
     unknown = set(raw) - allowed_keys
@@ -169,7 +171,9 @@ def _check_one(raw: Any, path: str, *, time_rule: bool) -> dict[str, Any]:
         if not isinstance(raw.get("business", False), bool):
             raise _error(f"{path}.business", _("true or false."))
         calendar = raw.get("calendar")
-        if calendar is not None and not BusinessCalendar.objects.filter(name=calendar).exists():
+        if calendar is not None and (
+            not isinstance(calendar, str) or not BusinessCalendar.objects.filter(name=calendar).exists()
+        ):
             raise _error(f"{path}.calendar", _("There is no business calendar %(name)s.") % {"name": calendar})
     else:
         _check_value(FIELDS[name], op, raw.get("value"), f"{path}.value")

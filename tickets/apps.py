@@ -9,8 +9,9 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         # Sign-in: marks each login's session (second factor owed, idle clock); see tickets.signin.
         from django.contrib.auth import get_user_model
+        from django.utils.translation import gettext_lazy
 
-        from tickets import settings_cache, signin  # noqa: F401
+        from tickets import roles, settings_cache, signin  # noqa: F401
         from tickets.models import (
             ApiKey,
             BusinessCalendar,
@@ -21,6 +22,11 @@ class TicketsConfig(AppConfig):
             Storefront,
             Team,
             Trigger,
+        )
+        from tickets.panels import register_nav_item
+
+        register_nav_item(
+            label=gettext_lazy("Automation"), url_name="tickets:automation", visible=roles.is_supervisor, order=90
         )
 
         # The settings every storefront call reads come from Django's cache until one of these changes.

@@ -6,7 +6,7 @@ from tests.factories import TeamFactory, make_staff, make_ticket
 from tickets import services
 from tickets.models import ChatChannel, Status, TimeRule, Trigger
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_example_rules")]
 
 TRIGGERS = "/api/v1/desk/automation/triggers/"
 TIME_RULES = "/api/v1/desk/automation/time-rules/"

@@ -21,6 +21,7 @@ from tickets.models import (
     Ticket,
     TimeRule,
     TimeRuleFiring,
+    Trigger,
 )
 from tickets.services.automation import rule_save, time_rule_preview, time_rules_run
 
@@ -121,3 +122,16 @@ def test_three_workers_at_the_same_moment_fire_exactly_once(storefront, team, ag
     assert sum(result["fired"] for result in results) == 1
     assert TimeRuleFiring.objects.filter(ticket=ticket).count() == 1
     assert ticket.messages.filter(kind=MessageKind.PUBLIC).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_shipped_example_rules_are_valid_and_inactive():
+    from tickets.services.actions import actions_validate
+    from tickets.services.automation import conditions_validate
+
+    examples = [*TimeRule.objects.all(), *Trigger.objects.all()]
+    assert len(examples) == 4
+    for rule in examples:
+        assert rule.is_active is False
+        conditions_validate(rule.conditions, time_rule=isinstance(rule, TimeRule))
+        actions_validate(rule.actions)

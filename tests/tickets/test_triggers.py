@@ -12,7 +12,7 @@ from tickets import services
 from tickets.models import EventKind, MessageKind, Severity, Status, Trigger, TriggerFiring
 from tickets.services.automation import rule_save
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_example_rules")]
 
 
 def _trigger(name: str, event: str, conditions: dict, actions: list, position: int = 100) -> Trigger:

@@ -26,6 +26,84 @@ def backfill(apps, schema_editor):
     )
 
 
+EXAMPLE_TIME_RULES = [
+    {
+        "name": "Remind the customer after 48 business hours pending",
+        "position": 10,
+        "conditions": {
+            "all": [
+                {"field": "ticket.status", "op": "is", "value": "pending"},
+                {"field": "hours_since.pending_since", "op": "gt", "value": 48, "business": True},
+            ],
+            "any": [],
+        },
+        "actions": [
+            {
+                "type": "reply",
+                "value": {
+                    "en": "Dear {customer_name}, we are still waiting for your answer about {reference}. "
+                    "Is there anything else we can do?",
+                    "zh-hans": "{customer_name}您好，关于 {reference} 我们仍在等待您的回复。请问还有什么可以帮您？",
+                },
+            }
+        ],
+    },
+    {
+        "name": "Resolve after another 72 business hours pending",
+        "position": 20,
+        "conditions": {
+            "all": [
+                {"field": "ticket.status", "op": "is", "value": "pending"},
+                {"field": "hours_since.pending_since", "op": "gt", "value": 120, "business": True},
+            ],
+            "any": [],
+        },
+        "actions": [
+            {"type": "note", "value": "No answer from the customer for 120 business hours: resolved by rule."},
+            {"type": "set_status", "value": "resolved"},
+        ],
+    },
+    {
+        "name": "A new ticket nobody took in 1 hour: tell the team's supervisors",
+        "position": 30,
+        "conditions": {
+            "all": [
+                {"field": "ticket.status", "op": "is", "value": "new"},
+                {"field": "ticket.assignee", "op": "is", "value": None},
+                {"field": "hours_since.created", "op": "gt", "value": 1},
+            ],
+            "any": [],
+        },
+        "actions": [{"type": "notify", "value": {"supervisors": True}}],
+    },
+]
+EXAMPLE_TRIGGERS = [
+    {
+        "name": "Severe complaints: tell the supervisors",
+        "position": 10,
+        "event": "complaint.created",
+        "conditions": {"all": [{"field": "complaint.severity", "op": "is", "value": "severe"}], "any": []},
+        "actions": [{"type": "notify", "value": {"supervisors": True}}, {"type": "add_tags", "value": ["severe"]}],
+    },
+]
+
+
+def seed_examples(apps, schema_editor):
+    """Typical rules of automation.md, shipped inactive: supervisors switch on what fits their desk."""
+    TimeRule = apps.get_model("tickets", "TimeRule")
+    Trigger = apps.get_model("tickets", "Trigger")
+    for rule in EXAMPLE_TIME_RULES:
+        TimeRule.objects.get_or_create(name=rule["name"], defaults={**rule, "is_active": False})
+    for rule in EXAMPLE_TRIGGERS:
+        Trigger.objects.get_or_create(name=rule["name"], defaults={**rule, "is_active": False})
+
+
+def unseed_examples(apps, schema_editor):
+    names = [rule["name"] for rule in EXAMPLE_TIME_RULES + EXAMPLE_TRIGGERS]
+    apps.get_model("tickets", "TimeRule").objects.filter(name__in=names).delete()
+    apps.get_model("tickets", "Trigger").objects.filter(name__in=names).delete()
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -156,4 +234,5 @@ class Migration(migrations.Migration):
             index=models.Index(fields=['trigger', 'fired_at'], name='trigger_firing_idx'),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
+        migrations.RunPython(seed_examples, unseed_examples),
     ]

@@ -415,6 +415,8 @@ CELERY_BEAT_SCHEDULE = {
 # hours of time rules and of the time.business_hours condition come from this calendar unless a condition names one.
 AUTOMATION_MAX_FAILURES = int(os.environ.get("AUTOMATION_MAX_FAILURES", "3"))
 AUTOMATION_DEFAULT_CALENDAR = os.environ.get("AUTOMATION_DEFAULT_CALENDAR", "China business days")
+# Chat robots on local or private addresses are refused (SSRF); the tests' local receiver needs them allowed.
+CHAT_ALLOW_PRIVATE_HOSTS = os.environ.get("CHAT_ALLOW_PRIVATE_HOSTS", "") == "1"
 
 # Tickets resolved this long ago are closed by the daily beat task.
 AUTO_CLOSE_AFTER = timedelta(days=int(os.environ.get("AUTO_CLOSE_AFTER_DAYS", "7")))

@@ -26,6 +26,12 @@ pytestmark = pytest.mark.django_db
 SECRET = "SEC0123456789abcdef"
 
 
+@pytest.fixture(autouse=True)
+def _local_robots(settings, request):
+    # The local receiver listens on 127.0.0.1, which production refuses (SSRF); the SSRF tests switch it back.
+    settings.CHAT_ALLOW_PRIVATE_HOSTS = "ssrf" not in request.keywords
+
+
 def dingtalk_signature_ok(request: ReceivedRequest, secret: str) -> bool:
     """DingTalk custom robot, "加签": timestamp (ms) and sign in the query; sign = urlencode(base64(HMAC-SHA256(key=
     secret, msg=timestamp + "\\n" + secret))); the timestamp within an hour of now."""
@@ -145,7 +151,7 @@ def test_a_refused_message_is_retried_and_logged(
         _notify(ticket, "Wrong")
     delivery = ChatDelivery.objects.get()
     assert delivery.status == WebhookStatus.PENDING and delivery.attempts == 1
-    assert "310000" in delivery.last_error
+    assert delivery.last_error == "refused by the robot: error code 310000"  # the code, not the robot's text
     # and once fixed, the retry goes through; a second run of the task sends nothing more
     ChatChannel.objects.filter(pk=delivery.channel_id).update(secret=SECRET)
     later = timezone.now() + timedelta(minutes=5)
@@ -171,3 +177,59 @@ def test_a_malformed_chat_channel_is_refused_naming_the_field(db, data, field):
         chat_channel_save(data={**good, **data})
     assert list(raised.value.errors) == [field]
     assert not ChatChannel.objects.exists()
+
+
+@pytest.mark.ssrf
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/robot",
+        "http://localhost/robot",
+        "http://10.1.2.3/robot",
+        "http://192.168.1.1/robot",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/robot",
+        "http://[::ffff:127.0.0.1]/robot",
+        "http://2130706433/robot",
+    ],
+)
+def test_a_robot_on_a_local_or_private_address_is_refused(db, url):
+    with pytest.raises(InvalidInput) as raised:
+        chat_channel_save(data={"name": "Inside", "kind": "generic", "url": url})
+    assert list(raised.value.errors) == ["url"]
+
+
+@pytest.mark.ssrf
+def test_a_robot_whose_address_is_private_at_send_time_gets_nothing(
+    storefront, team, agent, webhook_receiver, django_capture_on_commit_callbacks
+):
+    # given a channel that points inside (saved before the rule, or a name that now resolves inside)
+    ChatChannel.objects.create(name="Inside", kind="generic", url=webhook_receiver.url, language="en")
+    ticket = make_ticket(storefront)
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(ticket, "Inside")
+    delivery = ChatDelivery.objects.get()
+    assert delivery.status == WebhookStatus.FAILED and delivery.last_error == "refused: local or private address"
+    assert webhook_receiver.requests == []
+
+
+def test_customer_text_cannot_add_links_mentions_or_markup(
+    storefront, team, agent, webhook_receiver, django_capture_on_commit_callbacks
+):
+    chat_channel_save(data={"name": "WeCom", "kind": "wecom", "url": webhook_receiver.url, "language": "en"})
+    chat_channel_save(data={"name": "Feishu", "kind": "feishu", "url": webhook_receiver.url, "language": "en"})
+    ticket = make_ticket(storefront, subject="[Refund here](http://evil.example) <at id=all></at> **now**")
+    with django_capture_on_commit_callbacks(execute=True):
+        _notify(ticket, "WeCom")
+        _notify(ticket, "Feishu")
+    wecom, feishu = (request.json for request in webhook_receiver.wait_for(2))
+    for text in (wecom["markdown"]["content"], feishu["card"]["elements"][0]["text"]["content"]):
+        assert "](http://evil" not in text and "<at" not in text and "**now" not in text
+        assert "Refund here" in text
+    # the link to the ticket is still a link
+    assert f"/{ticket.reference}/)" in wecom["markdown"]["content"]
+
+
+def test_chat_retries_and_time_rules_are_on_the_beat(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"tickets.tasks.dispatch_due_chat_messages", "tickets.tasks.run_time_rules"} <= tasks

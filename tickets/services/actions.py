@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import InvalidInput, NotPermitted
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Category,
     ChatChannel,
     EventKind,
@@ -45,7 +46,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.roles import SUPERVISORS, is_agent
+from tickets.roles import SUPERVISORS, is_agent, is_supervisor
 from tickets.services import routing
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
 from tickets.services.chat import chat_post, ticket_link
@@ -109,6 +110,7 @@ def _text_value(value: Any, path: str) -> dict[str, str]:
     if isinstance(value, str):
         if not value.strip():
             raise _error(path, _("Write the text."))
+        _check_length(value, path)
         return {"": value}
     if isinstance(value, dict) and value:
         texts: dict[str, str] = {}
@@ -117,9 +119,20 @@ def _text_value(value: Any, path: str) -> dict[str, str]:
                 raise _error(f"{path}.{language}", _("Unknown language %(value)s.") % {"value": language})
             if not isinstance(text, str) or not text.strip():
                 raise _error(f"{path}.{language}", _("Write the text."))
+            _check_length(text, f"{path}.{language}")
             texts[language] = text
         return texts
     raise _error(path, _('A text, or texts per language ({"en": ..., "zh-hans": ...}).'))
+
+
+def _check_length(text: str, path: str) -> None:
+    # The limit of every message (tickets.services.messages); placeholders grow a little when filled, and the
+    # message service refuses the result if it then exceeds it.
+    if len(text) > MESSAGE_BODY_MAX:
+        raise _error(
+            path,
+            _("Ensure this field has no more than %(limit)s characters.") % {"limit": f"{MESSAGE_BODY_MAX:,}"},
+        )
 
 
 def _names(value: Any, path: str) -> list[str]:
@@ -273,6 +286,7 @@ def actions_apply(
     now = now or timezone.now()
     if actor.user is not None and not is_agent(actor.user):
         raise NotPermitted(_("Only agents and supervisors may act on tickets."))
+
     token = events_suppressed.set(True) if dry_run else None
     try:
         with transaction.atomic():
@@ -292,6 +306,8 @@ def _apply_all(
     ticket: Ticket, actions: list[Action], *, actor: Actor, language: str | None, rule_name: str | None, now: datetime
 ) -> ActionResult:
     ticket = ticket_lock(ticket.pk)
+    if actor.user is not None and not may_see(actor.user, ticket):
+        raise NotPermitted(_("You may not act on this ticket."))
     language = language or ticket.storefront.language
     if rule_name:
         ticket_record_event(
@@ -304,9 +320,29 @@ def _apply_all(
     result = ActionResult(ticket=ticket)
     for index, action in enumerate(actions):
         ctx = _Context(result, actor, language, rule_name, now, f"actions.{index}.value")
-        ticket = _APPLY[action.type](ticket, action.value, ctx)
+        try:
+            ticket = _APPLY[action.type](ticket, action.value, ctx)
+        except InvalidInput as error:
+            # A service's refusal names its own field (team, assignee, body): name the action that asked for it.
+            paths = list(error.errors or {})
+            if paths and all(path.startswith("actions.") for path in paths):
+                raise
+            texts = [text for messages in (error.errors or {"": [str(error.message)]}).values() for text in messages]
+            raise InvalidInput(error.message, errors={ctx.path: texts}) from error
         result.ticket = ticket
     return result
+
+
+def may_see(user: Any, ticket: Ticket) -> bool:
+    """The desk's visibility rule (tickets.selectors.tickets_visible_to) for one ticket: supervisors see all, agents
+    their teams' tickets and those assigned to them."""
+    if is_supervisor(user):
+        return True
+    if not is_agent(user):
+        return False
+    return ticket.assignee_id == user.pk or (
+        ticket.team_id is not None and user.teams.filter(pk=ticket.team_id).exists()
+    )
 
 
 @dataclass

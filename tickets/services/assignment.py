@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.errors import InvalidInput
+from tickets import roles
 from tickets.models import Category, EventKind, Severity, Team, Ticket, TriggerEvent
 from tickets.services import routing
 from tickets.services.automation import automation_event
@@ -32,6 +33,17 @@ def ticket_assign(
     ticket = ticket_lock(ticket.pk)
     if team is None:
         team = ticket.team
+    # The desk's rule, for every way a person assigns (the desk, the API, macros, bulk actions): agents assign within
+    # the ticket's team, supervisors to any team.
+    if (
+        actor.user is not None
+        and team is not None
+        and team.pk != ticket.team_id
+        and not roles.is_supervisor(actor.user)
+    ):
+        raise InvalidInput(_("No such team, or you may not assign to it."), field="team")
+    if assignee is not None and not (assignee.is_active and roles.is_agent(assignee)):
+        raise InvalidInput(_("Only an active agent can be given tickets."), field="assignee")
     if assignee is not None and team is not None and not team.members.filter(pk=assignee.pk).exists():
         raise InvalidInput(
             _("%(user)s is not a member of %(team)s.") % {"user": assignee, "team": team}, field="assignee"

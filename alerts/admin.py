@@ -138,6 +138,7 @@ class KpiThresholdAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("kpi", "comparison", "value", "value_max", "period", "is_active")}),
         (_("Scope"), {"fields": ("storefront", "team")}),
+        (_("Chat"), {"fields": ("chat_channel",)}),
     )
 
 

@@ -60,3 +60,36 @@ def test_a_breach_reaches_the_triggers_on_sla_breached(storefront, team, agent):
     services.sla_sweep(now=T0 + timedelta(hours=2, minutes=1))
     assert list(ticket.tags.values_list("name", flat=True)) == ["breached"]
     assert ticket.events.filter(kind=EventKind.AUTOMATION).count() == 1
+
+
+def test_a_kpi_crossing_is_posted_to_the_warning_lines_chat_group(storefront, django_capture_on_commit_callbacks):
+    from decimal import Decimal
+
+    from alerts.models import Comparison, Kpi, KpiPeriod, KpiThreshold
+    from tickets.models import Ticket
+
+    # given a warning line that names a Chinese chat group, and a day whose first response took 5 h against 2 h
+    group = ChatChannel.objects.create(name="KPI", kind="wecom", url="http://127.0.0.1:9/robot", language="zh-hans")
+    KpiThreshold.objects.update(is_active=False)
+    KpiThreshold.objects.create(
+        kpi=Kpi.FIRST_RESPONSE_TIME,
+        comparison=Comparison.AT_MOST,
+        value=Decimal("2"),
+        period=KpiPeriod.DAY,
+        chat_channel=group,
+    )
+    day = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)
+    Ticket.objects.create(
+        storefront=storefront,
+        subject="Parcel",
+        created_at=day + timedelta(hours=1),
+        updated_at=day + timedelta(hours=1),
+        first_response_at=day + timedelta(hours=6),
+    )
+    # when the KPIs are evaluated, then the group gets one message, in Chinese, linking to the KPI alerts
+    services.kpis_evaluate(now=day + timedelta(hours=8))
+    services.kpis_evaluate(now=day + timedelta(hours=9))
+    delivery = ChatDelivery.objects.get()
+    assert delivery.channel == group and delivery.title == "KPI 预警"
+    assert "首次响应" in delivery.text
+    assert delivery.link.endswith("?kind=kpi")

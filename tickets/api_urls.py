@@ -57,6 +57,8 @@ urlpatterns = [
         desk.DeskCustomerMessageApi.as_view(),
         name="api-desk-customer-messages",
     ),
+    path("desk/tickets/<reference:reference>/tags/", desk.DeskTagsApi.as_view(), name="api-desk-tags"),
+    path("desk/tags/", desk.DeskTagSuggestApi.as_view(), name="api-desk-tag-suggest"),
     path("desk/canned-responses/", desk.DeskCannedListApi.as_view(), name="api-desk-canned"),
     path(
         "desk/tickets/<reference:reference>/canned-responses/<row_id:canned_id>/render/",

@@ -9,7 +9,9 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,12 +24,13 @@ from tickets.models import (
     MessageKind,
     SlaClock,
     Storefront,
+    Tag,
     Ticket,
     TicketEvent,
 )
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
-QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
+QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront", "tags")
 
 
 def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
@@ -65,12 +68,48 @@ def ticket_queue(
         tickets = tickets.filter(storefront_id=filters["storefront"])
     if filters.get("sla"):
         tickets = tickets.filter(sla_state_q(filters["sla"]))
+    for name in filters.get("tags") or ():
+        tickets = tickets.filter(tagged_q(name))
     if search.strip():
         tickets = tickets.filter(_search_q(search.strip()))
     # NULLS LAST spelled out: PostgreSQL sorts nulls last ascending by default (and the (next_due_at, id) indexes
     # are built that way), SQLite first.
-    return tickets.select_related("customer", "team", "assignee", "storefront").order_by(
+    return with_tag_names(tickets.select_related("customer", "team", "assignee", "storefront")).order_by(
         F("next_due_at").asc(nulls_last=True), "id"
+    )
+
+
+def tagged_q(name: str) -> Q:
+    """Tickets carrying the tag `name`, in any case (the lower(name) index finds the tag)."""
+    carrying = Ticket.tags.through.objects.annotate(tag_lower=Lower("tag__name")).filter(
+        ticket_id=OuterRef("pk"), tag_lower=name.strip().lower()
+    )
+    return Q(Exists(carrying))
+
+
+def with_tag_names(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets with `tag_names`, their tags' names sorted, read in the same query as the tickets (a list of 50
+    rows costs no extra query)."""
+    names = Tag.objects.filter(tickets=OuterRef("pk")).order_by(Lower("name"), "name").values("name")
+    return tickets.annotate(tag_names=ArraySubquery(names))
+
+
+def tag_names_of(ticket: Ticket) -> list[str]:
+    """A ticket's tag names, sorted: from `with_tag_names` when the ticket was read with it."""
+    names = getattr(ticket, "tag_names", None)
+    if names is None:
+        names = sorted(ticket.tags.values_list("name", flat=True), key=lambda name: (name.lower(), name))
+    return list(names)
+
+
+def tags_matching(*, prefix: str, limit: int = 20) -> list[str]:
+    """Tag names starting with `prefix` (any case), for autocomplete: the most used first."""
+    prefix = prefix.strip().lower()
+    tags = Tag.objects.annotate(lowered=Lower("name"))
+    if prefix:
+        tags = tags.filter(lowered__startswith=prefix)
+    return list(
+        tags.annotate(uses=Count("tickets")).order_by("-uses", "lowered").values_list("name", flat=True)[:limit]
     )
 
 
@@ -153,7 +192,7 @@ def _is_common(branches: list[QuerySet[Any]]) -> bool:
 def ticket_get_for_user(*, user: Any, reference: str) -> Ticket:
     """The ticket if this user may see it; 404 otherwise (never 403, so references cannot be probed)."""
     ticket = (
-        tickets_visible_to(user)
+        with_tag_names(tickets_visible_to(user))
         .select_related("customer", "team", "assignee", "storefront", "previous_ticket")
         .filter(reference=reference)
         .first()

@@ -20,5 +20,6 @@ urlpatterns = [
     path("desk/tickets/<text:reference>/status/", views.ticket_change_status, name="status"),
     path("desk/tickets/<text:reference>/severity/", views.ticket_change_severity, name="severity"),
     path("desk/tickets/<text:reference>/category/", views.ticket_change_category, name="category"),
+    path("desk/tickets/<text:reference>/tags/", views.ticket_tags, name="tags"),
     path("desk/tickets/<text:reference>/reveal/", views.ticket_reveal_customer, name="reveal"),
 ]

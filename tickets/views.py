@@ -356,6 +356,21 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @desk_view
 @desk_action(_ticket_url)
+def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
+    """Add the comma-separated names of `add`, remove those of `remove` (a tag cannot hold a comma)."""
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    add = [name for text in request.POST.getlist("add") for name in text.split(",") if name.strip()]
+    remove = [name for name in request.POST.getlist("remove") if name.strip()]
+    before = ticket.updated_at
+    services.ticket_tags_change(ticket=ticket, actor=services.Actor(user=request.user), add=add, remove=remove)
+    if ticket.updated_at != before:
+        messages.success(request, _("Tags saved."))
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
 def ticket_change_status(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
     form = StatusForm(request.POST)

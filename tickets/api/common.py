@@ -276,6 +276,11 @@ class DeskTicketOut(Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    tags = serializers.SerializerMethodField(help_text="The ticket's tags, sorted.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return selectors.tag_names_of(ticket)
 
     @extend_schema_field(serializers.ChoiceField(choices=SLA_STATE_CHOICES, allow_null=True))
     def get_sla_state(self, ticket: Ticket) -> str | None:
@@ -375,9 +380,9 @@ def desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
 def desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who just handed the ticket to another team still gets the
     # result of their own action.
-    fresh = Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket").get(
-        pk=ticket.pk
-    )
+    fresh = selectors.with_tag_names(
+        Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket")
+    ).get(pk=ticket.pk)
     return desk_ticket_body(fresh)
 
 

@@ -164,6 +164,12 @@ class DeskQueueIn(Serializer):
     storefront = QueryInteger(required=False, min_value=1, max_value=2**63 - 1)
     sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
     q = Text(required=False, max_length=200, help_text="Reference, customer, order id, words.")
+    tag = serializers.ListField(
+        child=Text(max_length=50),
+        required=False,
+        max_length=10,
+        help_text="Repeatable: tickets carrying every one of these tags (any case).",
+    )
     cursor = cursor_field()
     page_size = QueryInteger(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
 
@@ -192,6 +198,8 @@ class DeskTicketListApi(DeskApi):
         filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
         if params.get("status"):
             filters["status"] = sorted(params["status"])
+        if params.get("tag"):
+            filters["tags"] = params["tag"]
         tickets = selectors.ticket_queue(
             user=request.user, scope=params["scope"], filters=filters, search=params.get("q", "")
         )
@@ -471,3 +479,57 @@ class DeskCannedRenderApi(DeskApi):
             raise Http404("No such canned response.")
         text = services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)
         return Response(CannedRenderOut({"id": canned.pk, "title": canned.title, "body": text}).data)
+
+
+class TagsIn(Input):
+    add = serializers.ListField(
+        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=list,
+        max_length=50,
+    )
+    remove = serializers.ListField(
+        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=list,
+        max_length=50,
+    )
+
+
+class DeskTagsApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_tags",
+        summary="Add and remove tags",
+        description="Tags are trimmed, 1-50 characters, without commas, the same whatever their case; a bad one is "
+        "400 naming `tags`, and nothing changes.",
+        request=TagsIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(TagsIn, request.data)
+        services.ticket_tags_change(
+            ticket=ticket, actor=services.Actor(user=request.user), add=data["add"], remove=data["remove"]
+        )
+        return Response(desk_ticket_after_action(ticket))
+
+
+class TagSuggestIn(Serializer):
+    q = Text(required=False, max_length=50, allow_blank=True, default="")
+
+
+class TagSuggestOut(Serializer):
+    results = serializers.ListField(child=serializers.CharField())
+
+
+class DeskTagSuggestApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tags_list",
+        tags=["desk: tags"],
+        summary="Tag names for autocomplete: those starting with `q` (any case), the most used first",
+        parameters=[TagSuggestIn],
+        responses={200: TagSuggestOut, **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = validated_query(TagSuggestIn, request.query_params)
+        return Response({"results": selectors.tags_matching(prefix=params["q"])})

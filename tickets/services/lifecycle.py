@@ -10,7 +10,7 @@ are serialized and each sees the other's result; when a caller also locks rows o
 complaint), the ticket is locked first. The mover expects its caller to hold that lock.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +42,7 @@ from tickets.services import routing
 from tickets.services.clocks import TicketClocks, check_metric
 from tickets.services.events import SYSTEM, Actor, ticket_event
 from tickets.services.surveys import survey_create, survey_url
+from tickets.services.tags import tags_get_or_create, tags_validate
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 # The fields a status move writes.
@@ -75,6 +76,7 @@ def ticket_create(
     reason: str = "",
     actor: Actor | None = None,
     with_rows: Callable[[Ticket], list[TicketEvent]] | None = None,
+    tags: Sequence[str] = (),
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its opening message when there is a body, routed and auto-assigned, its SLA clocks started.
@@ -89,8 +91,10 @@ def ticket_create(
     written, exactly as `ticket_move` would to a stored one, so the ticket is written once in its final state.
     `with_rows` writes the caller's own rows that point at the ticket (the return itself) once the ticket's row is
     written, and gives back their events, which go on the timeline after the ticket's opening ones and before what
-    the acknowledgement and the status move did."""
+    the acknowledgement and the status move did. `tags` (validated before anything is written) go on the ticket
+    with one `tags_changed` event."""
     now = now or timezone.now()
+    tag_rows = tags_get_or_create(tags_validate(tags)) if tags else []
     creator = Actor(user=user) if user is not None else Actor(storefront=storefront)
     ticket = Ticket(
         kind=kind,
@@ -121,6 +125,9 @@ def ticket_create(
         # A return's request is answered by its decision, not by a reply (sla.md): no response round.
         clocks.start(Metric.RESPONSE, now=now)
     events = [ticket_event(ticket=ticket, kind=EventKind.CREATED, actor=creator, data={"kind": kind}, now=now)]
+    if tag_rows:
+        data = {"added": [tag.name for tag in tag_rows], "removed": []}
+        events.append(ticket_event(ticket=ticket, kind=EventKind.TAGS_CHANGED, actor=creator, data=data, now=now))
     message = None
     if body:
         message = Message(
@@ -146,6 +153,8 @@ def ticket_create(
         message.save(force_insert=True)
         message.attachment_list = []
     ticket.opening_message = message
+    if tag_rows:
+        ticket.tags.add(*tag_rows)
     callers = with_rows(ticket) if with_rows is not None else []
     TicketEvent.objects.bulk_create([*events, *callers, *move.events])
     _after(ticket, move, now=now)

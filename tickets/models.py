@@ -234,6 +234,18 @@ class Ticket(models.Model):
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
     tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
+    # Set when the ticket was merged into another (it is then closed): storefronts are pointed there, and their
+    # messages land there.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_sources",
+        verbose_name=_("merged into"),
+    )
+    # Related tickets, both ways (a link is one pair whichever side made it).
+    links = models.ManyToManyField("self", symmetrical=True, blank=True, verbose_name=_("linked tickets"))
 
     class Meta:
         verbose_name = _("ticket")
@@ -279,6 +291,10 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.API)
     created_at = models.DateTimeField(_("created at"))
+    # The ticket the message was written on before that ticket was merged into this one.
+    merged_from = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("merged from")
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -336,6 +352,7 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged")
     LINKED = "linked", _("Linked")
     TAGS_CHANGED = "tags_changed", _("Tags changed")
+    SPLIT = "split", _("Split")
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
@@ -812,3 +829,52 @@ class StaffToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class BulkJob(models.Model):
+    """A bulk action over more tickets than one request answers (workspace.md: over 100, up to 10,000), run by a
+    Celery task in batches; each ticket is changed in its own transaction together with its result row."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_jobs")
+    # The actions as the vocabulary's {"type", "value"} list, checked when the job was made.
+    actions = models.JSONField(_("actions"), default=list)
+    # The tickets chosen when the job was made (the references given, or all matching a filter then), in id order.
+    ticket_ids = models.JSONField(default=list)
+    status = models.CharField(_("status"), max_length=20, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED)
+    total = models.PositiveIntegerField(_("tickets"), default=0)
+    succeeded = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("refused"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+
+    def __str__(self) -> str:
+        return f"bulk {self.pk} ({self.succeeded + self.failed}/{self.total})"
+
+
+class BulkJobResult(models.Model):
+    """What a bulk job did to one ticket: written in the ticket's own transaction, so a re-run of the job skips the
+    tickets it already did and never does one twice."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="results")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    reference = models.CharField(_("reference"), max_length=20)
+    ok = models.BooleanField(_("done"))
+    error = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action result")
+        verbose_name_plural = _("bulk action results")
+        constraints = [models.UniqueConstraint(fields=["job", "ticket"], name="bulk_result_once_per_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {'ok' if self.ok else self.error}"

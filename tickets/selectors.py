@@ -11,13 +11,14 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models.functions import JSONObject, Lower
 from django.http import Http404
 from django.utils import timezone
 
 from tickets import roles
 from tickets.models import (
     OPEN_STATUSES,
+    BulkJob,
     CannedResponse,
     Customer,
     Message,
@@ -92,6 +93,28 @@ def with_tag_names(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     rows costs no extra query)."""
     names = Tag.objects.filter(tickets=OuterRef("pk")).order_by(Lower("name"), "name").values("name")
     return tickets.annotate(tag_names=ArraySubquery(names))
+
+
+def with_links(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets with `linked`: their related tickets' reference, subject and status, in the same query."""
+    linked = (
+        Ticket.links.through.objects.filter(from_ticket_id=OuterRef("pk"))
+        .order_by("to_ticket_id")
+        .values(
+            json=JSONObject(reference="to_ticket__reference", subject="to_ticket__subject", status="to_ticket__status")
+        )
+    )
+    return tickets.annotate(linked=ArraySubquery(linked))
+
+
+def linked_tickets_of(ticket: Ticket) -> list[dict[str, Any]]:
+    linked = getattr(ticket, "linked", None)
+    if linked is None:
+        linked = [
+            {"reference": other.reference, "subject": other.subject, "status": other.status}
+            for other in ticket.links.order_by("pk")
+        ]
+    return list(linked)
 
 
 def tag_names_of(ticket: Ticket) -> list[str]:
@@ -192,8 +215,8 @@ def _is_common(branches: list[QuerySet[Any]]) -> bool:
 def ticket_get_for_user(*, user: Any, reference: str) -> Ticket:
     """The ticket if this user may see it; 404 otherwise (never 403, so references cannot be probed)."""
     ticket = (
-        with_tag_names(tickets_visible_to(user))
-        .select_related("customer", "team", "assignee", "storefront", "previous_ticket")
+        with_links(with_tag_names(tickets_visible_to(user)))
+        .select_related("customer", "team", "assignee", "storefront", "previous_ticket", "merged_into")
         .filter(reference=reference)
         .first()
     )
@@ -208,7 +231,11 @@ def ticket_get_for_storefront(*, storefront: Storefront, public_id: Any) -> Tick
         public_id = uuid.UUID(str(public_id))
     except ValueError:
         raise Http404("No such ticket.") from None
-    ticket = Ticket.objects.select_related("customer").filter(storefront=storefront, public_id=public_id).first()
+    ticket = (
+        Ticket.objects.select_related("customer", "merged_into")
+        .filter(storefront=storefront, public_id=public_id)
+        .first()
+    )
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket
@@ -270,3 +297,9 @@ def customers_by_email(*, email: str, storefront: Storefront | None = None) -> Q
     if storefront is not None:
         customers = customers.filter(storefront=storefront)
     return customers.select_related("storefront").order_by("pk")
+
+
+def bulk_job_get_for_user(*, user: Any, job_id: int) -> BulkJob | None:
+    """A bulk action its author may follow (supervisors: anyone's); None otherwise."""
+    jobs = BulkJob.objects.all() if roles.is_supervisor(user) else BulkJob.objects.filter(user=user)
+    return jobs.filter(pk=job_id).first()

@@ -53,3 +53,11 @@ def send_survey_email(survey_id: int) -> bool:
 @shared_task(acks_late=True, ignore_result=True)
 def send_pending_survey_emails() -> int:
     return surveys_email_pending()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_bulk_job(job_id: int) -> int:
+    """Safe to run twice: each ticket's result is written with its change, and a re-run skips those done."""
+    from tickets.services.bulk import bulk_job_run
+
+    return bulk_job_run(job_id=job_id)

@@ -6,6 +6,8 @@ from tickets import views
 app_name = "tickets"
 urlpatterns = [
     path("desk/", views.queue, name="queue"),
+    path("desk/bulk/", views.bulk, name="bulk"),
+    path("desk/bulk/<int:job_id>/", views.bulk_job, name="bulk_job"),
     path("desk/preferences/", views.preferences, name="preferences"),
     path("desk/language/", views.set_language, name="set_language"),
     path("desk/tickets/<text:reference>/", views.ticket_detail, name="ticket"),
@@ -21,5 +23,8 @@ urlpatterns = [
     path("desk/tickets/<text:reference>/severity/", views.ticket_change_severity, name="severity"),
     path("desk/tickets/<text:reference>/category/", views.ticket_change_category, name="category"),
     path("desk/tickets/<text:reference>/tags/", views.ticket_tags, name="tags"),
+    path("desk/tickets/<text:reference>/merge/", views.ticket_merge, name="merge"),
+    path("desk/tickets/<text:reference>/link/", views.ticket_link, name="link"),
+    path("desk/tickets/<text:reference>/split/", views.ticket_split, name="split"),
     path("desk/tickets/<text:reference>/reveal/", views.ticket_reveal_customer, name="reveal"),
 ]

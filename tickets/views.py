@@ -14,12 +14,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -49,6 +58,7 @@ from tickets.models import (
 )
 from tickets.panels import panels_for
 from tickets.services import privacy
+from tickets.services.bulk import BULK_JOB_MAX, BULK_SYNC_MAX
 from tickets.services.surveys import survey_is_expired, survey_latest
 from tickets.survey_forms import QUESTIONS
 
@@ -164,10 +174,101 @@ def queue(request: HttpRequest) -> HttpResponse:
         "scope": scope,
         "page": page,
         "filtered": bool(form.filters() or form.search()),
+        "bulk_status_choices": Status.choices,
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "queue-results":
         return render(request, "tickets/_queue_results.html", context)
     return render(request, "tickets/queue.html", context)
+
+
+def _queue_url(request: HttpRequest, **_kwargs: Any) -> str:
+    return _safe_next(request, reverse("tickets:queue"))
+
+
+def _bulk_actions(data: Any, user: Any) -> list[dict[str, Any]]:
+    """The bulk form's fields as the action vocabulary's list (tags comma-separated: a tag cannot hold a comma)."""
+    actions: list[dict[str, Any]] = []
+    if data.get("status"):
+        actions.append({"type": "set_status", "value": data["status"]})
+    if data.get("assign") == "me":
+        actions.append({"type": "assign_agent", "value": user.get_username()})
+    elif data.get("assign") == "least_loaded":
+        actions.append({"type": "assign_agent", "value": "least_loaded"})
+    for field, kind in (("add_tags", "add_tags"), ("remove_tags", "remove_tags")):
+        names = [name for name in (data.get(field) or "").split(",") if name.strip()]
+        if names:
+            actions.append({"type": kind, "value": names})
+    return actions
+
+
+@require_POST
+@desk_view
+@desk_action(_queue_url)
+def bulk(request: HttpRequest) -> HttpResponse:
+    """The queue's bulk form: the tickets ticked (up to 100 done at once) or all matching the queue's filters (a
+    background job, followed on its own page)."""
+    user = request.user
+    actions = _bulk_actions(request.POST, user)
+    if not actions:
+        messages.error(request, _("Choose what to change."))
+        return redirect(_queue_url(request))
+    if request.POST.get("all_matching") == "1":
+        query = QueryDict(request.POST.get("filter_query", ""))
+        form = QueueFilterForm(query)
+        form.is_valid()
+        scope = query.get("scope") or "mine"
+        tickets = selectors.ticket_queue(
+            user=user,
+            scope=scope if scope in dict(SCOPE_CHOICES) else "mine",
+            filters=form.filters(),
+            search=form.search(),
+        )
+        ids = list(tickets.values_list("pk", flat=True)[: BULK_JOB_MAX + 1])
+    else:
+        references = request.POST.getlist("references")
+        if not references:
+            messages.error(request, _("Tick the tickets to change."))
+            return redirect(_queue_url(request))
+        if len(references) <= BULK_SYNC_MAX:
+            results = services.tickets_bulk_apply(user=user, references=references, actions=actions)
+            done = sum(1 for row in results if row["ok"])
+            messages.success(
+                request, ngettext("%(count)d ticket changed.", "%(count)d tickets changed.", done) % {"count": done}
+            )
+            for row in results:
+                if not row["ok"]:
+                    messages.error(request, f"{row['reference']}: {row['error']}")
+            return redirect(_queue_url(request))
+        ids = services.bulk_ticket_ids(references=references)
+    job = services.bulk_job_create(user=user, actions=actions, ticket_ids=ids)
+    return redirect("tickets:bulk_job", job_id=job.pk)
+
+
+BULK_RESULTS_PAGE = 200
+
+
+@require_safe
+@desk_view
+def bulk_job(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = selectors.bulk_job_get_for_user(user=request.user, job_id=job_id)
+    if job is None:
+        raise Http404("No such bulk action.")
+    try:
+        number = max(1, int(request.GET.get("page") or 1))
+    except ValueError:
+        number = 1
+    start = (number - 1) * BULK_RESULTS_PAGE
+    rows = list(job.results.order_by("ok", "id")[start : start + BULK_RESULTS_PAGE + 1])
+    context = {
+        "job": job,
+        "results": rows[:BULK_RESULTS_PAGE],
+        "number": number,
+        "has_next": len(rows) > BULK_RESULTS_PAGE,
+        "percent": round(100 * (job.succeeded + job.failed) / job.total) if job.total else 100,
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "bulk-progress":
+        return render(request, "tickets/_bulk_progress.html", context)
+    return render(request, "tickets/bulk_job.html", context)
 
 
 # The ticket page ---------------------------------------------------------------------------------------------------
@@ -366,6 +467,62 @@ def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
     if ticket.updated_at != before:
         messages.success(request, _("Tags saved."))
     return redirect("tickets:ticket", reference=reference)
+
+
+def _visible(request: HttpRequest, references: list[str]) -> list[Ticket]:
+    tickets = []
+    for reference in dict.fromkeys(r.strip().upper() for r in references if r.strip()):
+        try:
+            tickets.append(selectors.ticket_get_for_user(user=request.user, reference=reference))
+        except Http404:
+            raise ApplicationError(
+                _("No such ticket, or you may not see it: %(reference)s") % {"reference": reference}
+            ) from None
+    return tickets
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_merge(request: HttpRequest, reference: str) -> HttpResponse:
+    target = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    sources = _visible(request, request.POST.get("sources", "").split(","))
+    services.ticket_merge(target=target, sources=sources, user=request.user)
+    messages.success(
+        request,
+        ngettext("%(count)d ticket merged into this one.", "%(count)d tickets merged into this one.", len(sources))
+        % {"count": len(sources)},
+    )
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_link(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    others = _visible(request, [request.POST.get("reference", "")])
+    if not others:
+        raise ApplicationError(_("Give the reference of the ticket to link."))
+    services.ticket_link(ticket=ticket, other=others[0], user=request.user)
+    messages.success(request, _("Tickets linked."))
+    return redirect("tickets:ticket", reference=reference)
+
+
+@require_POST
+@desk_view
+@desk_action(_ticket_url)
+def ticket_split(request: HttpRequest, reference: str) -> HttpResponse:
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    try:
+        message_id = int(request.POST.get("message_id", ""))
+    except ValueError:
+        raise ApplicationError(_("Choose a customer message of this ticket.")) from None
+    new = services.ticket_split(
+        ticket=ticket, message_id=message_id, following=request.POST.get("following") == "1", user=request.user
+    )
+    messages.success(request, _("Split into %(reference)s.") % {"reference": new.reference})
+    return redirect("tickets:ticket", reference=new.reference)
 
 
 @require_POST

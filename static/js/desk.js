@@ -95,3 +95,22 @@ document.addEventListener("htmx:configRequest", function (event) {
     if (input.matches && input.matches("input[data-tag-autocomplete]")) { suggest(input); }
   });
 })();
+
+// The queue's bulk form: "select all on this page" ticks every row; while rows are ticked the queue does not refresh
+// itself (the refresh would replace the form and lose the choice).
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches && box.matches("input[data-select-page]")) {
+      var form = box.closest("form");
+      form.querySelectorAll("input[name=references]").forEach(function (row) { row.checked = box.checked; });
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.elt;
+    if (target && target.id === "queue-results" && target.querySelector("input[name=references]:checked, input[name=all_matching]:checked, input[data-select-page]:checked")) {
+      event.preventDefault();
+    }
+  });
+})();

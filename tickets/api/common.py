@@ -229,7 +229,24 @@ class TicketOut(Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    merged_into = serializers.SerializerMethodField(
+        help_text="Set when the ticket was merged into another: read that one; messages posted here land there."
+    )
     messages = PublicMessageOut(many=True, source="shown_messages")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "string", "format": "uuid"}, "reference": {"type": "string"}},
+            "required": ["id", "reference"],
+        }
+    )
+    def get_merged_into(self, ticket: Ticket) -> dict[str, str] | None:
+        if ticket.merged_into_id is None:
+            return None
+        target = ticket.merged_into
+        return {"id": str(target.public_id), "reference": target.reference}
 
 
 class StaffRefOut(Serializer):
@@ -326,11 +343,24 @@ class EventOut(Serializer):
         return _("System")
 
 
+class LinkedTicketOut(Serializer):
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+
+
 class DeskTicketDetailOut(DeskTicketOut):
     """A ticket as the desk shows it: every message including internal notes, and the timeline of events."""
 
     closed_at = serializers.DateTimeField(allow_null=True)
     previous_ticket = TicketRefOut(allow_null=True, help_text="The closed ticket this one follows up.")
+    merged_into = TicketRefOut(allow_null=True, help_text="The ticket this one was merged into.")
+    links = serializers.SerializerMethodField(help_text="Related tickets (links go both ways).")
+
+    @extend_schema_field(LinkedTicketOut(many=True))
+    def get_links(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return selectors.linked_tickets_of(ticket)
+
     messages = MessageOut(many=True, source="shown_messages")
     timeline = EventOut(many=True, source="shown_timeline")
     clocks = ClockOut(many=True, source="shown_clocks", help_text="Running clocks first, soonest deadline first.")
@@ -380,8 +410,12 @@ def desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
 def desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who just handed the ticket to another team still gets the
     # result of their own action.
-    fresh = selectors.with_tag_names(
-        Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket")
+    fresh = selectors.with_links(
+        selectors.with_tag_names(
+            Ticket.objects.select_related(
+                "customer", "team", "assignee", "storefront", "previous_ticket", "merged_into"
+            )
+        )
     ).get(pk=ticket.pk)
     return desk_ticket_body(fresh)
 

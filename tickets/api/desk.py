@@ -9,9 +9,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
@@ -28,28 +29,34 @@ from aftersales.schema import STAFF_AUTH
 from tickets import roles, selectors, services
 from tickets.api.common import (
     BODY_MAX,
+    CREATE_ERRORS,
     IDEMPOTENCY_KEY,
     LIST_ERRORS,
     POST_ERRORS,
     READ_ERRORS,
     SLA_STATE_CHOICES,
+    Boolean,
     CannedRenderOut,
     CannedResponseOut,
     DeskTicketDetailOut,
     DeskTicketOut,
     EmptyIn,
     Input,
+    Integer,
     PageIn,
     QueryInteger,
     Text,
     cursor_field,
     desk_ticket_after_action,
     desk_ticket_body,
+    errors,
     validated,
     validated_query,
 )
 from tickets.idempotency import idempotent
 from tickets.models import (
+    BulkJob,
+    BulkJobStatus,
     Category,
     Channel,
     Kind,
@@ -60,6 +67,7 @@ from tickets.models import (
 )
 from tickets.permissions import IsDeskAgent
 from tickets.selectors import QUEUE_SCOPES
+from tickets.services.bulk import BULK_JOB_MAX, BULK_SYNC_MAX
 
 # --- Desk endpoints ---------------------------------------------------------------------------------------------
 
@@ -533,3 +541,238 @@ class DeskTagSuggestApi(DeskApi):
     def get(self, request: Request) -> Response:
         params = validated_query(TagSuggestIn, request.query_params)
         return Response({"results": selectors.tags_matching(prefix=params["q"])})
+
+
+# --- Bulk actions -------------------------------------------------------------------------------------------------
+
+
+class BulkFilterIn(Input):
+    """The queue's filters, as the desk list takes them: the tickets "all matching the filter"."""
+
+    scope = serializers.ChoiceField(choices=[(scope, scope) for scope in QUEUE_SCOPES], default="all")
+    status = serializers.ListField(child=serializers.ChoiceField(choices=Status.choices), required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    storefront = Integer(required=False, min_value=1, max_value=2**63 - 1)
+    sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
+    q = Text(required=False, max_length=200)
+    tag = serializers.ListField(child=Text(max_length=50), required=False, max_length=10)
+
+
+class BulkIn(Input):
+    references = serializers.ListField(
+        child=Text(max_length=20),
+        required=False,
+        max_length=BULK_JOB_MAX,
+        help_text="Up to 100 are answered at once; more (up to 10,000) run as a background job.",
+    )
+    filter = BulkFilterIn(required=False, help_text="Instead of references: every ticket the queue lists with it.")
+    actions = serializers.ListField(
+        child=serializers.DictField(),
+        help_text='The action vocabulary\'s {"type", "value"}: set_status, assign_team, assign_agent, add_tags, '
+        "remove_tags.",
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if ("references" in data) == ("filter" in data):
+            raise serializers.ValidationError({"references": [_("Give either references or a filter.")]})
+        return data
+
+
+class BulkResultOut(Serializer):
+    reference = serializers.CharField()
+    ok = serializers.BooleanField()
+    error = serializers.CharField(allow_null=True, help_text="Why this ticket was refused; null when done.")
+
+
+class BulkResultsOut(Serializer):
+    results = BulkResultOut(many=True)
+
+
+class BulkJobOut(Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=BulkJobStatus.choices)
+    total = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    actions = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    results_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_results_url(self, job: BulkJob) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api-desk-bulk-job-results", args=[job.pk]))
+
+
+def _queue_filters(params: dict[str, Any]) -> dict[str, Any]:
+    fields = ("kind", "category", "severity", "channel", "storefront", "sla")
+    filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
+    if params.get("status"):
+        filters["status"] = sorted(params["status"])
+    if params.get("tag"):
+        filters["tags"] = params["tag"]
+    return filters
+
+
+class DeskBulkApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tickets_bulk",
+        tags=DESK_TAGS,
+        summary="The same actions on many tickets",
+        description="Each ticket all-or-nothing, one refusal never stopping the others. Up to 100 references: "
+        "200 with a result per ticket. More, or a filter: 202 with a background job (its progress at its URL).",
+        parameters=[IDEMPOTENCY_KEY],
+        request=BulkIn,
+        responses={200: BulkResultsOut, 202: BulkJobOut, **CREATE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = validated(BulkIn, request.data)
+        if "references" in data and len(set(data["references"])) <= BULK_SYNC_MAX:
+            results = services.tickets_bulk_apply(
+                user=request.user, references=data["references"], actions=data["actions"]
+            )
+            return Response({"results": results})
+        if "references" in data:
+            ids = services.bulk_ticket_ids(references=data["references"])
+        else:
+            params = data["filter"]
+            tickets = selectors.ticket_queue(
+                user=request.user, scope=params["scope"], filters=_queue_filters(params), search=params.get("q", "")
+            )
+            ids = list(tickets.values_list("pk", flat=True)[: BULK_JOB_MAX + 1])
+        job = services.bulk_job_create(user=request.user, actions=data["actions"], ticket_ids=ids)
+        body = BulkJobOut(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["results_url"]})
+
+
+JOB_ID = OpenApiParameter("job_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+def _job_for(request: Request, job_id: int) -> BulkJob:
+    job = selectors.bulk_job_get_for_user(user=request.user, job_id=job_id)
+    if job is None:
+        raise Http404("No such bulk action.")
+    return job
+
+
+class DeskBulkJobApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_bulk_jobs_retrieve",
+        tags=DESK_TAGS,
+        summary="A bulk action's progress",
+        parameters=[JOB_ID],
+        responses={200: BulkJobOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(BulkJobOut(_job_for(request, job_id), context={"request": request}).data)
+
+
+class BulkResultPagination(StrictCursorPagination):
+    ordering = ("ok", "id")
+    page_size = 200
+
+
+class BulkResultPageOut(Serializer):
+    results = BulkResultOut(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class DeskBulkJobResultsApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_bulk_jobs_results",
+        tags=DESK_TAGS,
+        summary="A bulk action's result per ticket, the refused ones first",
+        parameters=[JOB_ID, PageIn],
+        responses={200: BulkResultPageOut, **errors(400, 401, 403, 404, 429)},
+    )
+    def get(self, request: Request, job_id: int) -> Response:
+        job = _job_for(request, job_id)
+        validated_query(PageIn, request.query_params)
+        paginator = BulkResultPagination()
+        page = paginator.paginate_queryset(job.results.all(), request, view=self)
+        rows = [{"reference": r.reference, "ok": r.ok, "error": r.error or None} for r in page]
+        return paginator.get_paginated_response(BulkResultOut(rows, many=True).data)
+
+
+# --- Merge, link, split -------------------------------------------------------------------------------------------
+
+
+class MergeIn(Input):
+    sources = serializers.ListField(child=Text(max_length=20), min_length=1, max_length=50)
+
+
+class LinkIn(Input):
+    reference = Text(max_length=20)
+
+
+class SplitIn(Input):
+    message_id = Integer(min_value=1, max_value=2**63 - 1)
+    following = Boolean(required=False, default=False, help_text="Move the messages after it too.")
+
+
+def _visible_tickets(request: Request, references: list[str], field: str) -> list[Ticket]:
+    tickets = []
+    for reference in dict.fromkeys(references):
+        try:
+            tickets.append(selectors.ticket_get_for_user(user=request.user, reference=reference.strip().upper()))
+        except Http404:
+            raise InvalidInput(
+                _("No such ticket, or you may not see it: %(reference)s") % {"reference": reference}, field=field
+            ) from None
+    return tickets
+
+
+class DeskMergeApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_merge",
+        summary="Merge other tickets into this one",
+        description="Same storefront only; never into a closed ticket (409). The sources' messages move here, their "
+        "returns and complaints too; each source is closed with `merged_into`, and the storefront hears "
+        "`ticket.merged`.",
+        request=MergeIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        target = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(MergeIn, request.data)
+        sources = _visible_tickets(request, data["sources"], "sources")
+        services.ticket_merge(target=target, sources=sources, user=request.user)
+        return Response(desk_ticket_after_action(target))
+
+
+class DeskLinkApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_link",
+        summary="Link a related ticket (both ways)",
+        request=LinkIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(LinkIn, request.data)
+        (other,) = _visible_tickets(request, [data["reference"]], "reference")
+        services.ticket_link(ticket=ticket, other=other, user=request.user)
+        return Response(desk_ticket_after_action(ticket))
+
+
+class DeskSplitApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_split",
+        summary="Split a customer message into a new ticket",
+        description="The new ticket (same customer, linked to this one) is the answer.",
+        request=SplitIn,
+        created=True,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(SplitIn, request.data)
+        new = services.ticket_split(
+            ticket=ticket, message_id=data["message_id"], following=data["following"], user=request.user
+        )
+        return Response(desk_ticket_after_action(new), status=status.HTTP_201_CREATED)

@@ -171,9 +171,11 @@ class _Move:
     clocks: TicketClocks | None = None
 
 
-def _status_move(ticket: Ticket, to: str, *, now: datetime) -> str:
-    """Check one status move against the state machine and apply its fields in memory; the previous status."""
-    if to not in ALLOWED_MOVES[ticket.status]:
+def _status_move(ticket: Ticket, to: str, *, now: datetime, merging: bool = False) -> str:
+    """Check one status move against the state machine and apply its fields in memory; the previous status. A
+    ticket merged into another closes from any status but closed (workspace.md: each source becomes closed)."""
+    merge_close = merging and to == Status.CLOSED and ticket.status != Status.CLOSED
+    if to not in ALLOWED_MOVES[ticket.status] and not merge_close:
         raise IllegalStateChange(
             _("A ticket cannot move from %(from)s to %(to)s.")
             % {"from": Status(ticket.status).label, "to": Status(to).label},
@@ -228,14 +230,15 @@ def _apply(
     customer_message: bool = False,
     repick_policy: bool = False,
     team_changed: bool = False,
+    merge_into: Ticket | None = None,
 ) -> _Move:
     """The rules of the lifecycle, applied to the ticket and its clocks in memory (nothing written): the one place
     that decides what a status move, an acknowledgement, an answer or a customer message does. `clocks` is the
     ticket's TicketClocks when the caller has them (a new ticket's), else they are read when a change needs them."""
     move = _Move()
 
-    def status_to(to: str, why: str = "") -> None:
-        previous = _status_move(ticket, to, now=now)
+    def status_to(to: str, why: str = "", merging: bool = False) -> None:
+        previous = _status_move(ticket, to, now=now, merging=merging)
         move.moves.append((previous, to))
         move.fields.update(STATUS_FIELDS)
         data = {"from": previous, "to": to, **({"reason": why} if why else {})}
@@ -252,6 +255,11 @@ def _apply(
         status_to(Status.OPEN, reason or "customer_message")
     if status is not None and status != ticket.status:
         status_to(status, reason)
+    if merge_into is not None:
+        # Merged: closed with a pointer to the target, every clock stopped (the target carries the request on).
+        status_to(Status.CLOSED, "merged", merging=True)
+        ticket.merged_into = merge_into
+        move.fields.add("merged_into")
     if answer and ticket.first_response_at is None:
         ticket.first_response_at = now
         move.fields.add("first_response_at")
@@ -261,6 +269,7 @@ def _apply(
         or customer_message
         or repick_policy
         or team_changed
+        or merge_into is not None
         or any(_moves_clocks(previous, to) for previous, to in move.moves)
     ):
         if clocks is None:
@@ -276,6 +285,9 @@ def _apply(
             clocks.start(Metric.RESPONSE, now=now)
         if repick_policy:
             clocks.repick()
+        if merge_into is not None:
+            for metric in Metric.values:
+                clocks.stop(metric, now=now, key=None)
         move.clocks = clocks
         move.fields.update(("next_due_at", "next_warn_at"))
     return move
@@ -308,6 +320,7 @@ def ticket_move(
     answer: bool = False,
     customer_message: bool = False,
     repick_policy: bool = False,
+    merge_into: Ticket | None = None,
     fields: tuple[str, ...] = (),
 ) -> None:
     """Apply what happened to a locked ticket (the caller holds `ticket_lock`): the one writer of its status, its
@@ -321,6 +334,7 @@ def ticket_move(
     - `customer_message`: the customer wrote (a pending or resolved ticket reopens; a response round starts unless one
       is running).
     - `repick_policy`: severity or category changed (the SLA policy is picked again, running clocks re-planned).
+    - `merge_into`: the ticket was merged into that one (closed from any status but closed, its clocks stopped).
     - `fields`: other fields the caller set on the ticket, saved with it (a change of `team` moves the running clocks
       to the new team).
     """
@@ -336,6 +350,7 @@ def ticket_move(
         customer_message=customer_message,
         repick_policy=repick_policy,
         team_changed="team" in fields,
+        merge_into=merge_into,
     )
     if not move.fields and not move.events and not fields:
         return  # nothing happened (a move to the status the ticket has): nothing is written, not even updated_at

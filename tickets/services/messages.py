@@ -184,6 +184,9 @@ def ticket_add_customer_message(
     if not body:
         raise InvalidInput(_("The message is empty."), field="body")
     ticket = ticket_lock(ticket.pk)
+    # A merged ticket's messages land on the ticket it was merged into (and further, if that one was merged too).
+    while ticket.merged_into_id is not None:
+        ticket = ticket_lock(ticket.merged_into_id)
     actor = Actor(user=user, storefront=storefront)
     if ticket.status == Status.CLOSED:
         follow_up = ticket_create(

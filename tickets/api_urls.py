@@ -69,6 +69,15 @@ urlpatterns = [
     path("desk/tickets/<reference:reference>/split/", desk.DeskSplitApi.as_view(), name="api-desk-split"),
     path("desk/tickets/<reference:reference>/tags/", desk.DeskTagsApi.as_view(), name="api-desk-tags"),
     path("desk/tags/", desk.DeskTagSuggestApi.as_view(), name="api-desk-tag-suggest"),
+    path("desk/views/", desk.DeskSavedViewListApi.as_view(), name="api-desk-views"),
+    path("desk/macros/", desk.DeskMacroListApi.as_view(), name="api-desk-macros"),
+    path("desk/macros/<row_id:macro_id>/", desk.DeskMacroDetailApi.as_view(), name="api-desk-macro"),
+    path(
+        "desk/tickets/<reference:reference>/macros/<row_id:macro_id>/apply/",
+        desk.DeskMacroApplyApi.as_view(),
+        name="api-desk-macro-apply",
+    ),
+    path("desk/views/<row_id:view_id>/", desk.DeskSavedViewDetailApi.as_view(), name="api-desk-view"),
     path("desk/canned-responses/", desk.DeskCannedListApi.as_view(), name="api-desk-canned"),
     path(
         "desk/tickets/<reference:reference>/canned-responses/<row_id:canned_id>/render/",

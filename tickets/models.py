@@ -284,6 +284,10 @@ class MessageKind(models.TextChoices):
     INTERNAL = "internal", _("Internal note")
 
 
+# Replies, notes and customer messages: the same limit in the API, the desk forms and the services.
+MESSAGE_BODY_MAX = 20_000
+
+
 class Message(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(_("kind"), max_length=20, choices=MessageKind.choices)
@@ -362,6 +366,10 @@ class EventKind(models.TextChoices):
     CONTACT_REVEALED = "contact_revealed", _("Contact details revealed")
     DATA_ERASED = "data_erased", _("Personal data erased")
     ATTACHMENTS_DELETED = "attachments_deleted", _("Attachments deleted")
+    # An automation rule (trigger, time rule, SLA escalation) or a macro acted on the ticket; data names the rule.
+    AUTOMATION = "automation", _("Automation rule")
+    # The e-mail channel: a reply's mail could not be delivered (a bounce, or the mail server refused it).
+    EMAIL_FAILED = "email_failed", _("E-mail not delivered")
 
 
 class ActorType(models.TextChoices):
@@ -831,6 +839,68 @@ class StaffToken(models.Model):
         return self.revoked_at is None
 
 
+# --- Automation (automation.md): chat channels and their deliveries ----------------------------------------------
+
+
+class ChatKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk custom robot")
+    FEISHU = "feishu", _("Feishu custom bot")
+    GENERIC = "generic", _("Generic JSON")
+
+
+class ChatChannel(models.Model):
+    """A chat group's robot that alerts and `notify` actions post to, in the format of its kind, in its language."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ChatKind.choices)
+    url = models.URLField(_("webhook URL"), max_length=500)
+    # DingTalk's and Feishu's signing secret; empty: the robot checks keywords or IPs instead.
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChatDelivery(models.Model):
+    """One message to a chat channel: written in the transaction of what raised it, posted by a Celery task with
+    retries (as webhook deliveries); the log of what went out. The body is built at each attempt, in the channel's
+    format, since DingTalk and Feishu sign the time of sending."""
+
+    channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, related_name="deliveries")
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=WebhookStatus.choices, default=WebhookStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    give_up_at = models.DateTimeField(_("give up at"))
+    last_status_code = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("chat delivery")
+        verbose_name_plural = _("chat deliveries")
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="chat_pending_due_idx"),
+            models.Index(fields=["channel", "-created_at"], name="chat_channel_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.title}"
+
+
 class BulkJobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -878,3 +948,86 @@ class BulkJobResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {'ok' if self.ok else self.error}"
+
+
+class SavedView(models.Model):
+    """A queue tab of its own (workspace.md): filters, sort and columns, personal (`team` empty: its owner's) or a
+    team's (seen by every member). Checked by tickets.services.views before it is saved."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_views", verbose_name=_("team")
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("sort"), max_length=20, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["position", "name", "id"]
+        indexes = [models.Index(fields=["owner"], condition=Q(team__isnull=True), name="saved_view_personal_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MacroScope(models.TextChoices):
+    PERSONAL = "personal", _("Personal")
+    TEAM = "team", _("Team")
+    GLOBAL = "global", _("Global")
+
+
+class Macro(models.Model):
+    """A named, ordered list of actions of the vocabulary (tickets.services.actions), applied by an agent to a ticket
+    in one go (workspace.md). Personal (its owner's), a team's, or global; reply and note texts per language."""
+
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=20, choices=MacroScope.choices, default=MacroScope.PERSONAL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="macros", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="macros", verbose_name=_("team")
+    )
+    # The vocabulary's [{"type", "value"}], checked when saved.
+    actions = models.JSONField(_("actions"), default=list)
+    # Off: in the desk, the reply's text lands in the reply box for editing instead of being sent.
+    send_reply = models.BooleanField(_("send the reply"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="team", team__isnull=False) | (~Q(scope="team") & Q(team__isnull=True)),
+                name="macro_team_scope_has_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# The e-mail channel (email.md), in its own module.
+from tickets.mail_models import (  # noqa: E402, F401
+    ImapSecurity,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    OutboundEmail,
+    OutboundKind,
+    OutboundStatus,
+)

@@ -6,7 +6,8 @@ sees only its own. Every list here costs a fixed number of queries whatever its 
 
 import re
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -21,8 +22,12 @@ from tickets.models import (
     BulkJob,
     CannedResponse,
     Customer,
+    Kind,
+    Macro,
+    MacroScope,
     Message,
     MessageKind,
+    SavedView,
     SlaClock,
     Storefront,
     Tag,
@@ -32,6 +37,8 @@ from tickets.models import (
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront", "tags")
+# The status filter's "any status": closed and resolved tickets too.
+STATUS_ANY = "any"
 
 
 def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
@@ -43,11 +50,17 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
 
 
 def ticket_queue(
-    *, user: Any, scope: str = "mine", filters: dict[str, Any] | None = None, search: str = ""
+    *,
+    user: Any,
+    scope: str = "mine",
+    filters: dict[str, Any] | None = None,
+    search: str = "",
+    ordering: tuple[str, ...] = (),
 ) -> QuerySet[Ticket]:
     """The desk queue: soonest SLA deadline first (tickets without a running clock last), then oldest first.
 
-    Without a status filter it shows the tickets still open (new, open, pending, on hold).
+    Without a status filter it shows the tickets still open (new, open, pending, on hold); `status="any"` shows every
+    status, and so does a search for a reference.
     """
     filters = filters or {}
     tickets = tickets_visible_to(user)
@@ -58,7 +71,11 @@ def ticket_queue(
     elif scope == "unassigned":
         tickets = tickets.filter(assignee__isnull=True)
     status = filters.get("status")
-    if status:
+    search = search.strip()
+    if REFERENCE_PATTERN.fullmatch(search) or status == STATUS_ANY:
+        # A reference names one ticket: it is found whatever the status filter says (a resolved ticket too).
+        pass
+    elif status:
         tickets = tickets.filter(status__in=status if isinstance(status, (list, tuple)) else [status])
     else:
         tickets = tickets.filter(status__in=OPEN_STATUSES)
@@ -71,12 +88,49 @@ def ticket_queue(
         tickets = tickets.filter(sla_state_q(filters["sla"]))
     for name in filters.get("tags") or ():
         tickets = tickets.filter(tagged_q(name))
-    if search.strip():
-        tickets = tickets.filter(_search_q(search.strip()))
+    if filters.get("team"):
+        tickets = tickets.filter(team_id=filters["team"])
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee__username=assignee)
+    tz = timezone.get_current_timezone()
+    if filters.get("created_from"):
+        start = datetime.combine(date.fromisoformat(filters["created_from"]), time.min, tzinfo=tz)
+        tickets = tickets.filter(created_at__gte=start)
+    if filters.get("created_to"):
+        end = datetime.combine(date.fromisoformat(filters["created_to"]) + timedelta(days=1), time.min, tzinfo=tz)
+        tickets = tickets.filter(created_at__lt=end)
+    if search:
+        tickets = tickets.filter(_search_q(search))
     # NULLS LAST spelled out: PostgreSQL sorts nulls last ascending by default (and the (next_due_at, id) indexes
     # are built that way), SQLite first.
     return with_tag_names(tickets.select_related("customer", "team", "assignee", "storefront")).order_by(
-        F("next_due_at").asc(nulls_last=True), "id"
+        *(ordering or (F("next_due_at").asc(nulls_last=True), "id"))
+    )
+
+
+def saved_views_for(*, user: Any) -> QuerySet[SavedView]:
+    """The queue tabs of a user: their personal views, then their teams' (every team's for supervisors)."""
+    team_views = Q(team__isnull=False) if roles.is_supervisor(user) else Q(team__in=user.teams.all())
+    return SavedView.objects.filter(Q(team__isnull=True, owner=user) | team_views).select_related("team")
+
+
+def saved_view_get_for_user(*, user: Any, view_id: int) -> SavedView | None:
+    return saved_views_for(user=user).filter(pk=view_id).first()
+
+
+def saved_view_queue(*, user: Any, view: SavedView, ordering: tuple[str, ...] = ()) -> QuerySet[Ticket]:
+    """The tickets a saved view lists for this user (within what they may see), in its sort."""
+    from tickets.services.views import SORTS
+
+    filters = dict(view.filters)
+    search = filters.pop("q", "")
+    return ticket_queue(
+        user=user, scope="all", filters=filters, search=search, ordering=ordering or SORTS.get(view.sort, ())
     )
 
 
@@ -260,15 +314,44 @@ def ticket_timeline(*, ticket: Ticket) -> QuerySet[TicketEvent]:
     )
 
 
-def customer_other_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> QuerySet[Ticket]:
-    if ticket.customer_id is None:
-        return Ticket.objects.none()
-    return (
-        tickets_visible_to(user)
-        .filter(customer_id=ticket.customer_id)
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")[:limit]
+@dataclass(frozen=True)
+class CustomerTickets:
+    """The customer's other tickets beside a ticket (newest first, at most `limit`), and counts over all of theirs."""
+
+    tickets: list[Ticket]
+    total: int
+    returns: int
+    complaints: int
+
+
+def _same_customer_q(customer: Customer) -> Q:
+    """Tickets of the same person in one storefront: the same customer row, or a customer with the same storefront
+    id, e-mail (any case) or phone -- storefronts and the desk create a new customer row per contact more often than
+    not. Blank values match nothing."""
+    same = Q(customer_id=customer.pk)
+    if customer.external_id:
+        same |= Q(customer__external_id=customer.external_id)
+    if customer.email:
+        same |= Q(customer__email__iexact=customer.email)
+    if customer.phone:
+        same |= Q(customer__phone=customer.phone)
+    return same
+
+
+def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerTickets:
+    """The customer's other tickets this user may see, in the ticket's storefront, and how many tickets, returns and
+    complaints they have in all (this one included). Two queries whatever the numbers."""
+    customer = ticket.customer
+    if customer is None:
+        return CustomerTickets(tickets=[], total=0, returns=0, complaints=0)
+    theirs = tickets_visible_to(user).filter(_same_customer_q(customer), storefront_id=ticket.storefront_id)
+    others = list(theirs.exclude(pk=ticket.pk).order_by("-created_at", "-id")[:limit])
+    counts = theirs.aggregate(
+        total=Count("id"),
+        returns=Count("id", filter=Q(kind=Kind.RETURN)),
+        complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
     )
+    return CustomerTickets(tickets=others, **counts)
 
 
 def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:
@@ -303,3 +386,24 @@ def bulk_job_get_for_user(*, user: Any, job_id: int) -> BulkJob | None:
     """A bulk action its author may follow (supervisors: anyone's); None otherwise."""
     jobs = BulkJob.objects.all() if roles.is_supervisor(user) else BulkJob.objects.filter(user=user)
     return jobs.filter(pk=job_id).first()
+
+
+def macros_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[Macro]:
+    """The active macros a user may apply: global ones, their own, and their teams' (on a ticket: its team's too;
+    supervisors: every team's)."""
+    teams = (
+        Q(scope=MacroScope.TEAM) if roles.is_supervisor(user) else Q(scope=MacroScope.TEAM, team__in=user.teams.all())
+    )
+    if ticket is not None and ticket.team_id is not None:
+        teams |= Q(scope=MacroScope.TEAM, team_id=ticket.team_id)
+    return (
+        Macro.objects.filter(is_active=True)
+        .filter(Q(scope=MacroScope.GLOBAL) | Q(scope=MacroScope.PERSONAL, owner=user) | teams)
+        .select_related("team", "owner")
+    )
+
+
+def macros_managed_by(*, user: Any) -> QuerySet[Macro]:
+    """The macros a user may see to manage: their own, and (supervisors) every team and global one; active or not."""
+    shared = Q(scope__in=[MacroScope.TEAM, MacroScope.GLOBAL]) if roles.is_supervisor(user) else Q(pk__in=[])
+    return Macro.objects.filter(Q(scope=MacroScope.PERSONAL, owner=user) | shared).select_related("team", "owner")

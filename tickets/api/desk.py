@@ -43,6 +43,7 @@ from tickets.api.common import (
     EmptyIn,
     Input,
     Integer,
+    NamedRefOut,
     PageIn,
     QueryInteger,
     Text,
@@ -60,6 +61,7 @@ from tickets.models import (
     Category,
     Channel,
     Kind,
+    MacroScope,
     Severity,
     Status,
     Team,
@@ -178,6 +180,12 @@ class DeskQueueIn(Serializer):
         max_length=10,
         help_text="Repeatable: tickets carrying every one of these tags (any case).",
     )
+    view = QueryInteger(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A saved view's id: its filters (the parameters given narrow them further).",
+    )
     cursor = cursor_field()
     page_size = QueryInteger(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
 
@@ -208,9 +216,17 @@ class DeskTicketListApi(DeskApi):
             filters["status"] = sorted(params["status"])
         if params.get("tag"):
             filters["tags"] = params["tag"]
-        tickets = selectors.ticket_queue(
-            user=request.user, scope=params["scope"], filters=filters, search=params.get("q", "")
-        )
+        search = params.get("q", "")
+        scope = params["scope"]
+        if "view" in params:
+            view = selectors.saved_view_get_for_user(user=request.user, view_id=params["view"])
+            if view is None:
+                raise InvalidInput(_("No such view."), field="view")
+            view_filters = dict(view.filters)
+            search = search or view_filters.pop("q", "")
+            filters = {**view_filters, **filters}
+            scope = params["scope"] if "scope" in request.query_params else "all"
+        tickets = selectors.ticket_queue(user=request.user, scope=scope, filters=filters, search=search)
         paginator = QueueCursorPagination()
         page = paginator.paginate_queryset(tickets, request, view=self)
         return paginator.get_paginated_response(DeskTicketOut(page, many=True).data)
@@ -226,7 +242,7 @@ class DeskTicketDetailApi(DeskApi):
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        return Response(desk_ticket_body(ticket))
+        return Response(desk_ticket_body(ticket, user=request.user))
 
 
 def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool = False, description: str = "") -> Any:
@@ -314,7 +330,7 @@ class DeskReplyApi(WithFilesApi, DeskApi):
             attachments=data.get("attachments", []),
             status=data.get("status"),
         )
-        return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DeskNoteApi(WithFilesApi, DeskApi):
@@ -332,7 +348,7 @@ class DeskNoteApi(WithFilesApi, DeskApi):
         services.ticket_add_note(
             ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", [])
         )
-        return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DeskCustomerMessageApi(DeskApi):
@@ -350,7 +366,7 @@ class DeskCustomerMessageApi(DeskApi):
         message = services.ticket_add_customer_message(
             ticket=ticket, body=data["body"], user=request.user, channel=data["channel"]
         )
-        return Response(desk_ticket_after_action(message.ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(message.ticket, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DeskAcknowledgeApi(DeskApi):
@@ -364,7 +380,7 @@ class DeskAcknowledgeApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         validated(EmptyIn, request.data)
         ticket = services.ticket_acknowledge(ticket=ticket, user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 def _by_id_or(value: str, field: str) -> Q:
@@ -411,7 +427,7 @@ class DeskAssignApi(DeskApi):
         team = _resolve_team(data.get("team"), user=request.user, ticket=ticket) or ticket.team
         assignee = _resolve_assignee(data.get("assignee"), team=team)
         ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskStatusApi(DeskApi):
@@ -423,7 +439,7 @@ class DeskStatusApi(DeskApi):
         ticket = services.ticket_change_status(
             ticket=ticket, status=data["status"], user=request.user, reason=data["reason"]
         )
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskSeverityApi(DeskApi):
@@ -433,7 +449,7 @@ class DeskSeverityApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(SeverityIn, request.data)
         ticket = services.ticket_change_severity(ticket=ticket, severity=data["severity"], user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskCategoryApi(DeskApi):
@@ -443,7 +459,7 @@ class DeskCategoryApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(CategoryIn, request.data)
         ticket = services.ticket_change_category(ticket=ticket, category=data["category"], user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class CannedPagination(StrictCursorPagination):
@@ -519,7 +535,7 @@ class DeskTagsApi(DeskApi):
         services.ticket_tags_change(
             ticket=ticket, actor=services.Actor(user=request.user), add=data["add"], remove=data["remove"]
         )
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class TagSuggestIn(Serializer):
@@ -571,13 +587,17 @@ class BulkIn(Input):
     filter = BulkFilterIn(required=False, help_text="Instead of references: every ticket the queue lists with it.")
     actions = serializers.ListField(
         child=serializers.DictField(),
+        required=False,
         help_text='The action vocabulary\'s {"type", "value"}: set_status, assign_team, assign_agent, add_tags, '
-        "remove_tags.",
+        "remove_tags, reply, note...",
     )
+    macro = Integer(required=False, min_value=1, max_value=2**63 - 1, help_text="Instead of actions: a macro's id.")
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if ("references" in data) == ("filter" in data):
             raise serializers.ValidationError({"references": [_("Give either references or a filter.")]})
+        if ("actions" in data) == ("macro" in data):
+            raise serializers.ValidationError({"actions": [_("Give either actions or a macro.")]})
         return data
 
 
@@ -631,6 +651,11 @@ class DeskBulkApi(DeskApi):
     @idempotent
     def post(self, request: Request) -> Response:
         data = validated(BulkIn, request.data)
+        if "macro" in data:
+            macro = selectors.macros_for(user=request.user).filter(pk=data["macro"]).first()
+            if macro is None:
+                raise InvalidInput(_("No such macro."), field="macro")
+            data["actions"] = macro.actions
         if "references" in data and len(set(data["references"])) <= BULK_SYNC_MAX:
             results = services.tickets_bulk_apply(
                 user=request.user, references=data["references"], actions=data["actions"]
@@ -742,7 +767,7 @@ class DeskMergeApi(DeskApi):
         data = validated(MergeIn, request.data)
         sources = _visible_tickets(request, data["sources"], "sources")
         services.ticket_merge(target=target, sources=sources, user=request.user)
-        return Response(desk_ticket_after_action(target))
+        return Response(desk_ticket_after_action(target, user=request.user))
 
 
 class DeskLinkApi(DeskApi):
@@ -757,7 +782,7 @@ class DeskLinkApi(DeskApi):
         data = validated(LinkIn, request.data)
         (other,) = _visible_tickets(request, [data["reference"]], "reference")
         services.ticket_link(ticket=ticket, other=other, user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskSplitApi(DeskApi):
@@ -775,4 +800,269 @@ class DeskSplitApi(DeskApi):
         new = services.ticket_split(
             ticket=ticket, message_id=data["message_id"], following=data["following"], user=request.user
         )
-        return Response(desk_ticket_after_action(new), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(new, user=request.user), status=status.HTTP_201_CREATED)
+
+
+# --- Saved views --------------------------------------------------------------------------------------------------
+
+VIEW_TAGS = ["desk: saved views"]
+
+
+class SavedViewIn(Input):
+    name = Text(max_length=100)
+    team = Integer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A team's id for a team view (supervisors); null: yours.",
+    )
+    filters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="status (list), kind, category, severity, channel, storefront (id), team (id), assignee (username, "
+        '"me" or "none"), tags (list), sla, created_from, created_to (YYYY-MM-DD), q.',
+    )
+    sort = serializers.CharField(required=False, allow_blank=True, default="", help_text="due, created, -created, ...")
+    columns = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    position = Integer(required=False, min_value=0, max_value=10_000, default=100)
+
+
+class SavedViewOut(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    team = NamedRefOut(allow_null=True)
+    owner = serializers.CharField(source="owner.username")
+    filters = serializers.DictField()
+    sort = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    position = serializers.IntegerField()
+
+
+class SavedViewPageOut(Serializer):
+    results = SavedViewOut(many=True)
+
+
+def _view_team(team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise InvalidInput(_("No such team."), field="team")
+    return team
+
+
+class DeskSavedViewListApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_views_list",
+        tags=VIEW_TAGS,
+        summary="Your saved views and your teams'",
+        responses={200: SavedViewPageOut, **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        views = selectors.saved_views_for(user=request.user).select_related("owner")
+        return Response({"results": SavedViewOut(views, many=True).data})
+
+    @extend_schema(
+        operation_id="desk_views_create",
+        tags=VIEW_TAGS,
+        summary="Save a view (a team's: supervisors)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=SavedViewIn,
+        responses={201: SavedViewOut, **CREATE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = validated(SavedViewIn, request.data)
+        team = _view_team(data.pop("team"))
+        view = services.saved_view_create(user=request.user, team=team, **data)
+        return Response(SavedViewOut(view).data, status=status.HTTP_201_CREATED)
+
+
+VIEW_ID = OpenApiParameter("view_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class DeskSavedViewDetailApi(DeskApi):
+    def _view(self, request: Request, view_id: int) -> Any:
+        view = selectors.saved_view_get_for_user(user=request.user, view_id=view_id)
+        if view is None:
+            raise Http404("No such view.")
+        return view
+
+    @extend_schema(
+        operation_id="desk_views_retrieve",
+        tags=VIEW_TAGS,
+        summary="A saved view",
+        parameters=[VIEW_ID],
+        responses={200: SavedViewOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, view_id: int) -> Response:
+        return Response(SavedViewOut(self._view(request, view_id)).data)
+
+    @extend_schema(
+        operation_id="desk_views_update",
+        tags=VIEW_TAGS,
+        summary="Change a saved view (yours; a team's: supervisors)",
+        parameters=[VIEW_ID],
+        request=SavedViewIn,
+        responses={200: SavedViewOut, **errors(400, 401, 403, 404, 413, 415, 429)},
+    )
+    def put(self, request: Request, view_id: int) -> Response:
+        view = self._view(request, view_id)
+        data = validated(SavedViewIn, request.data)
+        team = _view_team(data.pop("team"))
+        view = services.saved_view_update(view=view, user=request.user, team=team, **data)
+        return Response(SavedViewOut(view).data)
+
+    @extend_schema(
+        operation_id="desk_views_destroy",
+        tags=VIEW_TAGS,
+        summary="Delete a saved view (yours; a team's: supervisors)",
+        parameters=[VIEW_ID],
+        responses={204: None, **READ_ERRORS},
+    )
+    def delete(self, request: Request, view_id: int) -> Response:
+        services.saved_view_delete(view=self._view(request, view_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Macros -------------------------------------------------------------------------------------------------------
+
+MACRO_TAGS = ["desk: macros"]
+
+
+class MacroIn(Input):
+    name = Text(max_length=100)
+    scope = serializers.ChoiceField(choices=MacroScope.choices, default=MacroScope.PERSONAL)
+    team = Integer(required=False, allow_null=True, default=None, help_text="A team macro's team (id).")
+    actions = serializers.ListField(
+        child=serializers.DictField(), help_text="The action vocabulary's [{type, value}]; texts per language."
+    )
+    send_reply = Boolean(required=False, default=True, help_text="Off: the desk puts the reply in the reply box.")
+    is_active = Boolean(required=False, default=True)
+    position = Integer(required=False, min_value=0, max_value=10_000, default=100)
+
+
+class MacroOut(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    scope = serializers.ChoiceField(choices=MacroScope.choices)
+    team = NamedRefOut(allow_null=True)
+    owner = serializers.CharField(source="owner.username")
+    actions = serializers.ListField(child=serializers.DictField())
+    send_reply = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    position = serializers.IntegerField()
+
+
+class MacroListOut(Serializer):
+    results = MacroOut(many=True)
+
+
+class MacroApplyIn(Input):
+    dry_run = Boolean(required=False, default=False, help_text="Say what would change, changing nothing.")
+
+
+class MacroApplyOut(Serializer):
+    dry_run = serializers.BooleanField()
+    changes = serializers.ListField(child=serializers.DictField())
+    reply = serializers.CharField(allow_null=True, help_text="The reply as rendered for this ticket.")
+    note = serializers.CharField(allow_null=True)
+    ticket = DeskTicketDetailOut(help_text="The ticket after the macro (unchanged with dry_run).")
+
+
+def _macro_fields(data: dict[str, Any]) -> dict[str, Any]:
+    team_id = data.pop("team")
+    data["team"] = _view_team(team_id)
+    return data
+
+
+class DeskMacroListApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_macros_list",
+        tags=MACRO_TAGS,
+        summary="The macros you may apply: global, your teams' and your own",
+        responses={200: MacroListOut, **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"results": MacroOut(selectors.macros_for(user=request.user), many=True).data})
+
+    @extend_schema(
+        operation_id="desk_macros_create",
+        tags=MACRO_TAGS,
+        summary="Save a macro (team and global: supervisors)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=MacroIn,
+        responses={201: MacroOut, **CREATE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _macro_fields(validated(MacroIn, request.data))
+        macro = services.macro_create(user=request.user, **data)
+        return Response(MacroOut(macro).data, status=status.HTTP_201_CREATED)
+
+
+MACRO_ID = OpenApiParameter("macro_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class DeskMacroDetailApi(DeskApi):
+    def _macro(self, request: Request, macro_id: int) -> Any:
+        macro = selectors.macros_managed_by(user=request.user).filter(pk=macro_id).first()
+        if macro is None:
+            raise Http404("No such macro.")
+        return macro
+
+    @extend_schema(
+        operation_id="desk_macros_retrieve",
+        tags=MACRO_TAGS,
+        summary="A macro you keep",
+        parameters=[MACRO_ID],
+        responses={200: MacroOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, macro_id: int) -> Response:
+        return Response(MacroOut(self._macro(request, macro_id)).data)
+
+    @extend_schema(
+        operation_id="desk_macros_update",
+        tags=MACRO_TAGS,
+        summary="Change a macro you keep",
+        parameters=[MACRO_ID],
+        request=MacroIn,
+        responses={200: MacroOut, **errors(400, 401, 403, 404, 413, 415, 429)},
+    )
+    def put(self, request: Request, macro_id: int) -> Response:
+        macro = self._macro(request, macro_id)
+        data = _macro_fields(validated(MacroIn, request.data))
+        return Response(MacroOut(services.macro_update(macro=macro, user=request.user, **data)).data)
+
+    @extend_schema(
+        operation_id="desk_macros_destroy",
+        tags=MACRO_TAGS,
+        summary="Delete a macro you keep",
+        parameters=[MACRO_ID],
+        responses={204: None, **READ_ERRORS},
+    )
+    def delete(self, request: Request, macro_id: int) -> Response:
+        services.macro_delete(macro=self._macro(request, macro_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeskMacroApplyApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tickets_macro_apply",
+        tags=MACRO_TAGS,
+        summary="Apply a macro to a ticket (all its actions, or none)",
+        description="With dry_run: what would change and the rendered reply, nothing changed.",
+        parameters=[REFERENCE, MACRO_ID, IDEMPOTENCY_KEY],
+        request=MacroApplyIn,
+        responses={200: MacroApplyOut, **POST_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, reference: str, macro_id: int) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        macro = selectors.macros_for(user=request.user, ticket=ticket).filter(pk=macro_id).first()
+        if macro is None:
+            raise Http404("No such macro.")
+        data = validated(MacroApplyIn, request.data)
+        result = services.macro_apply(macro=macro, ticket=ticket, user=request.user, dry_run=data["dry_run"])
+        body = {**result.as_json(), "ticket": desk_ticket_after_action(ticket, user=request.user)}
+        return Response(body)

@@ -4,7 +4,7 @@ writes.
 - `lifecycle`: ticket creation and the one mover of status, acknowledgement, answers and SLA clocks.
 - `messages`: replies, notes, customer messages, attachments, the acknowledgement message, canned responses.
 - `assignment` (and `routing`, which chooses): teams and assignees.
-- `merge`: merge, link and split tickets.
+- `merge`: merge, link and split tickets; `views`: saved views (queue tabs); `macros`.
 - `tags`: labels on tickets; `bulk`: the same actions on many tickets, at once or as a background job.
 - `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`, `privacy`, `signin`: what their names say.
 """
@@ -22,6 +22,7 @@ from tickets.services.lifecycle import (
     ticket_move,
     tickets_auto_close,
 )
+from tickets.services.macros import macro_apply, macro_create, macro_delete, macro_update
 from tickets.services.merge import register_merge_part, ticket_link, ticket_merge, ticket_split
 from tickets.services.messages import (
     attachment_add,
@@ -46,6 +47,7 @@ from tickets.services.storefronts import (
     storefront_create,
 )
 from tickets.services.tags import tags_validate, ticket_tags_change
+from tickets.services.views import saved_view_create, saved_view_delete, saved_view_update
 from tickets.services.webhooks import (
     ticket_ordering_key,
     ticket_ref,
@@ -71,8 +73,15 @@ __all__ = [
     "customer_erase",
     "customer_reveal",
     "customer_upsert",
+    "macro_apply",
+    "macro_create",
+    "macro_delete",
+    "macro_update",
     "register_erasure_part",
     "register_merge_part",
+    "saved_view_create",
+    "saved_view_delete",
+    "saved_view_update",
     "staff_create",
     "staff_set_preferences",
     "staff_token_issue",

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import OperationalError, transaction
 from django.db.models import Count, Q
@@ -24,91 +23,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.errors import ApplicationError, InvalidInput, NotPermitted
-from tickets import roles
-from tickets.models import BulkJob, BulkJobResult, BulkJobStatus, Status, Team, Ticket
-from tickets.services import routing
-from tickets.services.assignment import ticket_assign
-from tickets.services.events import Actor
-from tickets.services.lifecycle import ticket_change_status
-from tickets.services.tags import tags_validate, ticket_tags_change
+from tickets.models import BulkJob, BulkJobResult, BulkJobStatus, Ticket
+from tickets.services.macros import actions_run, person_actions_validate
 
 BULK_SYNC_MAX = 100
 BULK_JOB_MAX = 10_000
-BULK_ACTION_TYPES = ("set_status", "assign_team", "assign_agent", "add_tags", "remove_tags")
-LEAST_LOADED = "least_loaded"
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction is safe to run again.
 _RETRYABLE = ("40P01", "40001")
 _ATTEMPTS = 3
 
 
-def _action_error(path: str, message: str) -> InvalidInput:
-    return InvalidInput(message, errors={path: [message]})
-
-
 def bulk_actions_validate(actions: Any) -> list[dict[str, Any]]:
-    """The bulk actions as `{"type", "value"}` dicts of the action vocabulary (automation.md), checked once for all
-    the tickets: 400 naming the path (`actions.0.value`)."""
-    if not isinstance(actions, list) or not actions:
-        raise _action_error("actions", _("Give at least one action."))
-    checked = []
-    for index, action in enumerate(actions):
-        path = f"actions.{index}"
-        if not isinstance(action, dict) or set(action) != {"type", "value"}:
-            raise _action_error(path, _('An action is {"type": ..., "value": ...}.'))
-        kind, value = action["type"], action["value"]
-        if kind not in BULK_ACTION_TYPES:
-            raise _action_error(f"{path}.type", _("Unknown action %(value)s.") % {"value": kind})
-        if kind == "set_status" and value not in Status.values:
-            raise _action_error(f"{path}.value", _("Unknown status %(value)s.") % {"value": value})
-        if kind == "assign_team" and not (isinstance(value, str) and Team.objects.filter(name=value).exists()):
-            raise _action_error(f"{path}.value", _("There is no team %(name)s.") % {"name": value})
-        if (
-            kind == "assign_agent"
-            and value != LEAST_LOADED
-            and not (
-                isinstance(value, str) and get_user_model().objects.filter(username=value, is_active=True).exists()
-            )
-        ):
-            raise _action_error(f"{path}.value", _("There is no active staff user %(name)s.") % {"name": value})
-        if kind in ("add_tags", "remove_tags"):
-            try:
-                value = tags_validate(value)
-            except InvalidInput as exc:
-                raise _action_error(f"{path}.value", str(exc.message)) from None
-        checked.append({"type": kind, "value": value})
-    return checked
+    """The bulk actions, checked once for all the tickets by the action vocabulary: 400 naming the path."""
+    return person_actions_validate(actions)
 
 
 def _apply(ticket: Ticket, actions: list[dict[str, Any]], *, user: AbstractUser, now: datetime) -> None:
-    """The bulk actions on one locked ticket, through the services of a person's single action."""
-    actor = Actor(user=user)
-    for action in actions:
-        kind, value = action["type"], action["value"]
-        if kind == "set_status":
-            ticket = ticket_change_status(ticket=ticket, status=value, user=user, now=now)
-        elif kind == "add_tags":
-            ticket_tags_change(ticket=ticket, actor=actor, add=value, now=now)
-        elif kind == "remove_tags":
-            ticket_tags_change(ticket=ticket, actor=actor, remove=value, now=now)
-        elif kind == "assign_team":
-            team = Team.objects.get(name=value)
-            if team.pk == ticket.team_id:
-                continue
-            # As a single assignment: agents hand tickets on within their team; supervisors to any team.
-            if not roles.is_supervisor(user):
-                raise NotPermitted(_("No such team, or you may not assign to it."), field="team")
-            agent = routing.least_loaded_agent(team)
-            assignee = get_user_model().objects.get(pk=agent.pk) if agent else None
-            ticket = ticket_assign(ticket=ticket, user=user, team=team, assignee=assignee, now=now)
-        elif kind == "assign_agent":
-            if value == LEAST_LOADED:
-                agent = routing.least_loaded_agent(ticket.team) if ticket.team_id else None
-                assignee = get_user_model().objects.get(pk=agent.pk) if agent else None
-            else:
-                assignee = get_user_model().objects.get(username=value, is_active=True)
-            if assignee is None or assignee.pk == ticket.assignee_id:
-                continue
-            ticket = ticket_assign(ticket=ticket, user=user, assignee=assignee, team=ticket.team, now=now)
+    """The actions on one locked ticket, as the person would do them one by one (their permissions hold)."""
+    actions_run(ticket=ticket, actions=actions, user=user, now=now)
 
 
 def _retryable(exc: OperationalError) -> bool:

@@ -250,6 +250,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
+    fk_name = "ticket"
     fields = ("created_at", "kind", "author", "channel", "body")
     readonly_fields = fields
     extra = 0

@@ -7,6 +7,11 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
+        # Macros: each agent keeps their own, supervisors the team and global ones (tickets.services.macros).
+        from tickets import roles
+        from tickets.panels import register_nav_item
+
+        register_nav_item(label=_("Macros"), url_name="tickets:macros", visible=roles.is_agent, order=90)
         # Sign-in: marks each login's session (second factor owed, idle clock); see tickets.signin.
         from django.contrib.auth import get_user_model
         from django.utils.translation import gettext_lazy

@@ -231,7 +231,24 @@ class TicketOut(Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    merged_into = serializers.SerializerMethodField(
+        help_text="Set when the ticket was merged into another: read that one; messages posted here land there."
+    )
     messages = PublicMessageOut(many=True, source="shown_messages")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "string", "format": "uuid"}, "reference": {"type": "string"}},
+            "required": ["id", "reference"],
+        }
+    )
+    def get_merged_into(self, ticket: Ticket) -> dict[str, str] | None:
+        if ticket.merged_into_id is None:
+            return None
+        target = ticket.merged_into
+        return {"id": str(target.public_id), "reference": target.reference}
 
 
 class StaffRefOut(Serializer):
@@ -278,6 +295,11 @@ class DeskTicketOut(Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    tags = serializers.SerializerMethodField(help_text="The ticket's tags, sorted.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return selectors.tag_names_of(ticket)
 
     @extend_schema_field(serializers.ChoiceField(choices=SLA_STATE_CHOICES, allow_null=True))
     def get_sla_state(self, ticket: Ticket) -> str | None:
@@ -321,6 +343,12 @@ class EventOut(Serializer):
         if event.actor_storefront is not None:
             return event.actor_storefront.name
         return _("System")
+
+
+class LinkedTicketOut(Serializer):
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
 
 
 class OrderLineContextOut(Serializer):
@@ -396,6 +424,13 @@ class DeskTicketDetailOut(DeskTicketOut):
 
     closed_at = serializers.DateTimeField(allow_null=True)
     previous_ticket = TicketRefOut(allow_null=True, help_text="The closed ticket this one follows up.")
+    merged_into = TicketRefOut(allow_null=True, help_text="The ticket this one was merged into.")
+    links = serializers.SerializerMethodField(help_text="Related tickets (links go both ways).")
+
+    @extend_schema_field(LinkedTicketOut(many=True))
+    def get_links(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return selectors.linked_tickets_of(ticket)
+
     messages = MessageOut(many=True, source="shown_messages")
     timeline = EventOut(many=True, source="shown_timeline")
     clocks = ClockOut(many=True, source="shown_clocks", help_text="Running clocks first, soonest deadline first.")
@@ -447,9 +482,13 @@ def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
 def desk_ticket_after_action(ticket: Ticket, *, user: Any) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who just handed the ticket to another team still gets the
     # result of their own action.
-    fresh = Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket").get(
-        pk=ticket.pk
-    )
+    fresh = selectors.with_links(
+        selectors.with_tag_names(
+            Ticket.objects.select_related(
+                "customer", "team", "assignee", "storefront", "previous_ticket", "merged_into"
+            )
+        )
+    ).get(pk=ticket.pk)
     return desk_ticket_body(fresh, user=user)
 
 

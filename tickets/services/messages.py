@@ -210,6 +210,9 @@ def ticket_add_customer_message(
     now = now or timezone.now()
     body = _clean_body(body, empty=_("The message is empty."))
     ticket = ticket_lock(ticket.pk)
+    # A merged ticket's messages land on the ticket it was merged into (and further, if that one was merged too).
+    while ticket.merged_into_id is not None:
+        ticket = ticket_lock(ticket.merged_into_id)
     actor = Actor(user=user, storefront=storefront)
     if ticket.status == Status.CLOSED:
         follow_up = ticket_create(

@@ -4,10 +4,12 @@ writes.
 - `lifecycle`: ticket creation and the one mover of status, acknowledgement, answers and SLA clocks.
 - `messages`: replies, notes, customer messages, attachments, the acknowledgement message, canned responses.
 - `assignment` (and `routing`, which chooses): teams and assignees.
+- `collision`: the check that holds an action taken without having seen the customer's or a colleague's message.
 - `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`, `privacy`, `signin`: what their names say.
 """
 
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
+from tickets.services.collision import TicketChanged, ticket_check_seen
 from tickets.services.customers import customer_upsert
 from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_record_event
 from tickets.services.lifecycle import (
@@ -53,6 +55,7 @@ from tickets.services.webhooks import (
 __all__ = [
     "SYSTEM",
     "Actor",
+    "TicketChanged",
     "api_key_create",
     "api_key_revoke",
     "attachment_add",
@@ -76,6 +79,7 @@ __all__ = [
     "ticket_change_category",
     "ticket_change_severity",
     "ticket_change_status",
+    "ticket_check_seen",
     "ticket_create",
     "ticket_event",
     "ticket_lock",

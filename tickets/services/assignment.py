@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from aftersales.errors import InvalidInput
 from tickets.models import Category, EventKind, Severity, Team, Ticket
 from tickets.services import routing
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_lock, ticket_move
 
@@ -21,11 +22,15 @@ def ticket_assign(
     user: AbstractUser,
     assignee: AbstractUser | None = None,
     team: Team | None = None,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
-    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards."""
+    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards. With
+    `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if team is None:
         team = ticket.team
     if assignee is not None and team is not None and not team.members.filter(pk=assignee.pk).exists():

@@ -40,6 +40,7 @@ from tickets.models import (
 )
 from tickets.services import routing
 from tickets.services.clocks import TicketClocks, check_metric
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import SYSTEM, Actor, ticket_event
 from tickets.services.surveys import survey_create, survey_url
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
@@ -346,13 +347,17 @@ def ticket_change_status(
     user: AbstractUser | None = None,
     storefront: Storefront | None = None,
     reason: str = "",
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
-    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written."""
+    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written. With
+    `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     if status not in Status.values:
         raise InvalidInput(_("Unknown status %(value)s.") % {"value": status}, field="status")
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     ticket_move(ticket=ticket, actor=Actor(user=user, storefront=storefront), now=now, status=status, reason=reason)
     return ticket
 

@@ -25,6 +25,7 @@ from tickets.models import (
     Storefront,
     Ticket,
 )
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
@@ -135,13 +136,16 @@ def ticket_reply(
     body: str,
     attachments: Uploads = (),
     status: str | None = None,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Message:
     """A public reply to the customer; the first one acknowledges the ticket. Optionally moves the status too
-    (reply and set pending, reply and resolve)."""
+    (reply and set pending, reply and resolve). With `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     body = _clean_body(body, empty=_("Write a reply first."))
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
     actor = Actor(user=user)
@@ -161,12 +165,15 @@ def ticket_add_note(
     user: AbstractUser,
     body: str,
     attachments: Uploads = (),
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Message:
     """An internal note: never shown to customers or storefronts."""
     now = now or timezone.now()
     body = _clean_body(body, empty=_("Write a note first."))
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     message = Message.objects.create(
         ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=user, channel=ticket.channel, created_at=now
     )

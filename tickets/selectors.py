@@ -6,10 +6,11 @@ sees only its own. Every list here costs a fixed number of queries whatever its 
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from tickets.models import (
     OPEN_STATUSES,
     CannedResponse,
     Customer,
+    Kind,
     Message,
     MessageKind,
     SlaClock,
@@ -201,15 +203,44 @@ def ticket_timeline(*, ticket: Ticket) -> QuerySet[TicketEvent]:
     )
 
 
-def customer_other_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> QuerySet[Ticket]:
-    if ticket.customer_id is None:
-        return Ticket.objects.none()
-    return (
-        tickets_visible_to(user)
-        .filter(customer_id=ticket.customer_id)
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")[:limit]
+@dataclass(frozen=True)
+class CustomerTickets:
+    """The customer's other tickets beside a ticket (newest first, at most `limit`), and counts over all of theirs."""
+
+    tickets: list[Ticket]
+    total: int
+    returns: int
+    complaints: int
+
+
+def _same_customer_q(customer: Customer) -> Q:
+    """Tickets of the same person in one storefront: the same customer row, or a customer with the same storefront
+    id, e-mail (any case) or phone -- storefronts and the desk create a new customer row per contact more often than
+    not. Blank values match nothing."""
+    same = Q(customer_id=customer.pk)
+    if customer.external_id:
+        same |= Q(customer__external_id=customer.external_id)
+    if customer.email:
+        same |= Q(customer__email__iexact=customer.email)
+    if customer.phone:
+        same |= Q(customer__phone=customer.phone)
+    return same
+
+
+def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerTickets:
+    """The customer's other tickets this user may see, in the ticket's storefront, and how many tickets, returns and
+    complaints they have in all (this one included). Two queries whatever the numbers."""
+    customer = ticket.customer
+    if customer is None:
+        return CustomerTickets(tickets=[], total=0, returns=0, complaints=0)
+    theirs = tickets_visible_to(user).filter(_same_customer_q(customer), storefront_id=ticket.storefront_id)
+    others = list(theirs.exclude(pk=ticket.pk).order_by("-created_at", "-id")[:limit])
+    counts = theirs.aggregate(
+        total=Count("id"),
+        returns=Count("id", filter=Q(kind=Kind.RETURN)),
+        complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
     )
+    return CustomerTickets(tickets=others, **counts)
 
 
 def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:

@@ -19,16 +19,19 @@ from tickets.services.lifecycle import ticket_lock, ticket_move
 def ticket_assign(
     *,
     ticket: Ticket,
-    user: AbstractUser,
+    user: AbstractUser | None = None,
     assignee: AbstractUser | None = None,
     team: Team | None = None,
+    actor: Actor | None = None,
     seen_event_id: int | None = None,
     confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
-    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards. With
+    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards. By a
+    person (`user`) or an automation rule (`actor`), whose choice routing respects as a person's. With
     `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
+    actor = actor or Actor(user=user)
     ticket = ticket_lock(ticket.pk)
     ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if team is None:
@@ -44,11 +47,11 @@ def ticket_assign(
     ticket_record_event(
         ticket=ticket,
         kind=EventKind.ASSIGNED,
-        actor=Actor(user=user),
+        actor=actor,
         data={"team": team.name if team else None, "assignee": assignee.get_username() if assignee else None},
         now=now,
     )
-    ticket_move(ticket=ticket, actor=Actor(user=user), now=now, fields=fields)
+    ticket_move(ticket=ticket, actor=actor, now=now, fields=fields)
     return ticket
 
 
@@ -59,7 +62,7 @@ def _change_field(
     choices: type[models.TextChoices],
     event_kind: str,
     *,
-    user: AbstractUser,
+    actor: Actor,
     now: datetime,
 ) -> Ticket:
     """A change of what routing rules and SLA policies match on: the ticket is routed again (unless a person
@@ -70,7 +73,6 @@ def _change_field(
     previous = getattr(ticket, field)
     if previous == value:
         return ticket
-    actor = Actor(user=user)
     setattr(ticket, field, value)
     ticket_record_event(ticket=ticket, kind=event_kind, actor=actor, data={"from": previous, "to": value}, now=now)
     fields: tuple[str, ...] = (field,)
@@ -92,14 +94,40 @@ def _change_field(
 
 
 @transaction.atomic
-def ticket_change_severity(*, ticket: Ticket, severity: str, user: AbstractUser, now: datetime | None = None) -> Ticket:
+def ticket_change_severity(
+    *,
+    ticket: Ticket,
+    severity: str,
+    user: AbstractUser | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     return _change_field(
-        ticket, "severity", severity, Severity, EventKind.SEVERITY_CHANGED, user=user, now=now or timezone.now()
+        ticket,
+        "severity",
+        severity,
+        Severity,
+        EventKind.SEVERITY_CHANGED,
+        actor=actor or Actor(user=user),
+        now=now or timezone.now(),
     )
 
 
 @transaction.atomic
-def ticket_change_category(*, ticket: Ticket, category: str, user: AbstractUser, now: datetime | None = None) -> Ticket:
+def ticket_change_category(
+    *,
+    ticket: Ticket,
+    category: str,
+    user: AbstractUser | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     return _change_field(
-        ticket, "category", category, Category, EventKind.CATEGORY_CHANGED, user=user, now=now or timezone.now()
+        ticket,
+        "category",
+        category,
+        Category,
+        EventKind.CATEGORY_CHANGED,
+        actor=actor or Actor(user=user),
+        now=now or timezone.now(),
     )

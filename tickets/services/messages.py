@@ -132,24 +132,30 @@ def ticket_acknowledge(
 def ticket_reply(
     *,
     ticket: Ticket,
-    user: AbstractUser,
+    user: AbstractUser | None = None,
     body: str,
     attachments: Uploads = (),
     status: str | None = None,
+    actor: Actor | None = None,
     seen_event_id: int | None = None,
     confirm: bool = False,
     now: datetime | None = None,
 ) -> Message:
     """A public reply to the customer; the first one acknowledges the ticket. Optionally moves the status too
-    (reply and set pending, reply and resolve). With `seen_event_id`, held if the ticket changed since (collision)."""
+    (reply and set pending, reply and resolve). With `seen_event_id`, held if the ticket changed since (collision).
+
+    Written by a person (`user`), or by an automation rule (`actor` without a user, e.g. SYSTEM): an automatic reply
+    is sent like any other, but it neither acknowledges the ticket nor answers the customer, so the SLA clocks keep
+    measuring the people (as the acknowledgement message does)."""
     now = now or timezone.now()
     body = _clean_body(body, empty=_("Write a reply first."))
     ticket = ticket_lock(ticket.pk)
     ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
-    actor = Actor(user=user)
-    ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
+    actor = actor or Actor(user=user)
+    if actor.user is not None:
+        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
     message = _public_message(ticket, body=body, actor=actor, now=now)
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
@@ -162,24 +168,27 @@ def ticket_reply(
 def ticket_add_note(
     *,
     ticket: Ticket,
-    user: AbstractUser,
+    user: AbstractUser | None = None,
     body: str,
     attachments: Uploads = (),
+    actor: Actor | None = None,
     seen_event_id: int | None = None,
     confirm: bool = False,
     now: datetime | None = None,
 ) -> Message:
-    """An internal note: never shown to customers or storefronts."""
+    """An internal note: never shown to customers or storefronts. By a person (`user`) or an automation rule
+    (`actor`)."""
     now = now or timezone.now()
     body = _clean_body(body, empty=_("Write a note first."))
     ticket = ticket_lock(ticket.pk)
     ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
+    actor = actor or Actor(user=user)
     message = Message.objects.create(
-        ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=user, channel=ticket.channel, created_at=now
+        ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=actor.user, channel=ticket.channel, created_at=now
     )
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
-    ticket_record_event(ticket=ticket, kind=EventKind.NOTE, actor=Actor(user=user), message=message, now=now)
+    ticket_record_event(ticket=ticket, kind=EventKind.NOTE, actor=actor, message=message, now=now)
     return message
 
 
@@ -232,13 +241,22 @@ def ticket_add_customer_message(
 
 def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: AbstractUser) -> str:
     """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
+    return placeholders_fill(canned.body, ticket=ticket, agent=agent)
+
+
+PLACEHOLDERS = ("customer_name", "reference", "order_id", "agent_name")
+
+
+def placeholders_fill(text: str, *, ticket: Ticket, agent: AbstractUser | None) -> str:
+    """The canned-response placeholders {customer_name} {reference} {order_id} {agent_name} filled for one ticket
+    (also the text of automation rules' replies and notes; without an agent, {agent_name} is the assignee's)."""
+    agent = agent or ticket.assignee
     values = {
         "customer_name": (ticket.customer.name if ticket.customer else "") or _("customer"),
         "reference": ticket.reference,
         "order_id": ticket.order_external_id,
-        "agent_name": agent.get_full_name() or agent.get_username(),
+        "agent_name": (agent.get_full_name() or agent.get_username()) if agent is not None else "",
     }
-    text = canned.body
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text

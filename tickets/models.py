@@ -351,6 +351,8 @@ class EventKind(models.TextChoices):
     ATTACHMENTS_DELETED = "attachments_deleted", _("Attachments deleted")
     # An automation rule (trigger, time rule, SLA escalation) or a macro acted on the ticket; data names the rule.
     AUTOMATION = "automation", _("Automation rule")
+    # The e-mail channel: a reply's mail could not be delivered (a bounce, or the mail server refused it).
+    EMAIL_FAILED = "email_failed", _("E-mail not delivered")
 
 
 class ActorType(models.TextChoices):
@@ -880,3 +882,16 @@ class ChatDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.title}"
+
+
+# The e-mail channel (email.md), in its own module.
+from tickets.mail_models import (  # noqa: E402, F401
+    ImapSecurity,
+    InboundKind,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    OutboundEmail,
+    OutboundKind,
+    OutboundStatus,
+)

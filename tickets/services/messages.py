@@ -28,6 +28,7 @@ from tickets.models import (
 from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
+from tickets.services.outbound import email_reply_enqueue
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 ALLOWED_ATTACHMENT_TYPES = {"image/jpeg", "image/png", "image/webp", "application/pdf"}
@@ -85,6 +86,8 @@ def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime) -
         ordering_key=ticket_ordering_key(ticket),
         now=now,
     )
+    # An e-mail ticket's customer gets it by mail too (email.md "Going out").
+    email_reply_enqueue(ticket=ticket, message=message, actor=actor, now=now)
     return message
 
 

@@ -221,6 +221,7 @@ def _ticket_context(
         "ticket": ticket,
         "timeline": timeline,
         "last_event_id": last_event_id,
+        "live_url": settings.LIVE_URL,
         "collision": collision,
         "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
         "order": ticket_context(ticket, "order"),

@@ -12,7 +12,7 @@ writes.
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
 from tickets.services.collision import TicketChanged, ticket_check_seen
 from tickets.services.customers import customer_upsert
-from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_record_event
+from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save, ticket_record_event
 from tickets.services.lifecycle import (
     clock_start,
     clock_stop,
@@ -85,6 +85,7 @@ __all__ = [
     "ticket_check_seen",
     "ticket_create",
     "ticket_event",
+    "ticket_events_save",
     "ticket_lock",
     "ticket_move",
     "ticket_ordering_key",

@@ -42,7 +42,7 @@ from tickets.models import (
 from tickets.services import routing
 from tickets.services.clocks import TicketClocks, check_metric
 from tickets.services.collision import ticket_check_seen
-from tickets.services.events import SYSTEM, Actor, ticket_event
+from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save
 from tickets.services.surveys import survey_create, survey_url
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
@@ -151,6 +151,7 @@ def ticket_create(
         message.attachment_list = []
     ticket.opening_message = message
     callers = with_rows(ticket) if with_rows is not None else []
+    # Not announced (ticket_events_save): nobody has a new ticket's page open yet, and the queue refreshes itself.
     TicketEvent.objects.bulk_create([*events, *callers, *move.events])
     _after(ticket, move, now=now)
     return ticket
@@ -338,7 +339,7 @@ def ticket_move(
         move.clocks.save()
     ticket.updated_at = now
     ticket.save(update_fields=sorted({"updated_at", *fields, *move.fields}))
-    TicketEvent.objects.bulk_create(move.events)
+    ticket_events_save(move.events)
     _after(ticket, move, now=now)
 
 

@@ -74,8 +74,10 @@ def test_agent_a_sees_the_customer_and_agent_b_live_and_is_held_before_answering
     expect(timeline).to_contain_text("Please cancel the order", timeout=LIVE_MS)
     expect(box).to_have_value(draft)
 
-    # When B sends the reply
+    # When B sends the reply (B's page too was opened before the customer wrote: held, and B confirms)
     b.get_by_role("button", name="Send reply").click()
+    expect(b.locator("#collision")).to_contain_text("Please cancel the order")
+    b.get_by_role("button", name="Send anyway").click()
     expect(b.locator("#timeline")).to_contain_text("Cancelled for you.")
     # Then A sees it within 2 s, the draft still untouched
     expect(timeline).to_contain_text("Cancelled for you.", timeout=LIVE_MS)

@@ -178,7 +178,8 @@ if REDIS_URL:
             # Pub/sub channels are shared by all of a Redis server's databases: the prefix names the database, so
             # installations (or test runs) on one server with different REDIS_URL databases never hear each other.
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # An unreachable Redis fails an announcement in seconds, never holds up the request that committed.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
                 "prefix": os.environ.get("LIVE_PREFIX", f"aftersales-live-{urlparse(REDIS_URL).path.strip('/') or 0}"),
             },
         }

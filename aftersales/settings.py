@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from celery.schedules import crontab
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     # ops: metrics and the audit of settings-like changes
     "django_prometheus",
     "auditlog",
+    # The live ticket page's websockets (tickets/consumers.py).
+    "channels",
     "tickets",
     "returns",
     "complaints",
@@ -164,6 +167,29 @@ else:
         }
     }
 
+# The live ticket page (docs/live.md): events go from whichever process wrote them to every page open on the ticket.
+# With Redis, through Redis pub/sub (any number of web processes and machines); without (`make run`), in the memory
+# of the one ASGI process, which then also serves the pages.
+ASGI_APPLICATION = "aftersales.asgi.application"
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # Pub/sub channels are shared by all of a Redis server's databases: the prefix names the database, so
+            # installations (or test runs) on one server with different REDIS_URL databases never hear each other.
+            "CONFIG": {
+                # An unreachable Redis fails an announcement in seconds, never holds up the request that committed.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "prefix": os.environ.get("LIVE_PREFIX", f"aftersales-live-{urlparse(REDIS_URL).path.strip('/') or 0}"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Where pages open their websocket when it is not this site's own origin (e.g. wss://live.example.com); that origin
+# is then allowed by the CSP's connect-src.
+LIVE_URL = os.environ.get("LIVE_URL", "").rstrip("/")
+
 # Sign-in ------------------------------------------------------------------------------------------------------------
 # Django's four password validators, at least 10 characters (operations.md "Signing in").
 AUTH_PASSWORD_VALIDATORS = [
@@ -256,7 +282,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        # 'self' covers the page's own ws:/wss: origin (CSP level 3); a separate live origin is added below.
+        "connect-src": ["'self'", *([LIVE_URL] if LIVE_URL else [])],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],

@@ -395,17 +395,31 @@ def _survey_panel(ticket: Ticket) -> dict[str, Any] | None:
 
 
 def _ticket_context(
-    request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed: bool = False
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    reply_form: ReplyForm | None = None,
+    revealed: bool = False,
+    collision: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     user = request.user
     teams, members = _assignable(ticket, user)
     status_choices = [(value, label) for value, label in Status.choices if value in ALLOWED_MOVES[ticket.status]]
+    timeline = list(selectors.ticket_timeline(ticket=ticket))
+    # The newest event the page shows: every action form sends it back (the collision guard).
+    last_event_id = max((event.pk for event in timeline), default=0)
+    reply_form = reply_form or ReplyForm()
+    if not reply_form.is_bound:
+        reply_form.initial.setdefault("seen_event_id", last_event_id)
     return {
         "ticket": ticket,
-        "timeline": selectors.ticket_timeline(ticket=ticket),
+        "timeline": timeline,
+        "last_event_id": last_event_id,
+        "live_url": settings.LIVE_URL,
+        "collision": collision,
         "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
         "order": ticket_context(ticket, "order"),
-        "reply_form": reply_form or ReplyForm(),
+        "reply_form": reply_form,
         "canned_responses": selectors.canned_responses_for(user=user, ticket=ticket),
         "macros": selectors.macros_for(user=user, ticket=ticket),
         "assign_form": AssignForm(
@@ -502,6 +516,28 @@ def canned_insert(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "tickets/_reply_body.html", {"reply_form": form})
 
 
+def _held(
+    request: HttpRequest, ticket: Ticket, changed: services.TicketChanged, *, reply_form: ReplyForm | None = None
+) -> HttpResponse:
+    """The collision guard's answer on the desk: the page again (409) with the messages the agent had not seen.
+    A reply keeps its draft in the box under them, with "Send anyway"; another action gets a "Do it anyway" form
+    carrying what was posted."""
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "confirm")
+        for value in values
+    ]
+    collision = {
+        "events": changed.events,
+        "is_reply": reply_form is not None,
+        "action": request.path,
+        "fields": fields,
+    }
+    context = _ticket_context(request, ticket, reply_form=reply_form, collision=collision)
+    return render(request, "tickets/ticket.html", context, status=409)
+
+
 @require_POST
 @desk_view
 @desk_action(_ticket_url)
@@ -513,18 +549,24 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         # Keep what the agent wrote: render the page again instead of redirecting.
         return render(request, "tickets/ticket.html", _ticket_context(request, ticket, reply_form=form), status=400)
     data = form.cleaned_data
-    if data["kind"] == ReplyForm.KIND_NOTE:
-        services.ticket_add_note(ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"])
-        messages.success(request, _("Internal note added."))
-    else:
-        services.ticket_reply(
-            ticket=ticket,
-            user=request.user,
-            body=data["body"],
-            attachments=data["attachments"],
-            status=data["then"] or None,
-        )
-        messages.success(request, _("Reply sent to the customer."))
+    try:
+        if data["kind"] == ReplyForm.KIND_NOTE:
+            services.ticket_add_note(
+                ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"], **form.seen()
+            )
+            messages.success(request, _("Internal note added."))
+        else:
+            services.ticket_reply(
+                ticket=ticket,
+                user=request.user,
+                body=data["body"],
+                attachments=data["attachments"],
+                status=data["then"] or None,
+                **form.seen(),
+            )
+            messages.success(request, _("Reply sent to the customer."))
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed, reply_form=form)
     return redirect("tickets:ticket", reference=reference)
 
 
@@ -577,7 +619,10 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("tickets:ticket", reference=reference)
     team = form.cleaned_data.get("team") or ticket.team
     assignee = form.cleaned_data.get("assignee")
-    services.ticket_assign(ticket=ticket, user=user, assignee=assignee, team=team)
+    try:
+        services.ticket_assign(ticket=ticket, user=user, assignee=assignee, team=team, **form.seen())
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed)
     if assignee is None:
         messages.success(request, _("Ticket unassigned."))
     elif assignee.pk == user.pk:
@@ -668,7 +713,12 @@ def ticket_change_status(request: HttpRequest, reference: str) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("tickets:ticket", reference=reference)
-    ticket = services.ticket_change_status(ticket=ticket, status=form.cleaned_data["status"], user=request.user)
+    try:
+        ticket = services.ticket_change_status(
+            ticket=ticket, status=form.cleaned_data["status"], user=request.user, **form.seen()
+        )
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed)
     messages.success(request, _("Status changed to %(status)s.") % {"status": ticket.get_status_display()})
     return redirect("tickets:ticket", reference=reference)
 

@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install run test lint chromium pgbouncer check-services seed bench
+.PHONY: install run test lint chromium pgbouncer dovecot check-services seed bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ pgbouncer:
 		fi; \
 	fi
 
+# The e-mail tests (tests/tickets/test_email_*.py) start Debian's dovecot as a private IMAP server.
+dovecot:
+	@if [ ! -x /usr/sbin/dovecot ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "Installing Debian's dovecot for the e-mail tests..."; \
+			(apt-get install -y -qq dovecot-imapd >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq dovecot-imapd)) ; \
+		else \
+			echo "Dovecot is needed for the e-mail tests. Run: sudo apt-get install -y dovecot-imapd"; exit 1; \
+		fi; \
+	fi
+
 check-services: install
 	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} $(PY) bench/check_services.py
 
@@ -50,7 +61,7 @@ run: install
 
 # Order matters: services are checked before anything slow, so a stopped PostgreSQL or Redis fails at once.
 # pytest's exit status is kept (5 = no tests collected fails too); the summary line fails a run that proved nothing.
-test: install check-services chromium pgbouncer
+test: install check-services chromium pgbouncer dovecot
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	@# The check compares models with migration files; it needs no database (silence the history check warning).

@@ -2,6 +2,8 @@
 
 - `EMAIL_URL`: `smtp://host:25`, `smtp+tls://user:password@host:587` (STARTTLS), `smtp+ssl://user:password@host:465`
   (or `smtps://`, TLS from the first byte); `?timeout=SECONDS` (default 10). User and password are URL-encoded.
+- `EMAIL_HOST` (with `EMAIL_PORT`, `EMAIL_HOST_USER`, `EMAIL_HOST_PASSWORD`, `EMAIL_USE_TLS` or `EMAIL_USE_SSL`,
+  `EMAIL_TIMEOUT`): Django's SMTP backend with those settings, as Django names them.
 - `EMAIL_BACKEND`: an Anymail backend (`anymail.backends.mailgun.EmailBackend`), its settings as `ANYMAIL_*`
   variables (`ANYMAIL_MAILGUN_API_KEY`), or Django's SMTP backend with the `EMAIL_HOST*` variables.
 - Neither, with DEBUG: the development outbox, one file per message under var/mail.
@@ -67,6 +69,32 @@ def parse_email_url(url: str) -> dict[str, Any]:
     }
 
 
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _smtp_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Django's SMTP settings from variables of the same names (email.md "Mailboxes")."""
+    use_tls, use_ssl = _flag(environ, "EMAIL_USE_TLS"), _flag(environ, "EMAIL_USE_SSL")
+    if use_tls and use_ssl:
+        raise EmailConfigurationError("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other: set one.")
+    try:
+        port = int(environ.get("EMAIL_PORT") or (465 if use_ssl else 587 if use_tls else 25))
+        timeout = float(environ.get("EMAIL_TIMEOUT") or DEFAULT_TIMEOUT_SECONDS)
+    except ValueError:
+        raise EmailConfigurationError("EMAIL_PORT and EMAIL_TIMEOUT must be numbers.") from None
+    return {
+        "EMAIL_BACKEND": SMTP_BACKEND,
+        "EMAIL_HOST": environ["EMAIL_HOST"].strip(),
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": environ.get("EMAIL_HOST_USER", ""),
+        "EMAIL_HOST_PASSWORD": environ.get("EMAIL_HOST_PASSWORD", ""),
+        "EMAIL_USE_TLS": use_tls,
+        "EMAIL_USE_SSL": use_ssl,
+        "EMAIL_TIMEOUT": timeout,
+    }
+
+
 def email_settings(environ: Mapping[str, str], *, debug: bool, var_dir: Path, building: bool) -> dict[str, Any]:
     """The EMAIL_* settings (and ANYMAIL) for this environment; raises EmailConfigurationError when a process that
     may send mail has no real backend without DEBUG."""
@@ -74,6 +102,8 @@ def email_settings(environ: Mapping[str, str], *, debug: bool, var_dir: Path, bu
     if environ.get("EMAIL_URL"):
         return {**parse_email_url(environ["EMAIL_URL"]), "ANYMAIL": anymail}
     backend = environ.get("EMAIL_BACKEND", "")
+    if environ.get("EMAIL_HOST") and not backend:
+        return {**_smtp_settings(environ), "ANYMAIL": anymail}
     if backend and (debug or backend.startswith(REAL_BACKEND_PREFIXES)):
         return {
             "EMAIL_BACKEND": backend,

@@ -227,6 +227,9 @@ try:
 except EmailConfigurationError as error:
     raise RuntimeError(str(error)) from None
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "after-sales@example.com")
+# The e-mail channel (email.md): larger messages are quarantined; a sender opens at most this many tickets an hour.
+EMAIL_INBOUND_MAX_BYTES = int(os.environ.get("EMAIL_INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
+EMAIL_NEW_TICKETS_PER_SENDER_PER_HOUR = int(os.environ.get("EMAIL_NEW_TICKETS_PER_SENDER_PER_HOUR", "20"))
 # Where customers and staff reach this site: links in e-mails and webhooks are absolute (survey links, alerts).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
@@ -390,6 +393,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.tasks.send_pending_survey_emails",
         "schedule": timedelta(minutes=10),
     },
+    # The e-mail channel: IMAP mailboxes polled every minute, and the mail outbox's retries and lost sends.
+    "fetch-mail": {"task": "tickets.tasks.fetch_mail", "schedule": timedelta(seconds=60)},
+    "send-due-emails": {"task": "tickets.tasks.send_due_emails", "schedule": timedelta(seconds=60)},
     # Privacy: attachments of tickets closed longer ago than ATTACHMENT_RETENTION_DAYS, daily.
     "purge-expired-attachments": {
         "task": "tickets.tasks.purge_expired_attachments",

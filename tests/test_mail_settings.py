@@ -91,7 +91,11 @@ def test_an_anymail_backend_takes_its_settings_from_anymail_variables(tmp_path):
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "EMAIL_URL", "EMAIL_BACKEND")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "SECRET_KEY", "EMAIL_URL", "EMAIL_BACKEND", "EMAIL_HOST")
+    }
     return subprocess.run(  # noqa: S603
         [sys.executable, "-W", "ignore::RuntimeWarning", "manage.py", *args],
         cwd=ROOT,
@@ -119,3 +123,41 @@ def test_make_runs_development_outbox_keeps_each_message_as_a_file_under_var(tmp
     assert len(messages) == 1
     assert "To: li.lei@example.com" in messages[0].read_text()
     assert "li.lei@example.com" not in result.stdout + result.stderr  # nothing on the console
+
+
+def test_smtp_settings_by_their_django_names_user_password_and_tls(tmp_path):
+    # given the EMAIL_* variables a hosting panel gives (no EMAIL_URL)
+    environ = {
+        "EMAIL_HOST": "smtp.shop.example",
+        "EMAIL_PORT": "2465",
+        "EMAIL_HOST_USER": "service@shop.example",
+        "EMAIL_HOST_PASSWORD": "p@ss word",
+        "EMAIL_USE_SSL": "1",
+    }
+
+    config = email_settings(environ, debug=False, var_dir=tmp_path, building=False)
+
+    # then Django's SMTP backend sends with them, even without DEBUG
+    assert {key: config[key] for key in ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_SSL")} == {
+        "EMAIL_BACKEND": SMTP_BACKEND,
+        "EMAIL_HOST": "smtp.shop.example",
+        "EMAIL_PORT": 2465,
+        "EMAIL_USE_SSL": True,
+    }
+    assert (config["EMAIL_HOST_USER"], config["EMAIL_HOST_PASSWORD"], config["EMAIL_USE_TLS"]) == (
+        "service@shop.example",
+        "p@ss word",
+        False,
+    )
+    # STARTTLS picks the submission port when none is given; both at once is refused
+    starttls = email_settings(
+        {"EMAIL_HOST": "h", "EMAIL_USE_TLS": "true"}, debug=False, var_dir=tmp_path, building=False
+    )
+    assert (starttls["EMAIL_PORT"], starttls["EMAIL_USE_TLS"]) == (587, True)
+    with pytest.raises(EmailConfigurationError, match="exclude each other"):
+        email_settings(
+            {"EMAIL_HOST": "h", "EMAIL_USE_TLS": "1", "EMAIL_USE_SSL": "1"},
+            debug=False,
+            var_dir=tmp_path,
+            building=False,
+        )

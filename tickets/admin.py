@@ -495,3 +495,7 @@ class StaffTokenAdmin(admin.ModelAdmin):
             ngettext("%(n)d token revoked.", "%(n)d tokens revoked.", revoked) % {"n": revoked},
             messages.SUCCESS,
         )
+
+
+# The e-mail channel's admin (mailboxes, inbound e-mails, the mail outbox), in its own module.
+from tickets import mail_admin  # noqa: E402, F401

@@ -30,6 +30,8 @@ from tickets.models import (
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
+# The status filter's "any status": closed and resolved tickets too.
+STATUS_ANY = "any"
 
 
 def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
@@ -45,7 +47,8 @@ def ticket_queue(
 ) -> QuerySet[Ticket]:
     """The desk queue: soonest SLA deadline first (tickets without a running clock last), then oldest first.
 
-    Without a status filter it shows the tickets still open (new, open, pending, on hold).
+    Without a status filter it shows the tickets still open (new, open, pending, on hold); `status="any"` shows every
+    status, and so does a search for a reference.
     """
     filters = filters or {}
     tickets = tickets_visible_to(user)
@@ -56,7 +59,11 @@ def ticket_queue(
     elif scope == "unassigned":
         tickets = tickets.filter(assignee__isnull=True)
     status = filters.get("status")
-    if status:
+    search = search.strip()
+    if REFERENCE_PATTERN.fullmatch(search) or status == STATUS_ANY:
+        # A reference names one ticket: it is found whatever the status filter says (a resolved ticket too).
+        pass
+    elif status:
         tickets = tickets.filter(status__in=status if isinstance(status, (list, tuple)) else [status])
     else:
         tickets = tickets.filter(status__in=OPEN_STATUSES)
@@ -67,8 +74,8 @@ def ticket_queue(
         tickets = tickets.filter(storefront_id=filters["storefront"])
     if filters.get("sla"):
         tickets = tickets.filter(sla_state_q(filters["sla"]))
-    if search.strip():
-        tickets = tickets.filter(_search_q(search.strip()))
+    if search:
+        tickets = tickets.filter(_search_q(search))
     # NULLS LAST spelled out: PostgreSQL sorts nulls last ascending by default (and the (next_due_at, id) indexes
     # are built that way), SQLite first.
     return tickets.select_related("customer", "team", "assignee", "storefront").order_by(

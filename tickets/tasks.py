@@ -53,3 +53,41 @@ def send_survey_email(survey_id: int) -> bool:
 @shared_task(acks_late=True, ignore_result=True)
 def send_pending_survey_emails() -> int:
     return surveys_email_pending()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_chat_message(delivery_id: int) -> str:
+    from tickets.services.chat import chat_deliver
+
+    return chat_deliver(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_due_chat_messages() -> int:
+    from tickets.services.chat import chat_dispatch_due
+
+    return chat_dispatch_due()
+
+
+# The e-mail channel (email.md).
+@shared_task(acks_late=True, ignore_result=True)
+def fetch_mail() -> dict[str, int]:
+    """Safe to run twice, even at once: a message is kept once per mailbox and Message-ID."""
+    from tickets.services.mailboxes import mailboxes_fetch
+
+    return mailboxes_fetch().as_dict()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_outbound_email(outbound_id: int) -> bool:
+    """Safe to run twice: the row is claimed before sending; a second run finds it sent (or not yet due)."""
+    from tickets.services.outbound import outbound_send
+
+    return outbound_send(outbound_id=outbound_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_due_emails() -> int:
+    from tickets.services.outbound import outbound_send_due
+
+    return outbound_send_due()

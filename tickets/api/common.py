@@ -23,6 +23,7 @@ from aftersales.schema import STOREFRONT_AUTH
 from tickets import selectors
 from tickets.masking import mask_email, mask_phone
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     ActorType,
     Category,
     Channel,
@@ -40,7 +41,7 @@ from tickets.permissions import IsStorefront
 from tickets.selectors import SLA_STATES
 
 SUBJECT_MAX = 200
-BODY_MAX = 20000
+BODY_MAX = MESSAGE_BODY_MAX
 SLA_STATE_LABELS = {
     "on_track": gettext_lazy("On track"),
     "at_risk": gettext_lazy("At risk"),

@@ -35,6 +35,7 @@ from tickets.models import (
     SlaClock,
     Status,
     Storefront,
+    Team,
     Ticket,
     TicketEvent,
 )
@@ -75,6 +76,7 @@ def ticket_create(
     reason: str = "",
     actor: Actor | None = None,
     with_rows: Callable[[Ticket], list[TicketEvent]] | None = None,
+    fallback_team: Team | None = None,
     now: datetime | None = None,
 ) -> Ticket:
     """Open a ticket with its opening message when there is a body, routed and auto-assigned, its SLA clocks started.
@@ -89,7 +91,8 @@ def ticket_create(
     written, exactly as `ticket_move` would to a stored one, so the ticket is written once in its final state.
     `with_rows` writes the caller's own rows that point at the ticket (the return itself) once the ticket's row is
     written, and gives back their events, which go on the timeline after the ticket's opening ones and before what
-    the acknowledgement and the status move did."""
+    the acknowledgement and the status move did. `fallback_team` takes what no routing rule routes before the
+    default team does (a mailbox's own team)."""
     now = now or timezone.now()
     creator = Actor(user=user) if user is not None else Actor(storefront=storefront)
     ticket = Ticket(
@@ -108,7 +111,7 @@ def ticket_create(
     )
     # Routing rules and SLA policies match on the ticket's own fields: the team, the assignee, the clocks and the
     # deadlines are all known before the row is written.
-    team = routing.route(ticket)
+    team = routing.route(ticket, fallback=fallback_team)
     agent = None
     if team is not None:
         ticket.team = team

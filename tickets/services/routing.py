@@ -45,13 +45,14 @@ def _routing() -> Routing:
     return Routing(rules=rules, default_team=Team.objects.filter(is_default=True).first(), agents=agents)
 
 
-def route(ticket: Ticket) -> Team | None:
-    """The team of the first active routing rule, in order, whose conditions match; else the default team."""
+def route(ticket: Ticket, *, fallback: Team | None = None) -> Team | None:
+    """The team of the first active routing rule, in order, whose conditions match; else the caller's fallback (a
+    mailbox's default team), else the default team."""
     routing = cached("routing", _routing)
     for rule in routing.rules:
         if rule.matches(ticket):
             return rule.team
-    return routing.default_team
+    return fallback or routing.default_team
 
 
 def least_loaded_agent(team: Team) -> Agent | None:

@@ -19,6 +19,10 @@ class ReturnsConfig(AppConfig):
         from tickets.panels import register_ticket_context
 
         register_ticket_context(key="order", build=build_order_context)
+        # Finance has no ticket queue: it lands on the refunds to issue and settle.
+        from tickets.panels import register_landing_page
+
+        register_landing_page(url_name="returns:refunds", applies=roles.is_finance)
         # Privacy: a customer's erasure (tickets.services.privacy) erases their returns too.
         from returns.services.privacy import erase_customer_returns
         from tickets.services.privacy import register_erasure_part

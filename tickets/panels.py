@@ -52,6 +52,7 @@ class NavLink:
 
 _panels: dict[str, TicketPanel] = {}
 _contexts: dict[str, Callable[[Any], Any]] = {}
+_landings: dict[str, Callable[[Any], bool]] = {}
 _nav_items: dict[str, NavItem] = {}
 
 
@@ -70,6 +71,22 @@ def register_nav_item(
 def register_ticket_context(*, key: str, build: Callable[[Any], Any]) -> None:
     """Provide one fact beside the ticket (page and desk API). Registering the same key again replaces it."""
     _contexts[key] = build
+
+
+def register_landing_page(*, url_name: str, applies: Callable[[Any], bool]) -> None:
+    """Where the desk sends a user who has no ticket queue (e.g. finance to its refunds): the first page registered
+    whose `applies(user)` is true."""
+    _landings[url_name] = applies
+
+
+def landing_url(user: Any) -> str | None:
+    for url_name, applies in _landings.items():
+        if applies(user):
+            try:
+                return reverse(url_name)
+            except NoReverseMatch:
+                continue
+    return None
 
 
 def ticket_context(ticket: Any, key: str) -> Any:

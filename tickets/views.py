@@ -47,7 +47,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.panels import panels_for, ticket_context
+from tickets.panels import landing_url, panels_for, ticket_context
 from tickets.services import privacy
 from tickets.services.surveys import survey_is_expired, survey_latest
 from tickets.survey_forms import QUESTIONS
@@ -149,6 +149,11 @@ def _queue_page(tickets: QuerySet[Ticket], page_param: str | None) -> dict[str, 
 @desk_view
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not roles.is_agent(user):
+        # Staff without a ticket queue (finance) land on the page their role works from.
+        landing = landing_url(user)
+        if landing is not None:
+            return redirect(landing)
     scopes = list(SCOPE_CHOICES)
     scope = request.GET.get("scope") or "mine"
     if scope not in dict(scopes):

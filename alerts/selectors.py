@@ -15,6 +15,7 @@ from django.utils import timezone
 from alerts.kpis import KpiScope, KpiValue, kpi_values, period_bounds
 from alerts.models import Alert, AlertKind, Kpi, KpiThreshold, Notification, format_kpi_value
 from tickets import roles
+from tickets.forms import team_label
 from tickets.models import Metric, SlaClock, Team
 
 ALERT_FILTERS = ("team", "metric", "kind")
@@ -102,7 +103,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
         .annotate(n=Count("pk"))
     )
     # 5. The teams, for names.
-    teams = {team.pk: TeamRow(team_id=team.pk, name=team.name) for team in Team.objects.order_by("name")}
+    teams = {team.pk: TeamRow(team_id=team.pk, name=team_label(team)) for team in Team.objects.order_by("name")}
     no_team = TeamRow(team_id=None, name="")
 
     def row(team_id: int | None) -> TeamRow:

@@ -133,6 +133,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     if not roles.is_supervisor(request.user):
         raise PermissionDenied
     content_types = audit_reads.tracked_content_types()
+    for content_type in content_types:
+        content_type.label = audit_reads.model_label(content_type)
     chosen = request.GET.get("model", "")
     content_type_id = int(chosen) if chosen.isdigit() and int(chosen) in {ct.pk for ct in content_types} else None
     page, rows = audit_reads.audit_page(content_type_id=content_type_id, page=request.GET.get("page"))

@@ -53,6 +53,7 @@ class NavLink:
 _panels: dict[str, TicketPanel] = {}
 _contexts: dict[str, Callable[[Any], Any]] = {}
 _landings: dict[str, Callable[[Any], bool]] = {}
+_event_values: dict[str, dict[str, Any]] = {}
 _nav_items: dict[str, NavItem] = {}
 
 
@@ -71,6 +72,17 @@ def register_nav_item(
 def register_ticket_context(*, key: str, build: Callable[[Any], Any]) -> None:
     """Provide one fact beside the ticket (page and desk API). Registering the same key again replaces it."""
     _contexts[key] = build
+
+
+def register_event_values(*, kind: str, labels: Any) -> None:
+    """Labels (lazy translations) of the codes an app's events carry in `from`, `to` and `action`, e.g. the return
+    states, so that the ticket's timeline says them in the reader's language. Merged with earlier registrations."""
+    _event_values.setdefault(kind, {}).update({str(code): label for code, label in dict(labels).items()})
+
+
+def event_value_label(kind: str, code: Any) -> str | None:
+    label = _event_values.get(kind, {}).get(str(code))
+    return str(label) if label is not None else None
 
 
 def register_landing_page(*, url_name: str, applies: Callable[[Any], bool]) -> None:

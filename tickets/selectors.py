@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tickets import roles
 from tickets.models import (
@@ -24,6 +24,7 @@ from tickets.models import (
     MessageKind,
     SlaClock,
     Storefront,
+    Team,
     Ticket,
     TicketEvent,
 )
@@ -241,6 +242,14 @@ def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerT
         complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
     )
     return CustomerTickets(tickets=others, **counts)
+
+
+def team_names_shown() -> dict[str, str]:
+    """Team names as events recorded them -> the names a reader of the active language sees (Chinese names for
+    Chinese readers; nothing to map, and no query, otherwise)."""
+    if translation.get_language() != "zh-hans":
+        return {}
+    return dict(Team.objects.exclude(name_zh="").values_list("name", "name_zh"))
 
 
 def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:

@@ -214,6 +214,7 @@ def _ticket_context(
     return {
         "ticket": ticket,
         "timeline": selectors.ticket_timeline(ticket=ticket),
+        "team_names": selectors.team_names_shown(),
         "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
         "order": ticket_context(ticket, "order"),
         "reply_form": reply_form or ReplyForm(),

@@ -405,6 +405,9 @@ class CannedResponseOut(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField(help_text="With placeholders {customer_name} {reference} {order_id} {agent_name}.")
+    body_zh = serializers.CharField(
+        help_text="The text for customers writing in Simplified Chinese; empty: the English."
+    )
     team = NamedRefOut(allow_null=True)
 
 

@@ -216,7 +216,7 @@ def _ticket_context(
         "timeline": selectors.ticket_timeline(ticket=ticket),
         "team_names": selectors.team_names_shown(),
         "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
-        "order": ticket_context(ticket, "order"),
+        "order": ticket_context(ticket, "order", user=user),
         "reply_form": reply_form or ReplyForm(),
         "canned_responses": selectors.canned_responses_for(user=user, ticket=ticket),
         "assign_form": AssignForm(

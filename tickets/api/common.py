@@ -365,8 +365,11 @@ class OrderContextOut(Serializer):
     currency = serializers.CharField()
     lines = OrderLineContextOut(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Refunds that succeeded.")
-    returns = OrderReturnContextOut(many=True)
+    refunded = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Refunds that succeeded, of the returns listed."
+    )
+    returns = OrderReturnContextOut(many=True, help_text="The order's returns on tickets you may see.")
+    hidden_returns = serializers.IntegerField(help_text="The order's returns on tickets you may not see.")
 
 
 class CustomerTicketRowOut(Serializer):
@@ -442,7 +445,7 @@ def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
     )
     ticket.shown_timeline = list(selectors.ticket_timeline(ticket=ticket))
     ticket.shown_clocks = selectors.ticket_clocks(ticket=ticket)
-    ticket.shown_order = ticket_context(ticket, "order")
+    ticket.shown_order = ticket_context(ticket, "order", user=user)
     ticket.shown_customer_tickets = selectors.customer_tickets(ticket=ticket, user=user)
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 

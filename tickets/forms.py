@@ -210,7 +210,14 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    # Searchable: a text box with the zones as suggestions (type "Shang" for Asia/Shanghai); still only a known zone.
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Type part of a city or region, e.g. Shanghai, and pick it from the list."),
+        error_messages={"invalid_choice": _("Unknown time zone %(value)s: pick one from the list.")},
+    )
     is_available = forms.BooleanField(
         label=_("Available for new tickets"),
         required=False,

@@ -49,7 +49,9 @@ class Storefront(models.Model):
 class ApiKey(models.Model):
     """A storefront's API key. Only a SHA-256 of the key is stored; the prefix finds the row."""
 
-    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="api_keys")
+    storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("storefront")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     hashed_key = models.CharField(max_length=64)
@@ -71,7 +73,9 @@ class ApiKey(models.Model):
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_zh = models.CharField(_("name in Chinese"), max_length=100, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
     is_default = models.BooleanField(_("default team"), default=False, help_text=_("Catches what no rule routes."))
 
     class Meta:
@@ -407,11 +411,15 @@ class TicketEvent(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A team's standard wording. Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
+    """A team's standard wording, in English and in Simplified Chinese; the customer's language picks the text.
+    Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="canned_responses", null=True, blank=True)
     title = models.CharField(_("title"), max_length=100)
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body (English)"))
+    body_zh = models.TextField(
+        _("body (Simplified Chinese)"), blank=True, help_text=_("For customers writing in Chinese; English if empty.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -421,6 +429,10 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def body_for(self, language: str) -> str:
+        """The text for a customer of this language: the Chinese one for zh-hans when written, else the English."""
+        return self.body_zh if language == "zh-hans" and self.body_zh.strip() else self.body
 
 
 class TicketCriteria(models.Model):

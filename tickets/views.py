@@ -56,7 +56,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.panels import panels_for, ticket_context
+from tickets.panels import landing_url, panels_for, ticket_context
 from tickets.services import privacy
 from tickets.services.bulk import BULK_JOB_MAX, BULK_SYNC_MAX
 from tickets.services.macros import macro_reply_text
@@ -167,6 +167,11 @@ def _capped_count(user: Any, view: Any) -> tuple[int, bool]:
 @desk_view
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not roles.is_agent(user):
+        # Staff without a ticket queue (finance) land on the page their role works from.
+        landing = landing_url(user)
+        if landing is not None:
+            return redirect(landing)
     scopes = list(SCOPE_CHOICES)
     scope = request.GET.get("scope") or "mine"
     if scope not in dict(scopes):
@@ -417,8 +422,9 @@ def _ticket_context(
         "last_event_id": last_event_id,
         "live_url": settings.LIVE_URL,
         "collision": collision,
+        "team_names": selectors.team_names_shown(),
         "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
-        "order": ticket_context(ticket, "order"),
+        "order": ticket_context(ticket, "order", user=user),
         "reply_form": reply_form,
         "canned_responses": selectors.canned_responses_for(user=user, ticket=ticket),
         "macros": selectors.macros_for(user=user, ticket=ticket),

@@ -416,8 +416,11 @@ class OrderContextOut(Serializer):
     currency = serializers.CharField()
     lines = OrderLineContextOut(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Refunds that succeeded.")
-    returns = OrderReturnContextOut(many=True)
+    refunded = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Refunds that succeeded, of the returns listed."
+    )
+    returns = OrderReturnContextOut(many=True, help_text="The order's returns on tickets you may see.")
+    hidden_returns = serializers.IntegerField(help_text="The order's returns on tickets you may not see.")
 
 
 class CustomerTicketRowOut(Serializer):
@@ -466,6 +469,9 @@ class CannedResponseOut(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField(help_text="With placeholders {customer_name} {reference} {order_id} {agent_name}.")
+    body_zh = serializers.CharField(
+        help_text="The text for customers writing in Simplified Chinese; empty: the English."
+    )
     team = NamedRefOut(allow_null=True)
 
 
@@ -501,7 +507,7 @@ def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
     ticket.shown_timeline = list(selectors.ticket_timeline(ticket=ticket))
     ticket.last_event_id = max((event.pk for event in ticket.shown_timeline), default=None)
     ticket.shown_clocks = selectors.ticket_clocks(ticket=ticket)
-    ticket.shown_order = ticket_context(ticket, "order")
+    ticket.shown_order = ticket_context(ticket, "order", user=user)
     ticket.shown_customer_tickets = selectors.customer_tickets(ticket=ticket, user=user)
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 

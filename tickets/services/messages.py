@@ -253,8 +253,11 @@ def ticket_add_customer_message(
 
 
 def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: AbstractUser) -> str:
-    """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
-    return placeholders_fill(canned.body, ticket=ticket, agent=agent)
+    """The canned response in the customer's language (their storefront's), its placeholders filled for one ticket;
+    the agent edits the result before sending."""
+    language = ticket.storefront.language
+    with translation.override(language):
+        return placeholders_fill(canned.body_for(language), ticket=ticket, agent=agent)
 
 
 PLACEHOLDERS = ("customer_name", "reference", "order_id", "agent_name")

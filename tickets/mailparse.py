@@ -141,7 +141,16 @@ def sanitize_html(html: str) -> str:
     """Customer HTML as safe HTML: Ammonia's defaults (no scripts, no event handlers, no styles), links that open
     nothing on their own; remote images are dropped (they track the reader) and inline ones (cid:) too: they are
     attachments."""
-    return nh3.clean(html, url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow").strip()
+    return nh3.clean(
+        html,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=_drop_image_sources,
+    ).strip()
+
+
+def _drop_image_sources(tag: str, attribute: str, value: str) -> str | None:
+    return None if tag == "img" and attribute in ("src", "srcset") else value
 
 
 def trim_reply(text: str) -> str:

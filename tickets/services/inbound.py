@@ -173,12 +173,15 @@ def _process(mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provi
         opened_ticket=outcome == CREATED,
         **about,
     )
+    if outcome == CREATED:
+        # After the message is kept: the acknowledgement answers it (In-Reply-To), to its sender.
+        email_acknowledgement_enqueue(ticket=message.ticket, mailbox=mailbox, now=now)
     return outcome
 
 
 def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) -> tuple[Message | None, str]:
     """The customer's message on the ticket it answers, or on a new one (None when `limit` and the sender has opened
-    too many tickets within the hour), with its attachments; the acknowledgement mail of a new ticket."""
+    too many tickets within the hour), with its attachments."""
     body = mail.new_text or _("(no text)")
     ticket = _thread(mailbox, mail)
     if ticket is not None:
@@ -206,7 +209,6 @@ def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) 
     )
     message = ticket.opening_message
     _add_attachments(message, mail)
-    email_acknowledgement_enqueue(ticket=ticket, mailbox=mailbox, now=now)
     return message, CREATED
 
 
@@ -272,4 +274,6 @@ def inbound_release(*, inbound: InboundMessage, now: datetime | None = None) -> 
                 "safe_html",
             ]
         )
+        if outcome == CREATED:
+            email_acknowledgement_enqueue(ticket=message.ticket, mailbox=inbound.mailbox, now=now)
         return outcome

@@ -1,0 +1,109 @@
+"""The provider's inbound webhook (Mailgun through Anymail, its signature checked with the mailbox's key) and the
+development outbox staff read in the browser when no mail server is configured."""
+
+import hashlib
+import hmac
+import time
+
+import pytest
+from django.core.mail import EmailMultiAlternatives
+from django.test import Client
+
+from aftersales.mail import FILE_BACKEND
+from tests.factories import make_staff
+from tickets.models import Channel, InboundMessage, Ticket
+from tickets.services.mailboxes import mailbox_create
+
+pytestmark = pytest.mark.django_db
+
+KEY = "mailgun-signing-key-1"
+RAW = (
+    "From: Zhou Jie <zhoujie@customer.example>\r\nTo: help@shop.example\r\nSubject: 发票\r\n"
+    "Message-ID: <mg-1@customer.example>\r\nX-Mailgun-Sflag: No\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n\r\n请开一张发票。\r\n"
+)
+
+
+@pytest.fixture
+def provider_mailbox(storefront, team):
+    return mailbox_create(storefront=storefront, address="help@shop.example", provider="mailgun", webhook_secret=KEY)
+
+
+def mailgun_post(raw: str, *, key: str = KEY, spam: bool = False) -> dict:
+    timestamp, token = str(int(time.time())), "a" * 50
+    if spam:
+        raw = raw.replace("X-Mailgun-Sflag: No", "X-Mailgun-Sflag: Yes")
+    signature = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "body-mime": raw,
+        "recipient": "help@shop.example",
+        "sender": "zhoujie@customer.example",
+        "timestamp": timestamp,
+        "token": token,
+        "signature": signature,
+    }
+
+
+def test_a_signed_mailgun_post_opens_a_ticket_once(provider_mailbox):
+    client = Client()
+
+    first = client.post("/inbound/mailgun/", mailgun_post(RAW))
+    again = client.post("/inbound/mailgun/", mailgun_post(RAW))
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    ticket = Ticket.objects.get()
+    assert (ticket.subject, ticket.channel, ticket.messages.get().body) == ("发票", Channel.EMAIL, "请开一张发票。")
+    assert InboundMessage.objects.get().mailbox == provider_mailbox
+
+
+def test_a_wrong_signature_is_refused_and_nothing_is_kept(provider_mailbox):
+    response = Client().post("/inbound/mailgun/", mailgun_post(RAW, key="someone-elses-key"))
+
+    assert response.status_code == 403
+    assert response.json()["type"] == "forbidden"
+    assert InboundMessage.objects.count() == 0
+
+
+def test_mail_the_provider_flags_as_spam_is_quarantined(provider_mailbox):
+    Client().post("/inbound/mailgun/", mailgun_post(RAW, spam=True))
+
+    assert InboundMessage.objects.get().reason == "spam"
+    assert Ticket.objects.count() == 0
+
+
+def test_an_unknown_provider_or_one_without_a_mailbox_is_404(provider_mailbox):
+    assert Client().post("/inbound/postmark/", {}).status_code == 404
+    assert Client().post("/inbound/nonsense/", {}).status_code == 404
+
+
+def test_the_development_outbox_shows_sent_mail_to_staff_only(settings, tmp_path, client, team):
+    # given the development outbox (DEBUG, no mail server) and a reply that went into it
+    settings.EMAIL_BACKEND = FILE_BACKEND
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    mail = EmailMultiAlternatives(
+        "Re: Broken zipper [T-000042]", "Sorry! <script>x</script>", "service@shop.example", ["lilei@example.com"]
+    )
+    mail.send()
+
+    # when an agent opens the outbox and the message
+    agent = make_staff("outbox-agent", "agent", teams=(team,))
+    client.force_login(agent)
+    listing = client.get("/desk/outbox/")
+    (name,) = [path.name for path in (tmp_path / "mail").iterdir()]
+    detail = client.get(f"/desk/outbox/{name}/0/")
+
+    # then the mail is there, its text escaped
+    assert listing.status_code == 200 and "Re: Broken zipper [T-000042]" in listing.content.decode()
+    assert detail.status_code == 200
+    assert "Sorry! &lt;script&gt;x&lt;/script&gt;" in detail.content.decode()
+    # and nothing outside the outbox, nor for anyone but staff
+    assert client.get("/desk/outbox/..%2F..%2Fsettings.py/0/").status_code == 404
+    client.logout()
+    assert client.get("/desk/outbox/").status_code == 302
+
+
+def test_with_a_real_mail_server_there_is_no_outbox_page(settings, client, team):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    client.force_login(make_staff("outbox-agent-2", "agent", teams=(team,)))
+
+    assert client.get("/desk/outbox/").status_code == 404

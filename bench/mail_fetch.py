@@ -50,7 +50,10 @@ def mail(number: int, reply_to: str | None) -> tuple[str, bytes]:
     ]
     if reply_to:
         headers += [f"In-Reply-To: {reply_to}", f"References: {reply_to}"]
-    body = f"您好\uff0c订单 {100000 + number} 的包裹还没有到\uff0c请帮忙查一下。\n\nOn Mon, someone wrote:\n> earlier text\n"
+    body = (
+        f"您好\uff0c订单 {100000 + number} 的包裹还没有到\uff0c请帮忙查一下。\n\n"
+        "On Mon, someone wrote:\n> earlier text\n"
+    )
     return message_id, ("\r\n".join(headers) + "\r\n\r\n" + body.replace("\n", "\r\n")).encode()
 
 

@@ -10,3 +10,8 @@ class AlertsConfig(AppConfig):
         from alerts import panels
 
         panels.register()
+
+        from alerts.services.automation import automation_notify
+        from tickets.services.notify import register_staff_notifier
+
+        register_staff_notifier("alerts", automation_notify)

@@ -24,6 +24,8 @@ class AlertKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     SEVERE_COMPLAINT = "severe_complaint", _("Severe complaint")
     KPI = "kpi", _("KPI")
+    # A notify action of an automation rule, or a rule that was cut at the depth limit, failed or was disabled.
+    AUTOMATION = "automation", _("Automation")
 
 
 class Alert(models.Model):

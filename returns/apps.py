@@ -14,6 +14,11 @@ class ReturnsConfig(AppConfig):
         from tickets.panels import register_nav_item, register_ticket_panel
 
         register_ticket_panel(kind="return", build=build_return_panel, order=10)
+        # The order beside every ticket that names one (page and desk API).
+        from returns.context import build_order_context
+        from tickets.panels import register_ticket_context
+
+        register_ticket_context(key="order", build=build_order_context)
         # Privacy: a customer's erasure (tickets.services.privacy) erases their returns too.
         from returns.services.privacy import erase_customer_returns
         from tickets.services.privacy import register_erasure_part

@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models import Category, Channel, Kind, Severity, Status, Storefront, Team
+from tickets.models import MESSAGE_BODY_MAX, Category, Channel, Kind, Severity, Status, Storefront, Team
+from tickets.selectors import STATUS_ANY
 
 SCOPE_CHOICES = [
     ("mine", _("Mine")),
@@ -27,7 +28,11 @@ class QueueFilterForm(forms.Form):
     """The queue's filters, read from the query string; invalid values are ignored rather than refused."""
 
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=_blank(Status.choices, _("Open (any)")))
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Open (any)")), (STATUS_ANY, _("Any status")), *Status.choices],
+    )
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_blank(Kind.choices, _("Any kind")))
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=_blank(Category.choices, _("Any category"))
@@ -99,7 +104,11 @@ class ReplyForm(forms.Form):
         initial=KIND_REPLY,
         widget=forms.RadioSelect,
     )
-    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 6, "accesskey": "r"}))
+    body = forms.CharField(
+        label=_("Message"),
+        max_length=MESSAGE_BODY_MAX,
+        widget=forms.Textarea(attrs={"rows": 6, "accesskey": "r"}),
+    )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
     then = forms.ChoiceField(label=_("Then"), choices=THEN_CHOICES, required=False)
 
@@ -107,7 +116,9 @@ class ReplyForm(forms.Form):
 class CustomerMessageForm(forms.Form):
     """A message the customer gave by phone, logged by the agent."""
 
-    body = forms.CharField(label=_("What the customer said"), widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label=_("What the customer said"), max_length=MESSAGE_BODY_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class StatusForm(forms.Form):

@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
-from django.db.models.functions import Cast, Concat, LPad
+from django.db.models.functions import Cast, Concat, Lower, LPad
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -179,6 +179,20 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
 
 
+class Tag(models.Model):
+    """A free-text label agents put on tickets. One row per name whatever its case: the first spelling stays."""
+
+    name = models.CharField(_("name"), max_length=50)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        constraints = [models.UniqueConstraint(Lower("name"), name="tag_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     reference = models.GeneratedField(
         verbose_name=_("reference"),
@@ -219,6 +233,7 @@ class Ticket(models.Model):
     # time = resolved_at - created_at - pending_seconds, computed in SQL by the reports.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
+    tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
 
     class Meta:
         verbose_name = _("ticket")
@@ -255,6 +270,10 @@ class MessageKind(models.TextChoices):
     PUBLIC = "public", _("Public reply")
     CUSTOMER = "customer", _("Customer message")
     INTERNAL = "internal", _("Internal note")
+
+
+# Replies, notes and customer messages: the same limit in the API, the desk forms and the services.
+MESSAGE_BODY_MAX = 20_000
 
 
 class Message(models.Model):
@@ -320,6 +339,7 @@ class EventKind(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     MERGED = "merged", _("Merged")
     LINKED = "linked", _("Linked")
+    TAGS_CHANGED = "tags_changed", _("Tags changed")
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
@@ -329,6 +349,8 @@ class EventKind(models.TextChoices):
     CONTACT_REVEALED = "contact_revealed", _("Contact details revealed")
     DATA_ERASED = "data_erased", _("Personal data erased")
     ATTACHMENTS_DELETED = "attachments_deleted", _("Attachments deleted")
+    # An automation rule (trigger, time rule, SLA escalation) or a macro acted on the ticket; data names the rule.
+    AUTOMATION = "automation", _("Automation rule")
     # The e-mail channel: a reply's mail could not be delivered (a bounce, or the mail server refused it).
     EMAIL_FAILED = "email_failed", _("E-mail not delivered")
 
@@ -798,6 +820,68 @@ class StaffToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+# --- Automation (automation.md): chat channels and their deliveries ----------------------------------------------
+
+
+class ChatKind(models.TextChoices):
+    WECOM = "wecom", _("WeCom group robot")
+    DINGTALK = "dingtalk", _("DingTalk custom robot")
+    FEISHU = "feishu", _("Feishu custom bot")
+    GENERIC = "generic", _("Generic JSON")
+
+
+class ChatChannel(models.Model):
+    """A chat group's robot that alerts and `notify` actions post to, in the format of its kind, in its language."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=ChatKind.choices)
+    url = models.URLField(_("webhook URL"), max_length=500)
+    # DingTalk's and Feishu's signing secret; empty: the robot checks keywords or IPs instead.
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChatDelivery(models.Model):
+    """One message to a chat channel: written in the transaction of what raised it, posted by a Celery task with
+    retries (as webhook deliveries); the log of what went out. The body is built at each attempt, in the channel's
+    format, since DingTalk and Feishu sign the time of sending."""
+
+    channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, related_name="deliveries")
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=WebhookStatus.choices, default=WebhookStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    give_up_at = models.DateTimeField(_("give up at"))
+    last_status_code = models.PositiveIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("chat delivery")
+        verbose_name_plural = _("chat deliveries")
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="chat_pending_due_idx"),
+            models.Index(fields=["channel", "-created_at"], name="chat_channel_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} {self.title}"
 
 
 # The e-mail channel (email.md), in its own module.

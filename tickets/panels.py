@@ -9,6 +9,11 @@ and only read afterwards, so it needs no locking and every process builds the sa
     register_nav_item(label=_("Returns"), url_name="returns:queue", visible=lambda user: ..., order=20)
 
 A panel builder returns None (nothing to show) or a dict with "template" plus that template's context.
+
+Context providers fill facts the ticket's own page and the desk API both show beside the ticket, in a shape tickets
+defines (e.g. "order": tickets.api.common.OrderContextOut), from models of the apps above:
+
+    register_ticket_context(key="order", build=build_order_context)  # build(ticket) -> dict | None
 """
 
 from collections.abc import Callable
@@ -46,6 +51,7 @@ class NavLink:
 
 
 _panels: dict[str, TicketPanel] = {}
+_contexts: dict[str, Callable[[Any], Any]] = {}
 _nav_items: dict[str, NavItem] = {}
 
 
@@ -59,6 +65,17 @@ def register_nav_item(
 ) -> None:
     """Add a link to the desk navigation, shown to users for whom `visible(user)` is true (everyone if None)."""
     _nav_items[url_name] = NavItem(label=label, url_name=url_name, visible=visible, order=order)
+
+
+def register_ticket_context(*, key: str, build: Callable[[Any], Any]) -> None:
+    """Provide one fact beside the ticket (page and desk API). Registering the same key again replaces it."""
+    _contexts[key] = build
+
+
+def ticket_context(ticket: Any, key: str) -> Any:
+    """The fact `key` for this ticket from its provider; None when nothing provides it or there is nothing to show."""
+    build = _contexts.get(key)
+    return build(ticket) if build is not None else None
 
 
 def panels_for(request: HttpRequest, ticket: Any) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ sees only its own. Every list here costs a fixed number of queries whatever its 
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from tickets.models import (
     OPEN_STATUSES,
     CannedResponse,
     Customer,
+    Kind,
     Message,
     MessageKind,
     SlaClock,
@@ -28,6 +30,8 @@ from tickets.models import (
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
+# The status filter's "any status": closed and resolved tickets too.
+STATUS_ANY = "any"
 
 
 def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
@@ -43,7 +47,8 @@ def ticket_queue(
 ) -> QuerySet[Ticket]:
     """The desk queue: soonest SLA deadline first (tickets without a running clock last), then oldest first.
 
-    Without a status filter it shows the tickets still open (new, open, pending, on hold).
+    Without a status filter it shows the tickets still open (new, open, pending, on hold); `status="any"` shows every
+    status, and so does a search for a reference.
     """
     filters = filters or {}
     tickets = tickets_visible_to(user)
@@ -54,7 +59,11 @@ def ticket_queue(
     elif scope == "unassigned":
         tickets = tickets.filter(assignee__isnull=True)
     status = filters.get("status")
-    if status:
+    search = search.strip()
+    if REFERENCE_PATTERN.fullmatch(search) or status == STATUS_ANY:
+        # A reference names one ticket: it is found whatever the status filter says (a resolved ticket too).
+        pass
+    elif status:
         tickets = tickets.filter(status__in=status if isinstance(status, (list, tuple)) else [status])
     else:
         tickets = tickets.filter(status__in=OPEN_STATUSES)
@@ -65,8 +74,8 @@ def ticket_queue(
         tickets = tickets.filter(storefront_id=filters["storefront"])
     if filters.get("sla"):
         tickets = tickets.filter(sla_state_q(filters["sla"]))
-    if search.strip():
-        tickets = tickets.filter(_search_q(search.strip()))
+    if search:
+        tickets = tickets.filter(_search_q(search))
     # NULLS LAST spelled out: PostgreSQL sorts nulls last ascending by default (and the (next_due_at, id) indexes
     # are built that way), SQLite first.
     return tickets.select_related("customer", "team", "assignee", "storefront").order_by(
@@ -194,15 +203,44 @@ def ticket_timeline(*, ticket: Ticket) -> QuerySet[TicketEvent]:
     )
 
 
-def customer_other_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> QuerySet[Ticket]:
-    if ticket.customer_id is None:
-        return Ticket.objects.none()
-    return (
-        tickets_visible_to(user)
-        .filter(customer_id=ticket.customer_id)
-        .exclude(pk=ticket.pk)
-        .order_by("-created_at")[:limit]
+@dataclass(frozen=True)
+class CustomerTickets:
+    """The customer's other tickets beside a ticket (newest first, at most `limit`), and counts over all of theirs."""
+
+    tickets: list[Ticket]
+    total: int
+    returns: int
+    complaints: int
+
+
+def _same_customer_q(customer: Customer) -> Q:
+    """Tickets of the same person in one storefront: the same customer row, or a customer with the same storefront
+    id, e-mail (any case) or phone -- storefronts and the desk create a new customer row per contact more often than
+    not. Blank values match nothing."""
+    same = Q(customer_id=customer.pk)
+    if customer.external_id:
+        same |= Q(customer__external_id=customer.external_id)
+    if customer.email:
+        same |= Q(customer__email__iexact=customer.email)
+    if customer.phone:
+        same |= Q(customer__phone=customer.phone)
+    return same
+
+
+def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerTickets:
+    """The customer's other tickets this user may see, in the ticket's storefront, and how many tickets, returns and
+    complaints they have in all (this one included). Two queries whatever the numbers."""
+    customer = ticket.customer
+    if customer is None:
+        return CustomerTickets(tickets=[], total=0, returns=0, complaints=0)
+    theirs = tickets_visible_to(user).filter(_same_customer_q(customer), storefront_id=ticket.storefront_id)
+    others = list(theirs.exclude(pk=ticket.pk).order_by("-created_at", "-id")[:limit])
+    counts = theirs.aggregate(
+        total=Count("id"),
+        returns=Count("id", filter=Q(kind=Kind.RETURN)),
+        complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
     )
+    return CustomerTickets(tickets=others, **counts)
 
 
 def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:

@@ -55,6 +55,20 @@ def send_pending_survey_emails() -> int:
     return surveys_email_pending()
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def deliver_chat_message(delivery_id: int) -> str:
+    from tickets.services.chat import chat_deliver
+
+    return chat_deliver(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_due_chat_messages() -> int:
+    from tickets.services.chat import chat_dispatch_due
+
+    return chat_dispatch_due()
+
+
 # The e-mail channel (email.md).
 @shared_task(acks_late=True, ignore_result=True)
 def fetch_mail() -> dict[str, int]:

@@ -47,7 +47,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.panels import panels_for
+from tickets.panels import panels_for, ticket_context
 from tickets.services import privacy
 from tickets.services.surveys import survey_is_expired, survey_latest
 from tickets.survey_forms import QUESTIONS
@@ -209,7 +209,8 @@ def _ticket_context(
     return {
         "ticket": ticket,
         "timeline": selectors.ticket_timeline(ticket=ticket),
-        "other_tickets": selectors.customer_other_tickets(ticket=ticket, user=user),
+        "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
+        "order": ticket_context(ticket, "order"),
         "reply_form": reply_form or ReplyForm(),
         "canned_responses": selectors.canned_responses_for(user=user, ticket=ticket),
         "assign_form": AssignForm(

@@ -23,6 +23,7 @@ from aftersales.schema import STOREFRONT_AUTH
 from tickets import selectors
 from tickets.masking import mask_email, mask_phone
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     ActorType,
     Category,
     Channel,
@@ -35,11 +36,12 @@ from tickets.models import (
     Status,
     Ticket,
 )
+from tickets.panels import ticket_context
 from tickets.permissions import IsStorefront
 from tickets.selectors import SLA_STATES
 
 SUBJECT_MAX = 200
-BODY_MAX = 20000
+BODY_MAX = MESSAGE_BODY_MAX
 SLA_STATE_LABELS = {
     "on_track": gettext_lazy("On track"),
     "at_risk": gettext_lazy("At risk"),
@@ -321,8 +323,76 @@ class EventOut(Serializer):
         return _("System")
 
 
+class OrderLineContextOut(Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="quantity x unit price")
+
+
+class OrderRefundContextOut(Serializer):
+    reference = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    due_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField(allow_null=True)
+
+
+class OrderReturnContextOut(Serializer):
+    reference = serializers.CharField()
+    ticket_reference = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    resolution = serializers.CharField()
+    resolution_label = serializers.CharField()
+    refundable_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    carrier = serializers.CharField(help_text="The return parcel's carrier, once sent.")
+    tracking_number = serializers.CharField()
+    shipped_at = serializers.DateTimeField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+    refunds = OrderRefundContextOut(many=True)
+
+
+class OrderContextOut(Serializer):
+    """The ticket's order as its storefront sent it (with a return), with its returns and refunds."""
+
+    external_id = serializers.CharField()
+    placed_at = serializers.DateTimeField()
+    delivered_at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    lines = OrderLineContextOut(many=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Refunds that succeeded.")
+    returns = OrderReturnContextOut(many=True)
+
+
+class CustomerTicketRowOut(Serializer):
+    id = serializers.UUIDField(source="public_id")
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    status = serializers.ChoiceField(choices=Status.choices)
+    created_at = serializers.DateTimeField()
+
+
+class CustomerTicketsOut(Serializer):
+    """The customer's other tickets in the storefront (by storefront id, e-mail or phone), newest first (up to 10),
+    and counts over all their tickets, this one included."""
+
+    tickets = CustomerTicketRowOut(many=True)
+    total = serializers.IntegerField()
+    returns = serializers.IntegerField()
+    complaints = serializers.IntegerField()
+
+
 class DeskTicketDetailOut(DeskTicketOut):
     """A ticket as the desk shows it: every message including internal notes, and the timeline of events."""
+
+    order = OrderContextOut(allow_null=True, source="shown_order", help_text="null: no order known for the ticket.")
+    customer_tickets = CustomerTicketsOut(source="shown_customer_tickets")
 
     closed_at = serializers.DateTimeField(allow_null=True)
     previous_ticket = TicketRefOut(allow_null=True, help_text="The closed ticket this one follows up.")
@@ -361,7 +431,7 @@ def new_ticket_body(ticket: Ticket) -> dict[str, Any]:
     return TicketOut(ticket, context={"customer": ticket.customer}).data
 
 
-def desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
+def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
     """The full desk view of a ticket already checked for visibility."""
     # All messages, notes included: the desk shows everything; two queries whatever the number of messages.
     ticket.shown_messages = list(
@@ -369,16 +439,18 @@ def desk_ticket_body(ticket: Ticket) -> dict[str, Any]:
     )
     ticket.shown_timeline = list(selectors.ticket_timeline(ticket=ticket))
     ticket.shown_clocks = selectors.ticket_clocks(ticket=ticket)
+    ticket.shown_order = ticket_context(ticket, "order")
+    ticket.shown_customer_tickets = selectors.customer_tickets(ticket=ticket, user=user)
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 
 
-def desk_ticket_after_action(ticket: Ticket) -> dict[str, Any]:
+def desk_ticket_after_action(ticket: Ticket, *, user: Any) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who just handed the ticket to another team still gets the
     # result of their own action.
     fresh = Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket").get(
         pk=ticket.pk
     )
-    return desk_ticket_body(fresh)
+    return desk_ticket_body(fresh, user=user)
 
 
 # --- Storefront endpoints ---------------------------------------------------------------------------------------

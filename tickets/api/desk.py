@@ -210,7 +210,7 @@ class DeskTicketDetailApi(DeskApi):
     )
     def get(self, request: Request, reference: str) -> Response:
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
-        return Response(desk_ticket_body(ticket))
+        return Response(desk_ticket_body(ticket, user=request.user))
 
 
 def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool = False, description: str = "") -> Any:
@@ -298,7 +298,7 @@ class DeskReplyApi(WithFilesApi, DeskApi):
             attachments=data.get("attachments", []),
             status=data.get("status"),
         )
-        return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DeskNoteApi(WithFilesApi, DeskApi):
@@ -316,7 +316,7 @@ class DeskNoteApi(WithFilesApi, DeskApi):
         services.ticket_add_note(
             ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", [])
         )
-        return Response(desk_ticket_after_action(ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DeskCustomerMessageApi(DeskApi):
@@ -334,7 +334,7 @@ class DeskCustomerMessageApi(DeskApi):
         message = services.ticket_add_customer_message(
             ticket=ticket, body=data["body"], user=request.user, channel=data["channel"]
         )
-        return Response(desk_ticket_after_action(message.ticket), status=status.HTTP_201_CREATED)
+        return Response(desk_ticket_after_action(message.ticket, user=request.user), status=status.HTTP_201_CREATED)
 
 
 class DeskAcknowledgeApi(DeskApi):
@@ -348,7 +348,7 @@ class DeskAcknowledgeApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         validated(EmptyIn, request.data)
         ticket = services.ticket_acknowledge(ticket=ticket, user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 def _by_id_or(value: str, field: str) -> Q:
@@ -395,7 +395,7 @@ class DeskAssignApi(DeskApi):
         team = _resolve_team(data.get("team"), user=request.user, ticket=ticket) or ticket.team
         assignee = _resolve_assignee(data.get("assignee"), team=team)
         ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskStatusApi(DeskApi):
@@ -407,7 +407,7 @@ class DeskStatusApi(DeskApi):
         ticket = services.ticket_change_status(
             ticket=ticket, status=data["status"], user=request.user, reason=data["reason"]
         )
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskSeverityApi(DeskApi):
@@ -417,7 +417,7 @@ class DeskSeverityApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(SeverityIn, request.data)
         ticket = services.ticket_change_severity(ticket=ticket, severity=data["severity"], user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class DeskCategoryApi(DeskApi):
@@ -427,7 +427,7 @@ class DeskCategoryApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(CategoryIn, request.data)
         ticket = services.ticket_change_category(ticket=ticket, category=data["category"], user=request.user)
-        return Response(desk_ticket_after_action(ticket))
+        return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
 class CannedPagination(StrictCursorPagination):

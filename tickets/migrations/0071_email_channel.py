@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0020_reference_generated'),
+        ('tickets', '0062_event_kinds'),
     ]
 
     operations = [

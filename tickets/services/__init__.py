@@ -4,6 +4,7 @@ writes.
 - `lifecycle`: ticket creation and the one mover of status, acknowledgement, answers and SLA clocks.
 - `messages`: replies, notes, customer messages, attachments, the acknowledgement message, canned responses.
 - `assignment` (and `routing`, which chooses): teams and assignees.
+- `tags`: labels on tickets.
 - `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`, `privacy`, `signin`: what their names say.
 """
 
@@ -41,6 +42,7 @@ from tickets.services.storefronts import (
     staff_set_preferences,
     storefront_create,
 )
+from tickets.services.tags import tags_validate, ticket_tags_change
 from tickets.services.webhooks import (
     ticket_ordering_key,
     ticket_ref,
@@ -69,6 +71,7 @@ __all__ = [
     "staff_token_issue",
     "staff_token_revoke",
     "storefront_create",
+    "tags_validate",
     "ticket_acknowledge",
     "ticket_add_customer_message",
     "ticket_add_note",
@@ -84,6 +87,7 @@ __all__ = [
     "ticket_record_event",
     "ticket_ref",
     "ticket_reply",
+    "ticket_tags_change",
     "tickets_auto_close",
     "webhook_deliver",
     "webhook_enqueue",

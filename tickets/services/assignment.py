@@ -18,13 +18,16 @@ from tickets.services.lifecycle import ticket_lock, ticket_move
 def ticket_assign(
     *,
     ticket: Ticket,
-    user: AbstractUser,
+    user: AbstractUser | None = None,
     assignee: AbstractUser | None = None,
     team: Team | None = None,
+    actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards."""
+    """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards. By a
+    person (`user`) or an automation rule (`actor`), whose choice routing respects as a person's."""
     now = now or timezone.now()
+    actor = actor or Actor(user=user)
     ticket = ticket_lock(ticket.pk)
     if team is None:
         team = ticket.team
@@ -39,11 +42,11 @@ def ticket_assign(
     ticket_record_event(
         ticket=ticket,
         kind=EventKind.ASSIGNED,
-        actor=Actor(user=user),
+        actor=actor,
         data={"team": team.name if team else None, "assignee": assignee.get_username() if assignee else None},
         now=now,
     )
-    ticket_move(ticket=ticket, actor=Actor(user=user), now=now, fields=fields)
+    ticket_move(ticket=ticket, actor=actor, now=now, fields=fields)
     return ticket
 
 
@@ -54,7 +57,7 @@ def _change_field(
     choices: type[models.TextChoices],
     event_kind: str,
     *,
-    user: AbstractUser,
+    actor: Actor,
     now: datetime,
 ) -> Ticket:
     """A change of what routing rules and SLA policies match on: the ticket is routed again (unless a person
@@ -65,7 +68,6 @@ def _change_field(
     previous = getattr(ticket, field)
     if previous == value:
         return ticket
-    actor = Actor(user=user)
     setattr(ticket, field, value)
     ticket_record_event(ticket=ticket, kind=event_kind, actor=actor, data={"from": previous, "to": value}, now=now)
     fields: tuple[str, ...] = (field,)
@@ -87,14 +89,40 @@ def _change_field(
 
 
 @transaction.atomic
-def ticket_change_severity(*, ticket: Ticket, severity: str, user: AbstractUser, now: datetime | None = None) -> Ticket:
+def ticket_change_severity(
+    *,
+    ticket: Ticket,
+    severity: str,
+    user: AbstractUser | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     return _change_field(
-        ticket, "severity", severity, Severity, EventKind.SEVERITY_CHANGED, user=user, now=now or timezone.now()
+        ticket,
+        "severity",
+        severity,
+        Severity,
+        EventKind.SEVERITY_CHANGED,
+        actor=actor or Actor(user=user),
+        now=now or timezone.now(),
     )
 
 
 @transaction.atomic
-def ticket_change_category(*, ticket: Ticket, category: str, user: AbstractUser, now: datetime | None = None) -> Ticket:
+def ticket_change_category(
+    *,
+    ticket: Ticket,
+    category: str,
+    user: AbstractUser | None = None,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+) -> Ticket:
     return _change_field(
-        ticket, "category", category, Category, EventKind.CATEGORY_CHANGED, user=user, now=now or timezone.now()
+        ticket,
+        "category",
+        category,
+        Category,
+        EventKind.CATEGORY_CHANGED,
+        actor=actor or Actor(user=user),
+        now=now or timezone.now(),
     )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import IllegalStateChange, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Attachment,
     CannedResponse,
     EventKind,
@@ -51,6 +52,20 @@ def attachment_add(*, ticket: Ticket, upload: UploadedFile, message: Message | N
     return Attachment.objects.create(
         ticket=ticket, message=message, file=upload, filename=name, content_type=content_type, size=upload.size
     )
+
+
+def _clean_body(body: str, *, empty: str) -> str:
+    """The text of a message, trimmed; empty or over MESSAGE_BODY_MAX characters is refused (whatever the caller:
+    a page with a 3,000,000-character note takes seconds to open for everyone after)."""
+    body = body.strip()
+    if not body:
+        raise InvalidInput(empty, field="body")
+    if len(body) > MESSAGE_BODY_MAX:
+        raise InvalidInput(
+            _("Ensure this field has no more than %(limit)s characters.") % {"limit": f"{MESSAGE_BODY_MAX:,}"},
+            field="body",
+        )
+    return body
 
 
 def _public_message(ticket: Ticket, *, body: str, actor: Actor, now: datetime) -> Message:
@@ -119,23 +134,27 @@ def ticket_acknowledge(
 def ticket_reply(
     *,
     ticket: Ticket,
-    user: AbstractUser,
+    user: AbstractUser | None = None,
     body: str,
     attachments: Uploads = (),
     status: str | None = None,
+    actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Message:
     """A public reply to the customer; the first one acknowledges the ticket. Optionally moves the status too
-    (reply and set pending, reply and resolve)."""
+    (reply and set pending, reply and resolve).
+
+    Written by a person (`user`), or by an automation rule (`actor` without a user, e.g. SYSTEM): an automatic reply
+    is sent like any other, but it neither acknowledges the ticket nor answers the customer, so the SLA clocks keep
+    measuring the people (as the acknowledgement message does)."""
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("Write a reply first."), field="body")
+    body = _clean_body(body, empty=_("Write a reply first."))
     ticket = ticket_lock(ticket.pk)
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
-    actor = Actor(user=user)
-    ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
+    actor = actor or Actor(user=user)
+    if actor.user is not None:
+        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
     message = _public_message(ticket, body=body, actor=actor, now=now)
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
@@ -148,23 +167,24 @@ def ticket_reply(
 def ticket_add_note(
     *,
     ticket: Ticket,
-    user: AbstractUser,
+    user: AbstractUser | None = None,
     body: str,
     attachments: Uploads = (),
+    actor: Actor | None = None,
     now: datetime | None = None,
 ) -> Message:
-    """An internal note: never shown to customers or storefronts."""
+    """An internal note: never shown to customers or storefronts. By a person (`user`) or an automation rule
+    (`actor`)."""
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("Write a note first."), field="body")
+    body = _clean_body(body, empty=_("Write a note first."))
     ticket = ticket_lock(ticket.pk)
+    actor = actor or Actor(user=user)
     message = Message.objects.create(
-        ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=user, channel=ticket.channel, created_at=now
+        ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=actor.user, channel=ticket.channel, created_at=now
     )
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
-    ticket_record_event(ticket=ticket, kind=EventKind.NOTE, actor=Actor(user=user), message=message, now=now)
+    ticket_record_event(ticket=ticket, kind=EventKind.NOTE, actor=actor, message=message, now=now)
     return message
 
 
@@ -183,9 +203,7 @@ def ticket_add_customer_message(
     Reopens a pending or resolved ticket; on a closed ticket it opens a new ticket linked to the old one.
     """
     now = now or timezone.now()
-    body = body.strip()
-    if not body:
-        raise InvalidInput(_("The message is empty."), field="body")
+    body = _clean_body(body, empty=_("The message is empty."))
     ticket = ticket_lock(ticket.pk)
     actor = Actor(user=user, storefront=storefront)
     if ticket.status == Status.CLOSED:
@@ -219,13 +237,22 @@ def ticket_add_customer_message(
 
 def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: AbstractUser) -> str:
     """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
+    return placeholders_fill(canned.body, ticket=ticket, agent=agent)
+
+
+PLACEHOLDERS = ("customer_name", "reference", "order_id", "agent_name")
+
+
+def placeholders_fill(text: str, *, ticket: Ticket, agent: AbstractUser | None) -> str:
+    """The canned-response placeholders {customer_name} {reference} {order_id} {agent_name} filled for one ticket
+    (also the text of automation rules' replies and notes; without an agent, {agent_name} is the assignee's)."""
+    agent = agent or ticket.assignee
     values = {
         "customer_name": (ticket.customer.name if ticket.customer else "") or _("customer"),
         "reference": ticket.reference,
         "order_id": ticket.order_external_id,
-        "agent_name": agent.get_full_name() or agent.get_username(),
+        "agent_name": (agent.get_full_name() or agent.get_username()) if agent is not None else "",
     }
-    text = canned.body
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text

@@ -145,6 +145,13 @@ def event_summary(event: Any) -> str:
             return _("continued in %(reference)s") % {"reference": data["follow_up"]}
         if data.get("previous"):
             return _("follows %(reference)s") % {"reference": data["previous"]}
+    if kind == EventKind.TAGS_CHANGED:
+        parts = []
+        if data.get("added"):
+            parts.append(_("tags added: %(tags)s") % {"tags": ", ".join(data["added"])})
+        if data.get("removed"):
+            parts.append(_("tags removed: %(tags)s") % {"tags": ", ".join(data["removed"])})
+        return "; ".join(parts) or str(_label(EventKind, kind))
     if kind == EventKind.ATTACHMENTS_DELETED:
         return ngettext(
             "%(count)d attachment deleted, %(days)s days after the ticket closed",

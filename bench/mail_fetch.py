@@ -12,6 +12,7 @@ in-process, every message in its own transaction as in production. Queries are c
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,6 +62,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
     count = parser.parse_args().messages
+    # A stopped bench still stops its dovecot (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))
     os.environ.update(ENV)
     subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
     subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)

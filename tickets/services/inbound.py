@@ -119,7 +119,14 @@ def _add_attachments(message: Message, mail: ParsedMail) -> None:
         message.save(update_fields=["body"])
 
 
-def _process(mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provider_spam: bool) -> str:
+def own_addresses() -> frozenset[str]:
+    """Every mailbox's address: mail from one of them is our own coming back (a loop)."""
+    return frozenset(address.lower() for address in Mailbox.objects.values_list("address", flat=True))
+
+
+def _process(
+    mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provider_spam: bool, ours: frozenset[str]
+) -> str:
     def keep(status: str, reason: str = "", **fields: object) -> InboundMessage:
         if "from_address" not in fields:
             fields["from_address"], fields["subject"] = _headers(raw)
@@ -148,7 +155,7 @@ def _process(mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provi
         "full_text": mail.text,
         "safe_html": mail.safe_html,
     }
-    if Mailbox.objects.filter(address__iexact=_without_plus(mail.from_address)).exists():
+    if _without_plus(mail.from_address) in ours:
         keep(InboundStatus.IGNORED, "own_address", **about)
         return IGNORED
     if mail.automatic:
@@ -212,16 +219,25 @@ def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) 
     return message, CREATED
 
 
-def inbound_receive(*, mailbox: Mailbox, raw: bytes, provider_spam: bool = False, now: datetime | None = None) -> str:
+def inbound_receive(
+    *,
+    mailbox: Mailbox,
+    raw: bytes,
+    provider_spam: bool = False,
+    own: frozenset[str] | None = None,
+    now: datetime | None = None,
+) -> str:
     """Keep and process one raw message; what came of it: created, appended, ignored, quarantined, or duplicate (this
-    mailbox has it already: nothing is written)."""
+    mailbox has it already: nothing is written). `own`: the mailboxes' addresses, when the caller read them once for
+    many messages."""
     now = now or timezone.now()
     message_id = message_id_of(raw)
     if InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).exists():
         return DUPLICATE
     try:
         with transaction.atomic():
-            return _process(mailbox, raw, message_id, now, provider_spam)
+            ours = own if own is not None else own_addresses()
+            return _process(mailbox, raw, message_id, now, provider_spam, ours)
     except Exception as error:
         if isinstance(error, IntegrityError) and (
             InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).exists()

@@ -11,6 +11,9 @@ class TicketsConfig(AppConfig):
         from django.contrib.auth import get_user_model
 
         from tickets import settings_cache, signin  # noqa: F401
+
+        # The e-mail channel's panel on the ticket page (its mails in and out).
+        from tickets.mail_views import build_email_panel
         from tickets.models import (
             ApiKey,
             BusinessCalendar,
@@ -21,6 +24,9 @@ class TicketsConfig(AppConfig):
             Storefront,
             Team,
         )
+        from tickets.panels import register_ticket_panel
+
+        register_ticket_panel(kind="email", build=build_email_panel, order=5)
 
         # The settings every storefront call reads come from Django's cache until one of these changes.
         user = get_user_model()

@@ -7,5 +7,6 @@ app_name = "mail"
 urlpatterns = [
     path("desk/outbox/", mail_views.outbox, name="outbox"),
     path("desk/outbox/<text:name>/<int:index>/", mail_views.outbox_message, name="outbox_message"),
+    path("desk/tickets/<text:reference>/mail/<int:inbound_id>/", mail_views.inbound_message, name="inbound_message"),
     path("inbound/<slug:provider>/", mail_views.provider_inbound, name="provider_inbound"),
 ]

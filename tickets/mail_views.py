@@ -8,6 +8,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from typing import Any
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.base import AnymailBaseWebhookView
@@ -17,14 +18,15 @@ from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from aftersales.errors import error_body
 from aftersales.mail import FILE_BACKEND
-from tickets.models import InboundKind, Mailbox
+from tickets import selectors
+from tickets.models import Channel, InboundKind, InboundMessage, Mailbox, OutboundEmail
 from tickets.services.inbound import inbound_receive
 from tickets.views import desk_view
 
@@ -137,3 +139,32 @@ def provider_inbound(request: HttpRequest, provider: str) -> HttpResponse:
     if not mailboxes:
         raise Http404
     return JsonResponse(error_body("forbidden", _("The request's signature does not match.")), status=403)
+
+
+def build_email_panel(request: HttpRequest, ticket: Any) -> dict[str, Any] | None:
+    """The ticket page's e-mail panel: the mails that came in (each one's full text a click away) and the mails that
+    went out with their state. Nothing, and no query, for tickets of other channels."""
+    if ticket.channel != Channel.EMAIL:
+        return None
+    return {
+        "template": "tickets/_email_panel.html",
+        "inbound": list(
+            InboundMessage.objects.filter(ticket=ticket)
+            .order_by("received_at", "id")
+            .only("pk", "received_at", "from_address", "subject", "status")
+        ),
+        "outbound": list(
+            OutboundEmail.objects.filter(ticket=ticket)
+            .order_by("created_at", "id")
+            .only("pk", "created_at", "to_address", "kind", "status", "last_error")
+        ),
+    }
+
+
+@require_safe
+@desk_view
+def inbound_message(request: HttpRequest, reference: str, inbound_id: int) -> HttpResponse:
+    """One mail of a ticket as it came in: the full text (quotes and signature included) and its HTML, sanitised."""
+    ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+    inbound = get_object_or_404(InboundMessage, pk=inbound_id, ticket=ticket)
+    return render(request, "tickets/inbound_message.html", {"ticket": ticket, "inbound": inbound})

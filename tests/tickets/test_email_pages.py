@@ -107,3 +107,32 @@ def test_with_a_real_mail_server_there_is_no_outbox_page(settings, client, team)
     client.force_login(make_staff("outbox-agent-2", "agent", teams=(team,)))
 
     assert client.get("/desk/outbox/").status_code == 404
+
+
+def test_the_ticket_page_lists_its_mails_and_the_full_text_is_a_click_away(storefront, agent_desk):
+    # given an e-mail ticket opened by a mail with quoted history and HTML
+    from tickets.services.inbound import inbound_receive
+
+    mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
+    raw = (
+        "From: Li Lei <lilei@customer.example>\r\nTo: care@shop.example\r\nSubject: Broken cup\r\n"
+        "Message-ID: <cup-1@customer.example>\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n\r\n"
+        "On Mon, Shop wrote:\r\n> What happened?\r\n"
+        "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        "<p>The cup is <b>broken</b>.</p><script>alert(1)</script>\r\n--b1--\r\n"
+    ).encode()
+    inbound_receive(mailbox=mailbox, raw=raw)
+    ticket = Ticket.objects.get()
+
+    # when the agent opens the ticket, then the mail's full text
+    page = agent_desk.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    kept = InboundMessage.objects.get()
+    full = agent_desk.get(f"/desk/tickets/{ticket.reference}/mail/{kept.pk}/").content.decode()
+
+    # then the panel links to it, and it holds the quote and the HTML without its script
+    assert f"/desk/tickets/{ticket.reference}/mail/{kept.pk}/" in page
+    assert ticket.messages.get().body == "The cup is broken."
+    assert "&gt; What happened?" in full
+    assert "<b>broken</b>" in full and "alert(1)" not in full

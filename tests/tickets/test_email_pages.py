@@ -115,14 +115,14 @@ def test_the_ticket_page_lists_its_mails_and_the_full_text_is_a_click_away(store
 
     mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
     raw = (
-        "From: Li Lei <lilei@customer.example>\r\nTo: care@shop.example\r\nSubject: Broken cup\r\n"
-        "Message-ID: <cup-1@customer.example>\r\nMIME-Version: 1.0\r\n"
-        'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
-        "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n\r\n"
-        "On Mon, Shop wrote:\r\n> What happened?\r\n"
-        "--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-        "<p>The cup is <b>broken</b>.</p><script>alert(1)</script>\r\n--b1--\r\n"
-    ).encode()
+        b"From: Li Lei <lilei@customer.example>\r\nTo: care@shop.example\r\nSubject: Broken cup\r\n"
+        b"Message-ID: <cup-1@customer.example>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
+        b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n\r\n"
+        b"On Mon, Shop wrote:\r\n> What happened?\r\n"
+        b"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>The cup is <b>broken</b>.</p><script>alert(1)</script>\r\n--b1--\r\n"
+    )
     inbound_receive(mailbox=mailbox, raw=raw)
     ticket = Ticket.objects.get()
 

@@ -10,7 +10,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailError, AnymailWebhookValidationFailure
 from anymail.webhooks.base import AnymailBaseWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.mailjet import MailjetInboundWebhookView
@@ -132,7 +132,12 @@ def provider_inbound(request: HttpRequest, provider: str) -> HttpResponse:
             view.run_validators(request)
         except AnymailWebhookValidationFailure:
             continue
-        for event in view.parse_events(request):
+        try:
+            events = view.parse_events(request)
+        except (AnymailError, AnymailConfigurationError, KeyError, ValueError):
+            # Signed, but not a message Anymail can read (a tracking event sent to the inbound URL, say).
+            return JsonResponse(error_body("invalid", _("Not an inbound message.")), status=400)
+        for event in events:
             message = event.message
             inbound_receive(mailbox=mailbox, raw=message.as_bytes(), provider_spam=bool(message.spam_detected))
         return HttpResponse(status=200)

@@ -136,3 +136,27 @@ def test_the_ticket_page_lists_its_mails_and_the_full_text_is_a_click_away(store
     assert ticket.messages.get().body == "The cup is broken."
     assert "&gt; What happened?" in full
     assert "<b>broken</b>" in full and "alert(1)" not in full
+
+
+def test_a_signed_post_that_is_no_message_is_400(provider_mailbox):
+    # given Mailgun's tracking webhook sent, signed, to the inbound URL
+    body = mailgun_post(RAW)
+    del body["body-mime"]
+    body["event"] = "delivered"
+
+    response = Client().post("/inbound/mailgun/", body)
+
+    assert response.status_code == 400 and response.json()["type"] == "invalid"
+    assert InboundMessage.objects.count() == 0
+
+
+def test_a_mailbox_change_is_audited_with_its_secrets_masked(storefront, admin_client):
+    from auditlog.models import LogEntry
+
+    mailbox = mailbox_create(storefront=storefront, address="a@shop.example", provider="mailgun", webhook_secret="s1")
+    mailbox.webhook_secret = "s2-new-secret"
+    mailbox.save()
+
+    changes = " ".join(str(entry.changes) for entry in LogEntry.objects.get_for_object(mailbox))
+    assert "s2-new-secret" not in changes and "'s1'" not in changes and '"s1"' not in changes
+    assert "webhook_secret" in changes and "********" in changes

@@ -27,6 +27,11 @@ class TicketsConfig(AppConfig):
         from tickets.panels import register_ticket_panel
 
         register_ticket_panel(kind="email", build=build_email_panel, order=5)
+        # Privacy: a customer's erasure takes their mails too.
+        from tickets.services.inbound import erase_customer_mail
+        from tickets.services.privacy import register_erasure_part
+
+        register_erasure_part("email", erase_customer_mail)
 
         # The settings every storefront call reads come from Django's cache until one of these changes.
         user = get_user_model()

@@ -210,3 +210,25 @@ def test_a_mail_server_away_is_retried_later_and_a_refusal_shows_on_the_ticket(
         services.ticket_reply(ticket=ticket, user=agent, body="Second")
     assert OutboundEmail.objects.latest("id").status == OutboundStatus.FAILED
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.EMAIL_FAILED).count() == 1
+
+
+def test_erasing_a_customer_erases_the_mails_they_sent_and_the_address_ours_went_to(
+    mailbox, agent, django_capture_on_commit_callbacks
+):
+    # given a customer's mail, kept raw, and our reply to it
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound_receive(mailbox=mailbox, raw=NEW_MAIL)
+    ticket = OutboundEmail.objects.get().ticket
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply(ticket=ticket, user=agent, body="Amy, it ships today.")
+
+    # when the customer is erased
+    result = services.customer_erase(customer=ticket.customer)
+
+    # then no copy of their mail or address is left in the channel's rows
+    from tickets.models import InboundMessage
+
+    kept = InboundMessage.objects.get()
+    assert (bytes(kept.raw), kept.from_address, kept.full_text) == (b"", "", "[erased]")
+    assert set(OutboundEmail.objects.values_list("to_address", flat=True)) == {""}
+    assert result.erased["emails"] == 3  # the mail in, the acknowledgement and the reply out

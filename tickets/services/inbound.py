@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -30,6 +31,9 @@ from tickets.models import (
 from tickets.services.lifecycle import ticket_create
 from tickets.services.messages import attachment_add, ticket_add_customer_message
 from tickets.services.outbound import email_acknowledgement_enqueue, outbound_mark_bounced
+
+if TYPE_CHECKING:
+    from tickets.services.privacy import Erasure
 
 logger = logging.getLogger(__name__)
 
@@ -293,3 +297,31 @@ def inbound_release(*, inbound: InboundMessage, now: datetime | None = None) -> 
         if outcome == CREATED:
             email_acknowledgement_enqueue(ticket=message.ticket, mailbox=inbound.mailbox, now=now)
         return outcome
+
+
+def erase_customer_mail(erasure: "Erasure") -> None:
+    """Privacy (a customer's erasure): the mails they sent, kept raw with their tickets or quarantined under their
+    address, lose their content and address; the mails sent to them lose the address and what it names."""
+    from tickets.services.privacy import ERASED
+
+    email = erasure.customer.email.lower()
+    mails = InboundMessage.objects.filter(ticket_id__in=erasure.ticket_ids)
+    if email:
+        mails = mails | InboundMessage.objects.filter(mailbox__storefront_id=erasure.customer.storefront_id).filter(
+            from_address=email
+        )
+    erased = 0
+    for inbound in mails.select_for_update(of=("self",)).order_by("pk"):
+        erasure.erase_text(inbound.full_text)
+        inbound.raw, inbound.full_text, inbound.safe_html = b"", ERASED, ""
+        inbound.from_address, inbound.subject = "", ERASED
+        inbound.save(update_fields=["raw", "full_text", "safe_html", "from_address", "subject"])
+        erased += 1
+    sent = OutboundEmail.objects.filter(ticket_id__in=erasure.ticket_ids).order_by("pk")
+    for outbound in sent.select_for_update(of=("self",)):
+        outbound.to_address = ""
+        outbound.body, outbound.subject = erasure.scrub(outbound.body), erasure.scrub(outbound.subject)
+        outbound.save(update_fields=["to_address", "body", "subject"])
+        erased += 1
+    if erased:
+        erasure.counts["emails"] += erased

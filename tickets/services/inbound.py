@@ -14,11 +14,13 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from aftersales.errors import ApplicationError
 from tickets.mailparse import ParsedMail, Undecodable, message_id_of, parse
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Channel,
     Customer,
     InboundMessage,
@@ -62,7 +64,8 @@ def _headers(raw: bytes) -> tuple[str, str]:
 
 def _thread(mailbox: Mailbox, mail: ParsedMail) -> Ticket | None:
     """The ticket of the mailbox's storefront this message answers (email.md "Threading"), in this order: a
-    Message-ID it names, the reference in its subject, the plus-address it was sent to."""
+    Message-ID it names, the reference in its subject, the plus-address it was sent to (these two only for mail from
+    the ticket's customer)."""
     storefront_id = mailbox.storefront_id
     ids = mail.thread_ids
     if ids:
@@ -89,8 +92,12 @@ def _thread(mailbox: Mailbox, mail: ParsedMail) -> Ticket | None:
             if match and match["local"] == local and match["domain"] == domain:
                 references.append(match["reference"].upper())
     for reference in references:
-        ticket = Ticket.objects.filter(storefront_id=storefront_id, reference=reference).first()
-        if ticket is not None:
+        ticket = (
+            Ticket.objects.filter(storefront_id=storefront_id, reference=reference).select_related("customer").first()
+        )
+        # A reference can be typed by anyone: it threads only the ticket's own customer's mail (anyone else's opens a
+        # ticket of their own), so a stranger can neither write into nor receive the replies of someone's ticket.
+        if ticket is not None and ticket.customer and ticket.customer.email.lower() == mail.from_address:
             return ticket
     return None
 
@@ -109,6 +116,15 @@ def _customer(mailbox: Mailbox, mail: ParsedMail) -> Customer:
     return customer
 
 
+# The message on the ticket holds at most this much of the new text (the whole mail stays on InboundMessage), leaving
+# room for the list of attachments not kept.
+BODY_KEPT = MESSAGE_BODY_MAX - 1000
+
+
+def _within_limit(text: str) -> str:
+    return text if len(text) <= BODY_KEPT else text[: BODY_KEPT - 1].rstrip() + "…"
+
+
 def _add_attachments(message: Message, mail: ParsedMail) -> None:
     """Files within the API's limits (type and size) become the message's attachments; the rest are listed on it."""
     listed: list[str] = []
@@ -119,7 +135,8 @@ def _add_attachments(message: Message, mail: ParsedMail) -> None:
         except ApplicationError:  # checked before anything is written: too large, or a type the desk does not keep
             listed.append(f"{attachment.filename} ({attachment.content_type}, {len(attachment.content)} B)")
     if listed:
-        message.body += "\n\n" + _("Attachments not kept: %(files)s") % {"files": "; ".join(listed)}
+        files = Truncator("; ".join(listed)).chars(800)
+        message.body += "\n\n" + _("Attachments not kept: %(files)s") % {"files": files}
         message.save(update_fields=["body"])
 
 
@@ -134,6 +151,7 @@ def _process(
     def keep(status: str, reason: str = "", **fields: object) -> InboundMessage:
         if "from_address" not in fields:
             fields["from_address"], fields["subject"] = _headers(raw)
+        fields["subject"] = str(fields["subject"])[:500]
         return InboundMessage.objects.create(
             mailbox=mailbox,
             message_id=message_id,
@@ -193,11 +211,13 @@ def _process(
 def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) -> tuple[Message | None, str]:
     """The customer's message on the ticket it answers, or on a new one (None when `limit` and the sender has opened
     too many tickets within the hour), with its attachments."""
-    body = mail.new_text or _("(no text)")
+    body = _within_limit(mail.new_text) or _("(no text)")
     ticket = _thread(mailbox, mail)
     if ticket is not None:
         # On a closed ticket this opens a follow-up ticket linked to it (tickets.md).
-        message = ticket_add_customer_message(ticket=ticket, body=body, channel=Channel.EMAIL, now=now)
+        message = ticket_add_customer_message(
+            ticket=ticket, body=body, storefront=mailbox.storefront, channel=Channel.EMAIL, now=now
+        )
         _add_attachments(message, mail)
         return message, CREATED if message.ticket_id != ticket.pk else APPENDED
     if limit:

@@ -232,3 +232,22 @@ def test_erasing_a_customer_erases_the_mails_they_sent_and_the_address_ours_went
     assert (bytes(kept.raw), kept.from_address, kept.full_text) == (b"", "", "[erased]")
     assert set(OutboundEmail.objects.values_list("to_address", flat=True)) == {""}
     assert result.erased["emails"] == 3  # the mail in, the acknowledgement and the reply out
+
+
+def test_a_reply_with_a_photo_goes_out_with_it_attached(storefront, agent, mailbox, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.tickets.test_views import tiny_png
+
+    customer = CustomerFactory(storefront=storefront, email="carol@example.com")
+    ticket = make_ticket(storefront, customer=customer, channel=Channel.EMAIL)
+    photo = SimpleUploadedFile("label.png", tiny_png(), content_type="image/png")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply(ticket=ticket, user=agent, body="The return label", attachments=[photo])
+
+    (sent,) = mail.outbox
+    assert [(name, content, kind) for name, content, kind in sent.attachments] == [
+        ("label.png", tiny_png(), "image/png")
+    ]
+    assert sent.alternatives[0][1] == "text/html"

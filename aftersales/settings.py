@@ -497,6 +497,13 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "mask_callable": "aftersales.audit.mask_whole",
     },
     {"model": "tickets.ApiKey", "exclude_fields": ["hashed_key"]},
+    # The e-mail channel's mailboxes: their password and webhook secret masked whole, where fetching stands left out.
+    {
+        "model": "tickets.Mailbox",
+        "mask_fields": ["imap_password", "webhook_secret"],
+        "mask_callable": "aftersales.audit.mask_whole",
+        "exclude_fields": ["imap_uidvalidity", "imap_last_uid", "last_fetched_at", "last_error"],
+    },
     {"model": "returns.ReturnPolicy"},
     {"model": "alerts.KpiThreshold"},
     {

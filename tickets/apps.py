@@ -17,6 +17,9 @@ class TicketsConfig(AppConfig):
         from django.utils.translation import gettext_lazy
 
         from tickets import roles, settings_cache, signin  # noqa: F401
+
+        # The e-mail channel's panel on the ticket page (its mails in and out).
+        from tickets.mail_views import build_email_panel
         from tickets.models import (
             ApiKey,
             BusinessCalendar,
@@ -33,6 +36,14 @@ class TicketsConfig(AppConfig):
         register_nav_item(
             label=gettext_lazy("Automation"), url_name="tickets:automation", visible=roles.is_supervisor, order=90
         )
+        from tickets.panels import register_ticket_panel
+
+        register_ticket_panel(kind="email", build=build_email_panel, order=5)
+        # Privacy: a customer's erasure takes their mails too.
+        from tickets.services.inbound import erase_customer_mail
+        from tickets.services.privacy import register_erasure_part
+
+        register_erasure_part("email", erase_customer_mail)
 
         # The settings every storefront call reads come from Django's cache until one of these changes.
         user = get_user_model()

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,24 @@ class QueueFilterForm(forms.Form):
         queryset=Storefront.objects.order_by("name"),
         empty_label=_("Any storefront"),
     )
+    tag = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Comma-separated: tickets with all of them."),
+        widget=forms.TextInput(
+            attrs={
+                "list": "tag-suggestions",
+                "autocomplete": "off",
+                "data-tag-autocomplete": reverse_lazy("api-desk-tag-suggest"),
+            }
+        ),
+    )
+
+    def tags(self) -> list[str]:
+        """Every `tag` parameter (repeatable), each split at commas: a tag cannot hold one."""
+        values = self.data.getlist("tag") if hasattr(self.data, "getlist") else [self.data.get("tag") or ""]
+        return [name.strip() for value in values for name in value.split(",") if name.strip()][:10]
 
     def filters(self) -> dict[str, Any]:
         """The valid filters for selectors.ticket_queue; a field that did not validate is dropped."""
@@ -67,6 +86,8 @@ class QueueFilterForm(forms.Form):
                 out[name] = data[name]
         if data.get("storefront") is not None:
             out["storefront"] = data["storefront"].pk
+        if self.is_bound and self.tags():
+            out["tags"] = self.tags()
         return out
 
     def search(self) -> str:
@@ -189,7 +210,14 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    # Searchable: a text box with the zones as suggestions (type "Shang" for Asia/Shanghai); still only a known zone.
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Type part of a city or region, e.g. Shanghai, and pick it from the list."),
+        error_messages={"invalid_choice": _("Unknown time zone %(value)s: pick one from the list.")},
+    )
     is_available = forms.BooleanField(
         label=_("Available for new tickets"),
         required=False,

@@ -629,7 +629,7 @@ def test_timeline_describes_sla_and_other_apps_events(agent_desk, storefront, ag
     body = agent_desk.get(ticket_url(ticket)).content.decode()
     assert "SLA breach: Response" in body
     assert "escalation of Response to level 2" in body
-    assert "Return R-000042: requested → approved" in body
+    assert "Return R-000042: Requested → Approved" in body  # the return app's own labels
     assert "Refund F-7: issued" in body
 
 

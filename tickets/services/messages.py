@@ -24,7 +24,9 @@ from tickets.models import (
     Status,
     Storefront,
     Ticket,
+    TriggerEvent,
 )
+from tickets.services.automation import automation_event
 from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
@@ -158,12 +160,15 @@ def ticket_reply(
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
     actor = actor or Actor(user=user)
     if actor.user is not None:
-        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
+        ticket.agent_replied_at = now
+        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True, fields=("agent_replied_at",))
     message = _public_message(ticket, body=body, actor=actor, now=now)
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
     if status:
         ticket_move(ticket=ticket, actor=actor, now=now, status=status)
+    if actor.user is not None:
+        automation_event(event=TriggerEvent.TICKET_AGENT_REPLIED, ticket=ticket, now=now)
     return message
 
 
@@ -212,6 +217,9 @@ def ticket_add_customer_message(
     now = now or timezone.now()
     body = _clean_body(body, empty=_("The message is empty."))
     ticket = ticket_lock(ticket.pk)
+    # A merged ticket's messages land on the ticket it was merged into (and further, if that one was merged too).
+    while ticket.merged_into_id is not None:
+        ticket = ticket_lock(ticket.merged_into_id)
     actor = Actor(user=user, storefront=storefront)
     if ticket.status == Status.CLOSED:
         follow_up = ticket_create(
@@ -238,13 +246,18 @@ def ticket_add_customer_message(
         ticket=ticket, kind=MessageKind.CUSTOMER, body=body, channel=channel or ticket.channel, created_at=now
     )
     ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
-    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True)
+    ticket.customer_replied_at = now
+    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True, fields=("customer_replied_at",))
+    automation_event(event=TriggerEvent.TICKET_CUSTOMER_REPLIED, ticket=ticket, now=now)
     return message
 
 
 def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: AbstractUser) -> str:
-    """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
-    return placeholders_fill(canned.body, ticket=ticket, agent=agent)
+    """The canned response in the customer's language (their storefront's), its placeholders filled for one ticket;
+    the agent edits the result before sending."""
+    language = ticket.storefront.language
+    with translation.override(language):
+        return placeholders_fill(canned.body_for(language), ticket=ticket, agent=agent)
 
 
 PLACEHOLDERS = ("customer_name", "reference", "order_id", "agent_name")

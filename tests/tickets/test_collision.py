@@ -117,7 +117,7 @@ def test_the_multipart_reply_takes_the_guard_as_text(agent_api, storefront):
     url = f"{DESK}{ticket.reference}/reply/"
     held = agent_api.post(url, {"body": "Hi", "seen_event_id": str(seen)}, format="multipart")
     assert held.status_code == 409, held.content
-    sent = agent_api.post(url, {"body": "Hi", "seen_event_id": str(seen), "confirm": "true"}, format="multipart")
+    sent = agent_api.post(url, {"body": "Hi", "seen_event_id": str(seen), "confirm": "True"}, format="multipart")
     assert sent.status_code == 201, sent.content
 
 

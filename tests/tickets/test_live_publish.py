@@ -54,3 +54,12 @@ def test_a_publish_with_the_channel_layer_away_never_fails_the_write(storefront,
     finally:
         channel_layers.backends.clear()
     assert "could not announce" in caplog.text
+
+
+def test_a_link_is_announced_on_both_tickets(storefront, agent, announced, django_capture_on_commit_callbacks):
+    from tickets.services.merge import ticket_link
+
+    first, second = make_ticket(storefront), make_ticket(storefront)
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_link(ticket=first, other=second, user=agent)
+    assert set(announced[-1]) == {first.pk, second.pk}

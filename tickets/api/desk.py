@@ -274,16 +274,20 @@ class SeenIn(Input):
 
 
 class FormBoolean(QueryBoolean):
-    """`true` or `false` in a form body; absent means the default (DRF would read an absent checkbox as false)."""
+    """`true` or `false` in a form body, in any case (form encoders write Python's `True`); absent means false, as in
+    JSON (DRF would read an absent field of a form as an unticked checkbox, which is the same here)."""
 
     default_empty_html = empty
+
+    def to_internal_value(self, data: Any) -> bool:
+        return super().to_internal_value(data.lower() if isinstance(data, str) else data)
 
 
 class SeenFormIn(Serializer):
     """The same fields in a multipart/form-data body, where every value is text."""
 
     seen_event_id = QueryInteger(required=False, min_value=0, max_value=2**63 - 1, help_text=SEEN_EVENT_HELP)
-    confirm = FormBoolean(required=False, default=False, help_text="`true` to go ahead although the ticket changed.")
+    confirm = FormBoolean(required=False, help_text="`true` to go ahead although the ticket changed.")
 
 
 class ReplyIn(SeenIn):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import IllegalStateChange, InvalidInput
 from tickets.models import Attachment, EventKind, Message, MessageKind, Status, Ticket, TicketEvent
-from tickets.services.events import Actor, ticket_event
+from tickets.services.events import Actor, ticket_event, ticket_events_save
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
@@ -53,7 +53,7 @@ def _move_messages(*, source: Ticket, target: Ticket, messages: Sequence[Message
         )
         for event in TicketEvent.objects.filter(ticket=source, message_id__in=ids).order_by("created_at", "id")
     ]
-    TicketEvent.objects.bulk_create(copies)
+    ticket_events_save(copies)
     return len(ids)
 
 
@@ -100,7 +100,7 @@ def ticket_merge(
         moved = _move_messages(source=source, target=target)
         for move in _MERGE_PARTS.values():
             move(source=source, target=target, now=now)
-        TicketEvent.objects.bulk_create(
+        ticket_events_save(
             [
                 ticket_event(
                     ticket=target,
@@ -139,7 +139,7 @@ def ticket_link(*, ticket: Ticket, other: Ticket, user: AbstractUser, now: datet
         return ticket
     ticket.links.add(other)
     actor = Actor(user=user)
-    TicketEvent.objects.bulk_create(
+    ticket_events_save(
         [
             ticket_event(ticket=ticket, kind=EventKind.LINKED, actor=actor, data={"linked": other.reference}, now=now),
             ticket_event(ticket=other, kind=EventKind.LINKED, actor=actor, data={"linked": ticket.reference}, now=now),
@@ -187,7 +187,7 @@ def ticket_split(
     moved = _move_messages(source=ticket, target=new, messages=chosen)
     actor = Actor(user=user)
     ticket.links.add(new)
-    TicketEvent.objects.bulk_create(
+    ticket_events_save(
         [
             ticket_event(
                 ticket=ticket,

@@ -251,3 +251,14 @@ def test_a_reply_with_a_photo_goes_out_with_it_attached(storefront, agent, mailb
         ("label.png", tiny_png(), "image/png")
     ]
     assert sent.alternatives[0][1] == "text/html"
+
+
+def test_fetch_mail_names_an_unknown_mailbox_and_one_fed_by_a_provider(storefront):
+    provider = mailbox_create(storefront=storefront, address="p@shop.example", provider="mailgun", webhook_secret="k")
+
+    with pytest.raises(CommandError, match="No mailbox with id 999999"):
+        run("fetch_mail", "--mailbox", "999999")
+    with pytest.raises(CommandError, match="mailgun's webhook"):
+        run("fetch_mail", "--mailbox", str(provider.pk))
+    # with no IMAP mailbox at all, a fetch of every mailbox has nothing to do
+    assert run("fetch_mail")[-1] == '{"fetched": 0, "created": 0, "appended": 0, "ignored": 0, "quarantined": 0}'

@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tickets.models import Mailbox
+from tickets.models import InboundKind, Mailbox
 from tickets.services.mailboxes import mailbox_fetch, mailboxes_fetch
 
 
@@ -21,6 +21,8 @@ class Command(BaseCommand):
             mailbox = Mailbox.objects.select_related("storefront").filter(pk=options["mailbox"]).first()
             if mailbox is None:
                 raise CommandError(f"No mailbox with id {options['mailbox']}.")
+            if mailbox.inbound != InboundKind.IMAP:
+                raise CommandError(f"Mailbox {mailbox.address} takes its mail from {mailbox.provider}'s webhook.")
             try:
                 counts = mailbox_fetch(mailbox=mailbox)
             except Exception as error:

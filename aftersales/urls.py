@@ -32,6 +32,8 @@ urlpatterns = [
     path("", include("tickets.survey_urls")),
     # Sign-in: second factor, staff API token, unlocking locked sign-ins.
     path("", include("tickets.signin_urls")),
+    # The e-mail channel: the development outbox, the providers' inbound webhooks.
+    path("", include("tickets.mail_urls")),
     path("", include("tickets.urls")),
 ]
 

@@ -174,6 +174,17 @@ TABLES: dict[str, Table] = {
             ),
         ),
         Table(
+            "by_tag",
+            gettext_lazy("By tag"),
+            (
+                Column(gettext_lazy("Tag"), _LABEL),
+                _col(gettext_lazy("Created"), "created"),
+                _col(gettext_lazy("Resolved"), "resolved"),
+                _col(gettext_lazy("Resolution rate (%)"), "resolution_rate"),
+                _col(gettext_lazy("Average first response (h)"), "average_first_response_hours"),
+            ),
+        ),
+        Table(
             "agents",
             gettext_lazy("Agents"),
             (

@@ -32,6 +32,11 @@ class ComplaintsConfig(AppConfig):
         from tickets.services.privacy import register_erasure_part
 
         register_erasure_part("complaints", erase_customer_complaints)
+        # A merged ticket's complaint moves to the ticket it was merged into (tickets.services.merge).
+        from complaints.services.merge import complaint_follow_merged_ticket
+        from tickets.services.merge import register_merge_part
+
+        register_merge_part("complaints", complaint_follow_merged_ticket)
         register_nav_item(label=_("Complaints"), url_name="complaints:list", visible=roles.is_agent, order=30)
         register_nav_item(
             label=_("Complaint report"), url_name="complaints:report", visible=roles.is_supervisor, order=70

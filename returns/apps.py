@@ -41,6 +41,11 @@ class ReturnsConfig(AppConfig):
         from tickets.services.privacy import register_erasure_part
 
         register_erasure_part("returns", erase_customer_returns)
+        # A merged ticket's return moves to the ticket it was merged into (tickets.services.merge).
+        from returns.services.merge import return_follow_merged_ticket
+        from tickets.services.merge import register_merge_part
+
+        register_merge_part("returns", return_follow_merged_ticket)
         # Return policies are settings every return create reads (tickets.settings_cache).
         from returns.models import ReturnPolicy
         from tickets import settings_cache

@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from aftersales import converters  # noqa: F401 (registers <text:>: no control characters in a path)
-from tickets.api import desk, privacy, sales, storefront
+from tickets.api import automation, desk, privacy, sales, storefront
 
 
 class ReferenceConverter:
@@ -35,11 +35,46 @@ register_converter(ReferenceConverter, "reference")
 register_converter(IdConverter, "row_id")
 
 urlpatterns = [
+    path("desk/automation/triggers/", automation.TriggerListApi.as_view(), name="api-automation-triggers"),
+    path("desk/automation/triggers/<row_id:id>/", automation.TriggerDetailApi.as_view(), name="api-automation-trigger"),
+    path(
+        "desk/automation/triggers/<row_id:id>/test/",
+        automation.TriggerTestApi.as_view(),
+        name="api-automation-trigger-test",
+    ),
+    path("desk/automation/time-rules/", automation.TimeRuleListApi.as_view(), name="api-automation-time-rules"),
+    path(
+        "desk/automation/time-rules/<row_id:id>/",
+        automation.TimeRuleDetailApi.as_view(),
+        name="api-automation-time-rule",
+    ),
+    path(
+        "desk/automation/time-rules/<row_id:id>/test/",
+        automation.TimeRuleTestApi.as_view(),
+        name="api-automation-time-rule-test",
+    ),
+    path(
+        "desk/automation/time-rules/<row_id:id>/preview/",
+        automation.TimeRulePreviewApi.as_view(),
+        name="api-automation-time-rule-preview",
+    ),
+    path(
+        "desk/automation/chat-channels/",
+        automation.ChatChannelListApi.as_view(),
+        name="api-automation-chat-channels",
+    ),
     path("tickets/", storefront.TicketCreateApi.as_view(), name="api-ticket-create"),
     path("tickets/<str:id>/", storefront.TicketDetailApi.as_view(), name="api-ticket-detail"),
     path("tickets/<str:id>/messages/", storefront.TicketMessageCreateApi.as_view(), name="api-ticket-messages"),
     path("sales-stats/<str:date>/", sales.SalesStatApi.as_view(), name="api-sales-stats"),
     path("desk/tickets/", desk.DeskTicketListApi.as_view(), name="api-desk-tickets"),
+    path("desk/tickets/bulk/", desk.DeskBulkApi.as_view(), name="api-desk-bulk"),
+    path("desk/bulk-jobs/<row_id:job_id>/", desk.DeskBulkJobApi.as_view(), name="api-desk-bulk-job"),
+    path(
+        "desk/bulk-jobs/<row_id:job_id>/results/",
+        desk.DeskBulkJobResultsApi.as_view(),
+        name="api-desk-bulk-job-results",
+    ),
     path("desk/tickets/<reference:reference>/", desk.DeskTicketDetailApi.as_view(), name="api-desk-ticket"),
     path("desk/tickets/<reference:reference>/reply/", desk.DeskReplyApi.as_view(), name="api-desk-reply"),
     path("desk/tickets/<reference:reference>/notes/", desk.DeskNoteApi.as_view(), name="api-desk-notes"),
@@ -57,6 +92,20 @@ urlpatterns = [
         desk.DeskCustomerMessageApi.as_view(),
         name="api-desk-customer-messages",
     ),
+    path("desk/tickets/<reference:reference>/merge/", desk.DeskMergeApi.as_view(), name="api-desk-merge"),
+    path("desk/tickets/<reference:reference>/links/", desk.DeskLinkApi.as_view(), name="api-desk-links"),
+    path("desk/tickets/<reference:reference>/split/", desk.DeskSplitApi.as_view(), name="api-desk-split"),
+    path("desk/tickets/<reference:reference>/tags/", desk.DeskTagsApi.as_view(), name="api-desk-tags"),
+    path("desk/tags/", desk.DeskTagSuggestApi.as_view(), name="api-desk-tag-suggest"),
+    path("desk/views/", desk.DeskSavedViewListApi.as_view(), name="api-desk-views"),
+    path("desk/macros/", desk.DeskMacroListApi.as_view(), name="api-desk-macros"),
+    path("desk/macros/<row_id:macro_id>/", desk.DeskMacroDetailApi.as_view(), name="api-desk-macro"),
+    path(
+        "desk/tickets/<reference:reference>/macros/<row_id:macro_id>/apply/",
+        desk.DeskMacroApplyApi.as_view(),
+        name="api-desk-macro-apply",
+    ),
+    path("desk/views/<row_id:view_id>/", desk.DeskSavedViewDetailApi.as_view(), name="api-desk-view"),
     path("desk/canned-responses/", desk.DeskCannedListApi.as_view(), name="api-desk-canned"),
     path(
         "desk/tickets/<reference:reference>/canned-responses/<row_id:canned_id>/render/",

@@ -237,7 +237,24 @@ class Ticket(models.Model):
     # time = resolved_at - created_at - pending_seconds, computed in SQL by the reports.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
+    # Since when the ticket has had its status (set by the mover); time rules count from it and fire once per stay.
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    # The last message from the customer and the last public reply by a person: time rules' hours_since.
+    customer_replied_at = models.DateTimeField(_("customer replied at"), null=True, blank=True)
+    agent_replied_at = models.DateTimeField(_("agent replied at"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
+    # Set when the ticket was merged into another (it is then closed): storefronts are pointed there, and their
+    # messages land there.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_sources",
+        verbose_name=_("merged into"),
+    )
+    # Related tickets, both ways (a link is one pair whichever side made it).
+    links = models.ManyToManyField("self", symmetrical=True, blank=True, verbose_name=_("linked tickets"))
 
     class Meta:
         verbose_name = _("ticket")
@@ -257,6 +274,8 @@ class Ticket(models.Model):
             # Reports and KPIs scoped to one team: its tickets created, and resolved, in a period.
             models.Index(fields=["team", "created_at"], name="ticket_team_created_idx"),
             models.Index(fields=["team", "status", "resolved_at"], name="ticket_team_resolved_idx"),
+            # Time rules: the tickets in a status for longer than a rule's hours.
+            models.Index(fields=["status", "status_changed_at"], name="ticket_status_since_idx"),
         ]
 
     def __str__(self) -> str:
@@ -287,6 +306,10 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.API)
     created_at = models.DateTimeField(_("created at"))
+    # The ticket the message was written on before that ticket was merged into this one.
+    merged_from = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("merged from")
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -344,6 +367,7 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged")
     LINKED = "linked", _("Linked")
     TAGS_CHANGED = "tags_changed", _("Tags changed")
+    SPLIT = "split", _("Split")
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
@@ -706,6 +730,10 @@ class SlaPolicy(TicketCriteria):
         help_text=_("3 business days of 9 hours = 1620."),
     )
     warning_percent = models.PositiveSmallIntegerField(_("warning at (% of target)"), default=75)
+    # What escalation levels 2 and 3 do besides their alert (automation.md): actions of the vocabulary
+    # (tickets.services.actions), e.g. [{"type": "assign_agent", "value": "lead"}, {"type": "set_severity", ...}].
+    level2_actions = models.JSONField(_("escalation level 2 actions"), default=list, blank=True)
+    level3_actions = models.JSONField(_("escalation level 3 actions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -894,6 +922,219 @@ class ChatDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.title}"
+
+
+# --- Automation rules: triggers (on events) and time rules (on elapsed time) --------------------------------------
+
+
+class TriggerEvent(models.TextChoices):
+    TICKET_CREATED = "ticket.created", _("Ticket created")
+    TICKET_CUSTOMER_REPLIED = "ticket.customer_replied", _("Customer replied")
+    TICKET_AGENT_REPLIED = "ticket.agent_replied", _("Agent replied")
+    TICKET_STATUS_CHANGED = "ticket.status_changed", _("Status changed")
+    TICKET_ASSIGNED = "ticket.assigned", _("Ticket assigned")
+    RETURN_CREATED = "return.created", _("Return created")
+    RETURN_DECIDED = "return.decided", _("Return decided")
+    COMPLAINT_CREATED = "complaint.created", _("Complaint created")
+    COMPLAINT_MOVED = "complaint.moved", _("Complaint moved")
+    SLA_WARNING = "sla.warning", _("SLA warning")
+    SLA_BREACHED = "sla.breached", _("SLA breached")
+
+
+def empty_conditions() -> dict[str, list]:
+    return {"all": [], "any": []}
+
+
+class AutomationRule(models.Model):
+    """What triggers and time rules share: conditions ({"all": [...], "any": [...]}) and actions (the vocabulary of
+    tickets.services.actions), both checked by the services before they are saved."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    conditions = models.JSONField(_("conditions"), default=empty_conditions)
+    actions = models.JSONField(_("actions"), default=list)
+    # Failures since the last success; at settings.AUTOMATION_MAX_FAILURES the rule is switched off with an alert.
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class BulkJob(models.Model):
+    """A bulk action over more tickets than one request answers (workspace.md: over 100, up to 10,000), run by a
+    Celery task in batches; each ticket is changed in its own transaction together with its result row."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_jobs")
+    # The actions as the vocabulary's {"type", "value"} list, checked when the job was made.
+    actions = models.JSONField(_("actions"), default=list)
+    # The tickets chosen when the job was made (the references given, or all matching a filter then), in id order.
+    ticket_ids = models.JSONField(default=list)
+    status = models.CharField(_("status"), max_length=20, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED)
+    total = models.PositiveIntegerField(_("tickets"), default=0)
+    succeeded = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("refused"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+
+    def __str__(self) -> str:
+        return f"bulk {self.pk} ({self.succeeded + self.failed}/{self.total})"
+
+
+class BulkJobResult(models.Model):
+    """What a bulk job did to one ticket: written in the ticket's own transaction, so a re-run of the job skips the
+    tickets it already did and never does one twice."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="results")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    reference = models.CharField(_("reference"), max_length=20)
+    ok = models.BooleanField(_("done"))
+    error = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action result")
+        verbose_name_plural = _("bulk action results")
+        constraints = [models.UniqueConstraint(fields=["job", "ticket"], name="bulk_result_once_per_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {'ok' if self.ok else self.error}"
+
+
+class SavedView(models.Model):
+    """A queue tab of its own (workspace.md): filters, sort and columns, personal (`team` empty: its owner's) or a
+    team's (seen by every member). Checked by tickets.services.views before it is saved."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_views", verbose_name=_("team")
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("sort"), max_length=20, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["position", "name", "id"]
+        indexes = [models.Index(fields=["owner"], condition=Q(team__isnull=True), name="saved_view_personal_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Trigger(AutomationRule):
+    event = models.CharField(_("event"), max_length=40, choices=TriggerEvent.choices)
+
+    class Meta(AutomationRule.Meta):
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
+
+
+class TriggerFiring(models.Model):
+    """One firing of a trigger on a ticket (insert-only: counting firings never contends on the rule's row)."""
+
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40)
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["trigger", "fired_at"], name="trigger_firing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} on {self.ticket_id}"
+
+
+class TimeRule(AutomationRule):
+    class Meta(AutomationRule.Meta):
+        verbose_name = _("time rule")
+        verbose_name_plural = _("time rules")
+
+
+class TimeRuleFiring(models.Model):
+    """A time rule fired on a ticket in one state: the status and since when the ticket has been in it. Unique: with
+    several workers checking at once, a rule acts on a ticket once per stay in a state; after the ticket leaves and
+    re-enters the state, `state_since` differs and it may fire again."""
+
+    rule = models.ForeignKey(TimeRule, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20)
+    state_since = models.DateTimeField()
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "ticket", "state_since"], name="time_rule_once_per_state")
+        ]
+        indexes = [models.Index(fields=["rule", "fired_at"], name="time_rule_firing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.ticket_id}"
+
+
+class MacroScope(models.TextChoices):
+    PERSONAL = "personal", _("Personal")
+    TEAM = "team", _("Team")
+    GLOBAL = "global", _("Global")
+
+
+class Macro(models.Model):
+    """A named, ordered list of actions of the vocabulary (tickets.services.actions), applied by an agent to a ticket
+    in one go (workspace.md). Personal (its owner's), a team's, or global; reply and note texts per language."""
+
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=20, choices=MacroScope.choices, default=MacroScope.PERSONAL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="macros", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="macros", verbose_name=_("team")
+    )
+    # The vocabulary's [{"type", "value"}], checked when saved.
+    actions = models.JSONField(_("actions"), default=list)
+    # Off: in the desk, the reply's text lands in the reply box for editing instead of being sent.
+    send_reply = models.BooleanField(_("send the reply"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="team", team__isnull=False) | (~Q(scope="team") & Q(team__isnull=True)),
+                name="macro_team_scope_has_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # The e-mail channel (email.md), in its own module.

@@ -56,6 +56,14 @@ def send_pending_survey_emails() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def run_bulk_job(job_id: int) -> int:
+    """Safe to run twice: each ticket's result is written with its change, and a re-run skips those done."""
+    from tickets.services.bulk import bulk_job_run
+
+    return bulk_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def deliver_chat_message(delivery_id: int) -> str:
     from tickets.services.chat import chat_deliver
 
@@ -67,6 +75,13 @@ def dispatch_due_chat_messages() -> int:
     from tickets.services.chat import chat_dispatch_due
 
     return chat_dispatch_due()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_time_rules() -> dict[str, int]:
+    from tickets.services.automation import time_rules_run
+
+    return time_rules_run()
 
 
 # The e-mail channel (email.md).

@@ -361,6 +361,9 @@ def return_create(
     if to == ReturnStatus.APPROVED and (return_request.returnless or return_request.advance_refund):
         refund = refunds.create_locked(locked, actor=SYSTEM, now=now)
         return_request.refund_list = [refund] if refund is not None else []
+    common.raise_automation_event(ticket, return_request, "return.created", now=now)
+    # The policy's decision, including "needs review" (a person decides later: return.decided again).
+    common.raise_automation_event(ticket, return_request, "return.decided", now=now)
     return return_request
 
 
@@ -437,6 +440,7 @@ def return_approve(
     if overruled:
         data["overruled"] = overruled
     _approve(locked, policy=policy_for(return_request.storefront), actor=Actor(user=user), now=now, data=data)
+    common.raise_automation_event(locked.ticket, locked.return_request, "return.decided", now=now)
     return locked.return_request
 
 
@@ -481,6 +485,7 @@ def return_reject(
         raise IllegalStateChange(_("Only a return waiting for a decision can be rejected."), field="status")
     fields = _decide_fields(return_request, Outcome.REJECTED, user, reason, now)
     common.move(locked, ReturnStatus.REJECTED, actor=Actor(user=user), now=now, data=data, fields=fields)
+    common.raise_automation_event(locked.ticket, locked.return_request, "return.decided", now=now)
     return locked.return_request
 
 

@@ -225,7 +225,7 @@ def test_queue_refresh_returns_only_the_results(agent_desk, storefront, agent, t
     body = response.content.decode()
     assert "Refreshed" in body
     assert "<html" not in body
-    assert 'hx-trigger="every 30s"' in body
+    assert 'hx-trigger="every 10s"' in body
 
 
 def test_queue_query_count_does_not_grow_with_tickets(agent_desk, storefront, agent, team):

@@ -113,6 +113,14 @@ def _label(choices: type, value: Any) -> str:
 @register.simple_tag
 def event_summary(event: Any, team_names: dict[str, str] | None = None) -> str:
     """One line saying what happened; the values come from the event's data (escaped by the template engine)."""
+    text = _event_summary(event, team_names)
+    merged_from = (event.data or {}).get("merged_from")
+    if merged_from:
+        text += " " + _("(merged from %(reference)s)") % {"reference": merged_from}
+    return text
+
+
+def _event_summary(event: Any, team_names: dict[str, str] | None) -> str:
     data = event.data or {}
     kind = event.kind
     if kind == EventKind.STATUS_CHANGED:
@@ -142,7 +150,19 @@ def event_summary(event: Any, team_names: dict[str, str] | None = None) -> str:
             team = (team_names or {}).get(data["team"], data["team"])
             return _("assigned to %(assignee)s (%(team)s)") % {"assignee": assignee, "team": team}
         return _("assigned to %(assignee)s") % {"assignee": assignee}
+    if kind == EventKind.MERGED:
+        if data.get("source"):
+            return _("%(reference)s merged into this ticket") % {"reference": data["source"]}
+        if data.get("target"):
+            return _("merged into %(reference)s") % {"reference": data["target"]}
+    if kind == EventKind.SPLIT:
+        if data.get("new"):
+            return _("split: messages moved to %(reference)s") % {"reference": data["new"]}
+        if data.get("from"):
+            return _("split from %(reference)s") % {"reference": data["from"]}
     if kind == EventKind.LINKED:
+        if data.get("linked"):
+            return _("linked to %(reference)s") % {"reference": data["linked"]}
         if data.get("follow_up"):
             return _("continued in %(reference)s") % {"reference": data["follow_up"]}
         if data.get("previous"):

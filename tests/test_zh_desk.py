@@ -59,7 +59,8 @@ KEPT = {
     "Shanghai",
     "Message",
 }
-SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg"}
+# kbd: key names (Enter, Esc) are printed on the keys themselves.
+SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd"}
 
 
 class _Text(HTMLParser):

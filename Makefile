@@ -59,7 +59,7 @@ run: install
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
 	DEBUG=1 $(PY) manage.py seed_demo_complaints --if-empty
 	DEBUG=1 $(PY) manage.py seed_demo_history --if-empty
-	@# TZ: one time zone in every line (honcho's prefix, gunicorn's and Celery's own lines, the application's): TIME_ZONE.
+	@# TZ: one time zone in every line (honcho's prefix, the web server's and Celery's own lines, the application's): TIME_ZONE.
 	DEBUG=1 PORT=$(PORT) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} TZ=$${TIME_ZONE:-$(DEFAULT_TIME_ZONE)} \
 		$(VENV)/bin/honcho start -f Procfile.dev
 

@@ -160,6 +160,9 @@ def logging_config(*, level: str, log_format: str) -> dict[str, Any]:
             "celery.app.trace": {"level": "WARNING"},
             # django-axes' "AXES: BEGIN version ..." at every start of every process and command.
             "axes.apps": {"level": "WARNING"},
+            # daphne's start-up details ("HTTP/2 support not enabled", the endpoint); its "Starting server at ..."
+            # line (daphne.cli) says where it listens.
+            "daphne.server": {"level": "WARNING"},
         },
     }
 

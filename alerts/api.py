@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import tzinfo
 from typing import Any
 
+from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -31,6 +32,8 @@ from tickets.api.common import (
     LIST_ERRORS,
     POST_ERRORS,
     EmptyIn,
+    Input,
+    Integer,
     NamedRefOut,
     PageIn,
     QueryBoolean,
@@ -51,6 +54,12 @@ ALERT_STATES = [("open", "open"), ("resolved", "resolved"), ("all", "all")]
 
 class AlertPagination(StrictCursorPagination):
     ordering = ("-created_at", "-id")
+
+
+class AlertRowPagination(StrictCursorPagination):
+    """The alerts page's order: the most urgent stage first, then the longest-standing (selectors.alert_rows)."""
+
+    ordering = ("-rank", "occurred_at", "id")
 
 
 class AlertOut(Serializer):
@@ -85,6 +94,12 @@ class AlertListIn(PageIn):
     kind = serializers.ChoiceField(choices=AlertKind.choices, required=False)
     state = serializers.ChoiceField(choices=ALERT_STATES, required=False, default="open")
     acknowledged = QueryBoolean(required=False, help_text="Only acknowledged (true) or unacknowledged (false) ones.")
+    rows = QueryBoolean(
+        required=False,
+        default=False,
+        help_text="The alerts page's rows: one per ticket and clock at its current stage, most urgent first "
+        "(open alerts; `kind` is then the current stage).",
+    )
 
 
 ALERT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alert's id.")
@@ -107,10 +122,14 @@ class DeskAlertListApi(APIView):
         params = validated_query(AlertListIn, request.query_params)
         filters: dict[str, Any] = {key: params[key] for key in ("team", "metric", "kind") if key in params}
         filters["acknowledged"] = params.get("acknowledged")
-        alerts = selectors.alert_list(user=request.user, filters=filters, open_only=params["state"] == "open")
-        if params["state"] == "resolved":
-            alerts = alerts.filter(resolved_at__isnull=False)
-        paginator = AlertPagination()
+        if params["rows"]:
+            alerts = selectors.alert_rows(user=request.user, filters=filters)
+            paginator: Any = AlertRowPagination()
+        else:
+            alerts = selectors.alert_list(user=request.user, filters=filters, open_only=params["state"] == "open")
+            if params["state"] == "resolved":
+                alerts = alerts.filter(resolved_at__isnull=False)
+            paginator = AlertPagination()
         page = paginator.paginate_queryset(alerts, request, view=self)
         return paginator.get_paginated_response(AlertOut(page, many=True).data)
 
@@ -135,6 +154,42 @@ class DeskAlertAcknowledgeApi(APIView):
         alert = services.alert_acknowledge(alert=alert, user=request.user)
         alert = Alert.objects.select_related("ticket", "team", "acknowledged_by").get(pk=alert.pk)
         return Response(AlertOut(alert).data)
+
+
+class AcknowledgeRowsIn(Input):
+    alerts = serializers.ListField(
+        child=Integer(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=100,
+        help_text="Alert ids (rows of `?rows=true`): every open stage of each one's ticket and clock is acknowledged.",
+    )
+
+
+class AcknowledgedOut(Serializer):
+    acknowledged = serializers.IntegerField(help_text="How many alerts were acknowledged (stages included).")
+
+
+class DeskAlertAcknowledgeRowsApi(APIView):
+    permission_classes = [IsDeskAgent]
+    openapi_auth = STAFF_AUTH
+
+    @extend_schema(
+        operation_id="desk_alerts_acknowledge_rows",
+        tags=DESK_TAGS,
+        summary="Acknowledge rows of the alerts page: every open stage of each ticket and clock",
+        description="Supervisors, or the tickets' assignee; all or nothing. 404 when an alert is not yours to see.",
+        parameters=[IDEMPOTENCY_KEY],
+        request=AcknowledgeRowsIn,
+        responses={200: AcknowledgedOut, **POST_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        ids = set(validated(AcknowledgeRowsIn, request.data)["alerts"])
+        alerts = list(selectors.alert_list(user=request.user, open_only=False).filter(pk__in=ids))
+        if len(alerts) != len(ids):
+            raise Http404("No such alert.")
+        done = services.alerts_acknowledge_stages(alerts=alerts, user=request.user)
+        return Response(AcknowledgedOut({"acknowledged": done}).data)
 
 
 # --- Reports ------------------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ KEPT = {
     "Shanghai",
     "Message",
 }
-# A key cap (<kbd>Enter</kbd>) names what is printed on the key, in every language.
+# kbd: key names (Enter, Esc) are printed on the keys themselves.
 SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd"}
 
 

@@ -126,3 +126,37 @@ def test_a_kpi_with_no_data_says_no_data_and_is_never_a_breach(supervisor_desk):
     assert strip.count("no data") == strip.count('class="count-card kpi-card"') > 0
     assert "badge-breached" not in strip
     assert not Alert.objects.filter(kind=AlertKind.KPI).exists()
+
+
+def test_the_desk_api_lists_the_rows_and_acknowledges_them_in_bulk(storefront, agent, supervisor, supervisor_api):
+    # Given an escalated ticket (four stages on its response clock) and a breached one
+    escalated = _ticket_overdue(storefront, hours_ago=7, subject="Escalated")
+    _ticket_overdue(storefront, hours_ago=3, subject="Breached")
+    # When a script reads the rows: one per ticket and clock, most urgent first, paged by cursor
+    first = supervisor_api.get("/api/v1/desk/alerts/", {"rows": "true", "page_size": 1}).json()
+    rest = supervisor_api.get(first["next"]).json()
+    rows = [*first["results"], *rest["results"]]
+    assert rows[0]["kind"] == "escalation" and rows[0]["level"] == 3
+    assert len({(row["ticket"]["reference"], row["metric"]) for row in rows}) == len(rows)
+    # And acknowledges the escalated ticket's row
+    response = supervisor_api.post("/api/v1/desk/alerts/acknowledge/", {"alerts": [rows[0]["id"]]}, format="json")
+    assert response.status_code == 200 and response.json() == {"acknowledged": 4}
+    assert not Alert.objects.filter(ticket=escalated, metric="response", acknowledged_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("body", [{}, {"alerts": []}, {"alerts": ["1"]}, {"alerts": [True]}, {"alerts": 5}])
+def test_the_bulk_acknowledge_api_refuses_malformed_bodies_naming_the_field(supervisor_api, body):
+    response = supervisor_api.post("/api/v1/desk/alerts/acknowledge/", body, format="json")
+    assert response.status_code == 400
+    assert "alerts" in response.content.decode()
+
+
+def test_the_bulk_acknowledge_api_is_404_for_an_alert_not_yours(storefront, agent, other_agent):
+    from rest_framework.test import APIClient
+
+    _ticket_overdue(storefront, hours_ago=3, subject="Not yours")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {other_agent.token}")
+    response = api.post("/api/v1/desk/alerts/acknowledge/", {"alerts": [Alert.objects.first().pk]}, format="json")
+    assert response.status_code == 404
+    assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()

@@ -240,6 +240,10 @@ class ReportChannelOut(ReportGroupOut):
     channel = serializers.CharField()
 
 
+class ReportTagOut(ReportGroupOut):
+    tag = serializers.CharField()
+
+
 class ReportAgentOut(Serializer):
     agent_id = serializers.IntegerField()
     agent = serializers.CharField()
@@ -285,6 +289,7 @@ class ReportOut(Serializer):
     first_response_by_weekday = ReportWeekdayOut(many=True)
     by_category = ReportCategoryOut(many=True)
     by_channel = ReportChannelOut(many=True)
+    by_tag = ReportTagOut(many=True, help_text="Tickets created per tag, the 50 most used tags.")
     agents = ReportAgentOut(many=True)
     return_reasons = ReportReturnReasonOut(many=True)
     complaint_categories = ReportComplaintCategoryOut(many=True)

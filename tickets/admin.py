@@ -205,12 +205,12 @@ class CannedResponseAdmin(admin.ModelAdmin):
     list_display = ("title", "team", "is_active")
     list_filter = ("is_active", "team")
     list_select_related = ("team",)
-    search_fields = ("title", "body")
-    fields = ("title", "team", "body", "is_active")
+    search_fields = ("title", "body", "body_zh")
+    fields = ("title", "team", "body", "body_zh", "is_active")
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "body":
+        if db_field.name in ("body", "body_zh"):
             field.help_text = _("Placeholders: {customer_name} {reference} {order_id} {agent_name}")
         return field
 
@@ -250,6 +250,7 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 class MessageInline(admin.TabularInline):
     model = Message
+    fk_name = "ticket"
     fields = ("created_at", "kind", "author", "channel", "body")
     readonly_fields = fields
     extra = 0

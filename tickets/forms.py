@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.urls import reverse_lazy
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,24 @@ class QueueFilterForm(forms.Form):
         queryset=Storefront.objects.order_by("name"),
         empty_label=_("Any storefront"),
     )
+    tag = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Comma-separated: tickets with all of them."),
+        widget=forms.TextInput(
+            attrs={
+                "list": "tag-suggestions",
+                "autocomplete": "off",
+                "data-tag-autocomplete": reverse_lazy("api-desk-tag-suggest"),
+            }
+        ),
+    )
+
+    def tags(self) -> list[str]:
+        """Every `tag` parameter (repeatable), each split at commas: a tag cannot hold one."""
+        values = self.data.getlist("tag") if hasattr(self.data, "getlist") else [self.data.get("tag") or ""]
+        return [name.strip() for value in values for name in value.split(",") if name.strip()][:10]
 
     def filters(self) -> dict[str, Any]:
         """The valid filters for selectors.ticket_queue; a field that did not validate is dropped."""
@@ -67,6 +86,8 @@ class QueueFilterForm(forms.Form):
                 out[name] = data[name]
         if data.get("storefront") is not None:
             out["storefront"] = data["storefront"].pk
+        if self.is_bound and self.tags():
+            out["tags"] = self.tags()
         return out
 
     def search(self) -> str:
@@ -89,7 +110,20 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class ReplyForm(forms.Form):
+class SeenForm(forms.Form):
+    """The collision guard (tickets.services.collision): the newest event the page showed, and "send anyway"."""
+
+    seen_event_id = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def seen(self) -> dict[str, Any]:
+        return {
+            "seen_event_id": self.cleaned_data.get("seen_event_id"),
+            "confirm": bool(self.cleaned_data.get("confirm")),
+        }
+
+
+class ReplyForm(SeenForm):
     KIND_REPLY = "reply"
     KIND_NOTE = "note"
     THEN_CHOICES = [
@@ -121,7 +155,7 @@ class CustomerMessageForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class StatusForm(SeenForm):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
 
 
@@ -152,7 +186,7 @@ def team_label(team: Any) -> str:
     return team.name
 
 
-class AssignForm(forms.Form):
+class AssignForm(SeenForm):
     """Assign to a member of the ticket's team; supervisors may also move the ticket to another team."""
 
     team = TeamChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=None)
@@ -176,7 +210,14 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    # Searchable: a text box with the zones as suggestions (type "Shang" for Asia/Shanghai); still only a known zone.
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Type part of a city or region, e.g. Shanghai, and pick it from the list."),
+        error_messages={"invalid_choice": _("Unknown time zone %(value)s: pick one from the list.")},
+    )
     is_available = forms.BooleanField(
         label=_("Available for new tickets"),
         required=False,

@@ -49,7 +49,9 @@ class Storefront(models.Model):
 class ApiKey(models.Model):
     """A storefront's API key. Only a SHA-256 of the key is stored; the prefix finds the row."""
 
-    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="api_keys")
+    storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("storefront")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     hashed_key = models.CharField(max_length=64)
@@ -71,7 +73,9 @@ class ApiKey(models.Model):
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_zh = models.CharField(_("name in Chinese"), max_length=100, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
     is_default = models.BooleanField(_("default team"), default=False, help_text=_("Catches what no rule routes."))
 
     class Meta:
@@ -239,6 +243,18 @@ class Ticket(models.Model):
     customer_replied_at = models.DateTimeField(_("customer replied at"), null=True, blank=True)
     agent_replied_at = models.DateTimeField(_("agent replied at"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
+    # Set when the ticket was merged into another (it is then closed): storefronts are pointed there, and their
+    # messages land there.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_sources",
+        verbose_name=_("merged into"),
+    )
+    # Related tickets, both ways (a link is one pair whichever side made it).
+    links = models.ManyToManyField("self", symmetrical=True, blank=True, verbose_name=_("linked tickets"))
 
     class Meta:
         verbose_name = _("ticket")
@@ -290,6 +306,10 @@ class Message(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.API)
     created_at = models.DateTimeField(_("created at"))
+    # The ticket the message was written on before that ticket was merged into this one.
+    merged_from = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("merged from")
+    )
 
     class Meta:
         verbose_name = _("message")
@@ -347,6 +367,7 @@ class EventKind(models.TextChoices):
     MERGED = "merged", _("Merged")
     LINKED = "linked", _("Linked")
     TAGS_CHANGED = "tags_changed", _("Tags changed")
+    SPLIT = "split", _("Split")
     RETURN = "return", _("Return")
     REFUND = "refund", _("Refund")
     COMPLAINT = "complaint", _("Complaint")
@@ -390,11 +411,15 @@ class TicketEvent(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A team's standard wording. Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
+    """A team's standard wording, in English and in Simplified Chinese; the customer's language picks the text.
+    Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="canned_responses", null=True, blank=True)
     title = models.CharField(_("title"), max_length=100)
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body (English)"))
+    body_zh = models.TextField(
+        _("body (Simplified Chinese)"), blank=True, help_text=_("For customers writing in Chinese; English if empty.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -404,6 +429,10 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def body_for(self, language: str) -> str:
+        """The text for a customer of this language: the Chinese one for zh-hans when written, else the English."""
+        return self.body_zh if language == "zh-hans" and self.body_zh.strip() else self.body
 
 
 class TicketCriteria(models.Model):
@@ -939,6 +968,83 @@ class AutomationRule(models.Model):
         return self.name
 
 
+class BulkJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+
+
+class BulkJob(models.Model):
+    """A bulk action over more tickets than one request answers (workspace.md: over 100, up to 10,000), run by a
+    Celery task in batches; each ticket is changed in its own transaction together with its result row."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bulk_jobs")
+    # The actions as the vocabulary's {"type", "value"} list, checked when the job was made.
+    actions = models.JSONField(_("actions"), default=list)
+    # The tickets chosen when the job was made (the references given, or all matching a filter then), in id order.
+    ticket_ids = models.JSONField(default=list)
+    status = models.CharField(_("status"), max_length=20, choices=BulkJobStatus.choices, default=BulkJobStatus.QUEUED)
+    total = models.PositiveIntegerField(_("tickets"), default=0)
+    succeeded = models.PositiveIntegerField(_("done"), default=0)
+    failed = models.PositiveIntegerField(_("refused"), default=0)
+    created_at = models.DateTimeField(_("created at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action")
+        verbose_name_plural = _("bulk actions")
+
+    def __str__(self) -> str:
+        return f"bulk {self.pk} ({self.succeeded + self.failed}/{self.total})"
+
+
+class BulkJobResult(models.Model):
+    """What a bulk job did to one ticket: written in the ticket's own transaction, so a re-run of the job skips the
+    tickets it already did and never does one twice."""
+
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="results")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    reference = models.CharField(_("reference"), max_length=20)
+    ok = models.BooleanField(_("done"))
+    error = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("bulk action result")
+        verbose_name_plural = _("bulk action results")
+        constraints = [models.UniqueConstraint(fields=["job", "ticket"], name="bulk_result_once_per_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {'ok' if self.ok else self.error}"
+
+
+class SavedView(models.Model):
+    """A queue tab of its own (workspace.md): filters, sort and columns, personal (`team` empty: its owner's) or a
+    team's (seen by every member). Checked by tickets.services.views before it is saved."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="saved_views", verbose_name=_("team")
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    sort = models.CharField(_("sort"), max_length=20, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["position", "name", "id"]
+        indexes = [models.Index(fields=["owner"], condition=Q(team__isnull=True), name="saved_view_personal_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Trigger(AutomationRule):
     event = models.CharField(_("event"), max_length=40, choices=TriggerEvent.choices)
 
@@ -987,6 +1093,48 @@ class TimeRuleFiring(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} on {self.ticket_id}"
+
+
+class MacroScope(models.TextChoices):
+    PERSONAL = "personal", _("Personal")
+    TEAM = "team", _("Team")
+    GLOBAL = "global", _("Global")
+
+
+class Macro(models.Model):
+    """A named, ordered list of actions of the vocabulary (tickets.services.actions), applied by an agent to a ticket
+    in one go (workspace.md). Personal (its owner's), a team's, or global; reply and note texts per language."""
+
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=20, choices=MacroScope.choices, default=MacroScope.PERSONAL)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="macros", verbose_name=_("owner")
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="macros", verbose_name=_("team")
+    )
+    # The vocabulary's [{"type", "value"}], checked when saved.
+    actions = models.JSONField(_("actions"), default=list)
+    # Off: in the desk, the reply's text lands in the reply box for editing instead of being sent.
+    send_reply = models.BooleanField(_("send the reply"), default=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("macro")
+        verbose_name_plural = _("macros")
+        ordering = ["position", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scope="team", team__isnull=False) | (~Q(scope="team") & Q(team__isnull=True)),
+                name="macro_team_scope_has_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # The e-mail channel (email.md), in its own module.

@@ -7,29 +7,37 @@ sees only its own. Every list here costs a fixed number of queries whatever its 
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import JSONObject, Lower
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tickets import roles
 from tickets.models import (
     OPEN_STATUSES,
+    BulkJob,
     CannedResponse,
     Customer,
     Kind,
+    Macro,
+    MacroScope,
     Message,
     MessageKind,
+    SavedView,
     SlaClock,
     Storefront,
+    Tag,
+    Team,
     Ticket,
     TicketEvent,
 )
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
-QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront")
+QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront", "tags")
 # The status filter's "any status": closed and resolved tickets too.
 STATUS_ANY = "any"
 
@@ -43,7 +51,12 @@ def tickets_visible_to(user: Any) -> QuerySet[Ticket]:
 
 
 def ticket_queue(
-    *, user: Any, scope: str = "mine", filters: dict[str, Any] | None = None, search: str = ""
+    *,
+    user: Any,
+    scope: str = "mine",
+    filters: dict[str, Any] | None = None,
+    search: str = "",
+    ordering: tuple[str, ...] = (),
 ) -> QuerySet[Ticket]:
     """The desk queue: soonest SLA deadline first (tickets without a running clock last), then oldest first.
 
@@ -74,12 +87,107 @@ def ticket_queue(
         tickets = tickets.filter(storefront_id=filters["storefront"])
     if filters.get("sla"):
         tickets = tickets.filter(sla_state_q(filters["sla"]))
+    for name in filters.get("tags") or ():
+        tickets = tickets.filter(tagged_q(name))
+    if filters.get("team"):
+        tickets = tickets.filter(team_id=filters["team"])
+    assignee = filters.get("assignee")
+    if assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee:
+        tickets = tickets.filter(assignee__username=assignee)
+    tz = timezone.get_current_timezone()
+    if filters.get("created_from"):
+        start = datetime.combine(date.fromisoformat(filters["created_from"]), time.min, tzinfo=tz)
+        tickets = tickets.filter(created_at__gte=start)
+    if filters.get("created_to"):
+        end = datetime.combine(date.fromisoformat(filters["created_to"]) + timedelta(days=1), time.min, tzinfo=tz)
+        tickets = tickets.filter(created_at__lt=end)
     if search:
         tickets = tickets.filter(_search_q(search))
     # NULLS LAST spelled out: PostgreSQL sorts nulls last ascending by default (and the (next_due_at, id) indexes
     # are built that way), SQLite first.
-    return tickets.select_related("customer", "team", "assignee", "storefront").order_by(
-        F("next_due_at").asc(nulls_last=True), "id"
+    return with_tag_names(tickets.select_related("customer", "team", "assignee", "storefront")).order_by(
+        *(ordering or (F("next_due_at").asc(nulls_last=True), "id"))
+    )
+
+
+def saved_views_for(*, user: Any) -> QuerySet[SavedView]:
+    """The queue tabs of a user: their personal views, then their teams' (every team's for supervisors)."""
+    team_views = Q(team__isnull=False) if roles.is_supervisor(user) else Q(team__in=user.teams.all())
+    return SavedView.objects.filter(Q(team__isnull=True, owner=user) | team_views).select_related("team")
+
+
+def saved_view_get_for_user(*, user: Any, view_id: int) -> SavedView | None:
+    return saved_views_for(user=user).filter(pk=view_id).first()
+
+
+def saved_view_queue(*, user: Any, view: SavedView, ordering: tuple[str, ...] = ()) -> QuerySet[Ticket]:
+    """The tickets a saved view lists for this user (within what they may see), in its sort."""
+    from tickets.services.views import SORTS
+
+    filters = dict(view.filters)
+    search = filters.pop("q", "")
+    return ticket_queue(
+        user=user, scope="all", filters=filters, search=search, ordering=ordering or SORTS.get(view.sort, ())
+    )
+
+
+def tagged_q(name: str) -> Q:
+    """Tickets carrying the tag `name`, in any case (the lower(name) index finds the tag)."""
+    carrying = Ticket.tags.through.objects.annotate(tag_lower=Lower("tag__name")).filter(
+        ticket_id=OuterRef("pk"), tag_lower=name.strip().lower()
+    )
+    return Q(Exists(carrying))
+
+
+def with_tag_names(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets with `tag_names`, their tags' names sorted, read in the same query as the tickets (a list of 50
+    rows costs no extra query)."""
+    names = Tag.objects.filter(tickets=OuterRef("pk")).order_by(Lower("name"), "name").values("name")
+    return tickets.annotate(tag_names=ArraySubquery(names))
+
+
+def with_links(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """The tickets with `linked`: their related tickets' reference, subject and status, in the same query."""
+    linked = (
+        Ticket.links.through.objects.filter(from_ticket_id=OuterRef("pk"))
+        .order_by("to_ticket_id")
+        .values(
+            json=JSONObject(reference="to_ticket__reference", subject="to_ticket__subject", status="to_ticket__status")
+        )
+    )
+    return tickets.annotate(linked=ArraySubquery(linked))
+
+
+def linked_tickets_of(ticket: Ticket) -> list[dict[str, Any]]:
+    linked = getattr(ticket, "linked", None)
+    if linked is None:
+        linked = [
+            {"reference": other.reference, "subject": other.subject, "status": other.status}
+            for other in ticket.links.order_by("pk")
+        ]
+    return list(linked)
+
+
+def tag_names_of(ticket: Ticket) -> list[str]:
+    """A ticket's tag names, sorted: from `with_tag_names` when the ticket was read with it."""
+    names = getattr(ticket, "tag_names", None)
+    if names is None:
+        names = sorted(ticket.tags.values_list("name", flat=True), key=lambda name: (name.lower(), name))
+    return list(names)
+
+
+def tags_matching(*, prefix: str, limit: int = 20) -> list[str]:
+    """Tag names starting with `prefix` (any case), for autocomplete: the most used first."""
+    prefix = prefix.strip().lower()
+    tags = Tag.objects.annotate(lowered=Lower("name"))
+    if prefix:
+        tags = tags.filter(lowered__startswith=prefix)
+    return list(
+        tags.annotate(uses=Count("tickets")).order_by("-uses", "lowered").values_list("name", flat=True)[:limit]
     )
 
 
@@ -162,8 +270,8 @@ def _is_common(branches: list[QuerySet[Any]]) -> bool:
 def ticket_get_for_user(*, user: Any, reference: str) -> Ticket:
     """The ticket if this user may see it; 404 otherwise (never 403, so references cannot be probed)."""
     ticket = (
-        tickets_visible_to(user)
-        .select_related("customer", "team", "assignee", "storefront", "previous_ticket")
+        with_links(with_tag_names(tickets_visible_to(user)))
+        .select_related("customer", "team", "assignee", "storefront", "previous_ticket", "merged_into")
         .filter(reference=reference)
         .first()
     )
@@ -178,7 +286,11 @@ def ticket_get_for_storefront(*, storefront: Storefront, public_id: Any) -> Tick
         public_id = uuid.UUID(str(public_id))
     except ValueError:
         raise Http404("No such ticket.") from None
-    ticket = Ticket.objects.select_related("customer").filter(storefront=storefront, public_id=public_id).first()
+    ticket = (
+        Ticket.objects.select_related("customer", "merged_into")
+        .filter(storefront=storefront, public_id=public_id)
+        .first()
+    )
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket
@@ -243,6 +355,14 @@ def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerT
     return CustomerTickets(tickets=others, **counts)
 
 
+def team_names_shown() -> dict[str, str]:
+    """Team names as events recorded them -> the names a reader of the active language sees (Chinese names for
+    Chinese readers; nothing to map, and no query, otherwise)."""
+    if translation.get_language() != "zh-hans":
+        return {}
+    return dict(Team.objects.exclude(name_zh="").values_list("name", "name_zh"))
+
+
 def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:
     """The active canned responses a user may pick, by title: the shared ones (no team), and the team's own wording
     -- on a ticket, that of the ticket's team (whoever may see the ticket writes in its team's words); elsewhere,
@@ -269,3 +389,30 @@ def customers_by_email(*, email: str, storefront: Storefront | None = None) -> Q
     if storefront is not None:
         customers = customers.filter(storefront=storefront)
     return customers.select_related("storefront").order_by("pk")
+
+
+def bulk_job_get_for_user(*, user: Any, job_id: int) -> BulkJob | None:
+    """A bulk action its author may follow (supervisors: anyone's); None otherwise."""
+    jobs = BulkJob.objects.all() if roles.is_supervisor(user) else BulkJob.objects.filter(user=user)
+    return jobs.filter(pk=job_id).first()
+
+
+def macros_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[Macro]:
+    """The active macros a user may apply: global ones, their own, and their teams' (on a ticket: its team's too;
+    supervisors: every team's)."""
+    teams = (
+        Q(scope=MacroScope.TEAM) if roles.is_supervisor(user) else Q(scope=MacroScope.TEAM, team__in=user.teams.all())
+    )
+    if ticket is not None and ticket.team_id is not None:
+        teams |= Q(scope=MacroScope.TEAM, team_id=ticket.team_id)
+    return (
+        Macro.objects.filter(is_active=True)
+        .filter(Q(scope=MacroScope.GLOBAL) | Q(scope=MacroScope.PERSONAL, owner=user) | teams)
+        .select_related("team", "owner")
+    )
+
+
+def macros_managed_by(*, user: Any) -> QuerySet[Macro]:
+    """The macros a user may see to manage: their own, and (supervisors) every team and global one; active or not."""
+    shared = Q(scope__in=[MacroScope.TEAM, MacroScope.GLOBAL]) if roles.is_supervisor(user) else Q(pk__in=[])
+    return Macro.objects.filter(Q(scope=MacroScope.PERSONAL, owner=user) | shared).select_related("team", "owner")

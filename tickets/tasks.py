@@ -56,6 +56,14 @@ def send_pending_survey_emails() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def run_bulk_job(job_id: int) -> int:
+    """Safe to run twice: each ticket's result is written with its change, and a re-run skips those done."""
+    from tickets.services.bulk import bulk_job_run
+
+    return bulk_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def deliver_chat_message(delivery_id: int) -> str:
     from tickets.services.chat import chat_deliver
 

@@ -22,6 +22,7 @@ from alerts.services.automation import sla_alerts_act
 from alerts.services.notifications import alerts_notify
 from complaints.models import Complaint, ComplaintStatus
 from tickets.models import RUNNING, ActorType, EventKind, Severity, SlaClock, Ticket, TicketEvent
+from tickets.services import ticket_events_save
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ def _mark(step: _Step, clock: SlaClock) -> None:
 
 def _insert_alerts_with_events(alerts: list[Alert], event_data: "list[dict]", event_kind: str, now: datetime) -> list:
     created = Alert.objects.bulk_create(alerts)
-    TicketEvent.objects.bulk_create(
+    ticket_events_save(
         TicketEvent(
             ticket_id=alert.ticket_id,
             kind=event_kind,

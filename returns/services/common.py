@@ -15,7 +15,7 @@ from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
 from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
-from tickets.services import Actor, ticket_event
+from tickets.services import Actor, ticket_event, ticket_events_save
 
 
 def raise_automation_event(ticket: Ticket, return_request: ReturnRequest, event: str, *, now: datetime) -> None:
@@ -232,7 +232,7 @@ def move(
     previous = advance(return_request, to, now=now)
     return_request.save(update_fields=["status", "updated_at", *fields])
     moved = return_event(locked, actor=actor, now=now, **{"from": previous, "to": to, **(data or {})})
-    TicketEvent.objects.bulk_create([*after, moved])
+    ticket_events_save([*after, moved])
     _drive_ticket(locked, to, actor=actor, now=now)
     return_request.ticket = locked.ticket
     send_move_webhook(return_request, to, now=now)
@@ -257,4 +257,4 @@ def return_event(locked: Locked, *, actor: Actor, now: datetime, **data: Any) ->
 
 def record(locked: Locked, action: str, *, actor: Actor, now: datetime, **data: Any) -> None:
     """A ticket event for a return step that does not change its status (evidence, a refund lowered...)."""
-    return_event(locked, actor=actor, now=now, action=action, **data).save()
+    ticket_events_save([return_event(locked, actor=actor, now=now, action=action, **data)])

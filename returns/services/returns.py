@@ -13,7 +13,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftersales.errors import ApplicationError, IllegalStateChange, InvalidInput
@@ -90,6 +90,11 @@ class CustomerDetails:
 class _Claim:
     line: OrderLine
     items: list[tuple[int, ItemRequest]] = field(default_factory=list)
+
+
+def _return_subject(storefront: Storefront, order_id: str) -> str:
+    with translation.override(storefront.language):
+        return _("Return for order %(order)s") % {"order": order_id}
 
 
 def policy_for(storefront: Storefront) -> ReturnPolicy:
@@ -332,7 +337,8 @@ def return_create(
 
     ticket = services.ticket_create(
         storefront=storefront,
-        subject=_("Return for order %(order)s") % {"order": order.external_id},
+        # In the customer's language (their storefront's): the subject is what they read in their tickets.
+        subject=_return_subject(storefront, order.external_id),
         body=description,
         kind=Kind.RETURN,
         category=Category.PRODUCT_QUALITY if is_fault else Category.POLICY,

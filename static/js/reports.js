@@ -126,6 +126,7 @@
     timesChart("first_response_by_weekday", data.first_response_by_weekday, text);
     choicesChart("by_category", data.by_category, text);
     choicesChart("by_channel", data.by_channel, text);
+    if (data.by_tag) { choicesChart("by_tag", data.by_tag, text); }
     paretoChart("return_reasons", data.return_reasons, text);
     paretoChart("complaint_categories", data.complaint_categories, text);
     paretoChart("complaint_root_causes", data.complaint_root_causes, text);

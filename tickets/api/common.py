@@ -66,6 +66,23 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 # --- Errors -----------------------------------------------------------------------------------------------------
 
 
+class NewEventMessageOut(Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField()
+
+
+class NewEventOut(Serializer):
+    """An event the action's sender had not seen (tickets.services.collision.new_event_data)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    actor_type = serializers.ChoiceField(choices=ActorType.choices)
+    actor_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    message = NewEventMessageOut(allow_null=True)
+
+
 class ErrorSerializer(Serializer):
     """The one error format of the API."""
 
@@ -75,6 +92,11 @@ class ErrorSerializer(Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text='Validation only: messages per field path ("customer.email", "Idempotency-Key").',
+    )
+    new_events = NewEventOut(
+        many=True,
+        required=False,
+        help_text="`ticket_changed` only: the customer messages and others' replies sent after `seen_event_id`.",
     )
 
     class Meta:
@@ -90,7 +112,8 @@ ERROR_DESCRIPTIONS = {
     401: "No, bad or revoked credentials.",
     403: "These credentials may not use this endpoint.",
     404: "No such object, or not yours.",
-    409: "Illegal state change, or a request with the same Idempotency-Key still in flight.",
+    409: "Illegal state change, a request with the same Idempotency-Key still in flight, or `ticket_changed` (the "
+    "ticket has new messages since `seen_event_id`: see `new_events`, resend with `confirm: true`).",
     413: "The request body is too large.",
     415: "The body's content type is not the one this endpoint takes (JSON; multipart/form-data for files).",
     422: "The Idempotency-Key was already used with a different request.",
@@ -231,7 +254,24 @@ class TicketOut(Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    merged_into = serializers.SerializerMethodField(
+        help_text="Set when the ticket was merged into another: read that one; messages posted here land there."
+    )
     messages = PublicMessageOut(many=True, source="shown_messages")
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {"id": {"type": "string", "format": "uuid"}, "reference": {"type": "string"}},
+            "required": ["id", "reference"],
+        }
+    )
+    def get_merged_into(self, ticket: Ticket) -> dict[str, str] | None:
+        if ticket.merged_into_id is None:
+            return None
+        target = ticket.merged_into
+        return {"id": str(target.public_id), "reference": target.reference}
 
 
 class StaffRefOut(Serializer):
@@ -278,6 +318,11 @@ class DeskTicketOut(Serializer):
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
     resolved_at = serializers.DateTimeField(allow_null=True)
+    tags = serializers.SerializerMethodField(help_text="The ticket's tags, sorted.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, ticket: Ticket) -> list[str]:
+        return selectors.tag_names_of(ticket)
 
     @extend_schema_field(serializers.ChoiceField(choices=SLA_STATE_CHOICES, allow_null=True))
     def get_sla_state(self, ticket: Ticket) -> str | None:
@@ -323,6 +368,12 @@ class EventOut(Serializer):
         return _("System")
 
 
+class LinkedTicketOut(Serializer):
+    reference = serializers.CharField()
+    subject = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+
+
 class OrderLineContextOut(Serializer):
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -365,8 +416,11 @@ class OrderContextOut(Serializer):
     currency = serializers.CharField()
     lines = OrderLineContextOut(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Refunds that succeeded.")
-    returns = OrderReturnContextOut(many=True)
+    refunded = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Refunds that succeeded, of the returns listed."
+    )
+    returns = OrderReturnContextOut(many=True, help_text="The order's returns on tickets you may see.")
+    hidden_returns = serializers.IntegerField(help_text="The order's returns on tickets you may not see.")
 
 
 class CustomerTicketRowOut(Serializer):
@@ -395,7 +449,17 @@ class DeskTicketDetailOut(DeskTicketOut):
     customer_tickets = CustomerTicketsOut(source="shown_customer_tickets")
 
     closed_at = serializers.DateTimeField(allow_null=True)
+    last_event_id = serializers.IntegerField(
+        allow_null=True, help_text="The newest event's id: send it as `seen_event_id` with an action (collision guard)."
+    )
     previous_ticket = TicketRefOut(allow_null=True, help_text="The closed ticket this one follows up.")
+    merged_into = TicketRefOut(allow_null=True, help_text="The ticket this one was merged into.")
+    links = serializers.SerializerMethodField(help_text="Related tickets (links go both ways).")
+
+    @extend_schema_field(LinkedTicketOut(many=True))
+    def get_links(self, ticket: Ticket) -> list[dict[str, Any]]:
+        return selectors.linked_tickets_of(ticket)
+
     messages = MessageOut(many=True, source="shown_messages")
     timeline = EventOut(many=True, source="shown_timeline")
     clocks = ClockOut(many=True, source="shown_clocks", help_text="Running clocks first, soonest deadline first.")
@@ -405,6 +469,9 @@ class CannedResponseOut(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField(help_text="With placeholders {customer_name} {reference} {order_id} {agent_name}.")
+    body_zh = serializers.CharField(
+        help_text="The text for customers writing in Simplified Chinese; empty: the English."
+    )
     team = NamedRefOut(allow_null=True)
 
 
@@ -438,8 +505,9 @@ def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
         ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
     )
     ticket.shown_timeline = list(selectors.ticket_timeline(ticket=ticket))
+    ticket.last_event_id = max((event.pk for event in ticket.shown_timeline), default=None)
     ticket.shown_clocks = selectors.ticket_clocks(ticket=ticket)
-    ticket.shown_order = ticket_context(ticket, "order")
+    ticket.shown_order = ticket_context(ticket, "order", user=user)
     ticket.shown_customer_tickets = selectors.customer_tickets(ticket=ticket, user=user)
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 
@@ -447,9 +515,13 @@ def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
 def desk_ticket_after_action(ticket: Ticket, *, user: Any) -> dict[str, Any]:
     # Reloaded without the visibility filter: an agent who just handed the ticket to another team still gets the
     # result of their own action.
-    fresh = Ticket.objects.select_related("customer", "team", "assignee", "storefront", "previous_ticket").get(
-        pk=ticket.pk
-    )
+    fresh = selectors.with_links(
+        selectors.with_tag_names(
+            Ticket.objects.select_related(
+                "customer", "team", "assignee", "storefront", "previous_ticket", "merged_into"
+            )
+        )
+    ).get(pk=ticket.pk)
     return desk_ticket_body(fresh, user=user)
 
 

@@ -9,10 +9,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -28,31 +30,40 @@ from aftersales.schema import STAFF_AUTH
 from tickets import roles, selectors, services
 from tickets.api.common import (
     BODY_MAX,
+    CREATE_ERRORS,
     IDEMPOTENCY_KEY,
     LIST_ERRORS,
     POST_ERRORS,
     READ_ERRORS,
     SLA_STATE_CHOICES,
+    Boolean,
     CannedRenderOut,
     CannedResponseOut,
     DeskTicketDetailOut,
     DeskTicketOut,
     EmptyIn,
     Input,
+    Integer,
+    NamedRefOut,
     PageIn,
+    QueryBoolean,
     QueryInteger,
     Text,
     cursor_field,
     desk_ticket_after_action,
     desk_ticket_body,
+    errors,
     validated,
     validated_query,
 )
 from tickets.idempotency import idempotent
 from tickets.models import (
+    BulkJob,
+    BulkJobStatus,
     Category,
     Channel,
     Kind,
+    MacroScope,
     Severity,
     Status,
     Team,
@@ -60,6 +71,7 @@ from tickets.models import (
 )
 from tickets.permissions import IsDeskAgent
 from tickets.selectors import QUEUE_SCOPES
+from tickets.services.bulk import BULK_JOB_MAX, BULK_SYNC_MAX
 
 # --- Desk endpoints ---------------------------------------------------------------------------------------------
 
@@ -164,6 +176,18 @@ class DeskQueueIn(Serializer):
     storefront = QueryInteger(required=False, min_value=1, max_value=2**63 - 1)
     sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
     q = Text(required=False, max_length=200, help_text="Reference, customer, order id, words.")
+    tag = serializers.ListField(
+        child=Text(max_length=50),
+        required=False,
+        max_length=10,
+        help_text="Repeatable: tickets carrying every one of these tags (any case).",
+    )
+    view = QueryInteger(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A saved view's id: its filters (the parameters given narrow them further).",
+    )
     cursor = cursor_field()
     page_size = QueryInteger(required=False, min_value=1, max_value=QueueCursorPagination.max_page_size)
 
@@ -192,9 +216,19 @@ class DeskTicketListApi(DeskApi):
         filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
         if params.get("status"):
             filters["status"] = sorted(params["status"])
-        tickets = selectors.ticket_queue(
-            user=request.user, scope=params["scope"], filters=filters, search=params.get("q", "")
-        )
+        if params.get("tag"):
+            filters["tags"] = params["tag"]
+        search = params.get("q", "")
+        scope = params["scope"]
+        if "view" in params:
+            view = selectors.saved_view_get_for_user(user=request.user, view_id=params["view"])
+            if view is None:
+                raise InvalidInput(_("No such view."), field="view")
+            view_filters = dict(view.filters)
+            search = search or view_filters.pop("q", "")
+            filters = {**view_filters, **filters}
+            scope = params["scope"] if "scope" in request.query_params else "all"
+        tickets = selectors.ticket_queue(user=request.user, scope=scope, filters=filters, search=search)
         paginator = QueueCursorPagination()
         page = paginator.paginate_queryset(tickets, request, view=self)
         return paginator.get_paginated_response(DeskTicketOut(page, many=True).data)
@@ -225,23 +259,54 @@ def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool
     )
 
 
-class ReplyIn(Input):
+SEEN_EVENT_HELP = (
+    "The ticket's `last_event_id` when you read it. If the customer or a colleague wrote to the customer since, the "
+    "action is refused with 409 `ticket_changed` and `new_events`, changing nothing; send it again with "
+    "`confirm: true` to go ahead. Without it the action goes through (scripts)."
+)
+
+
+class SeenIn(Input):
+    """The collision guard's fields (tickets.services.collision), on every action a person takes on a ticket."""
+
+    seen_event_id = Integer(required=False, min_value=0, max_value=2**63 - 1, help_text=SEEN_EVENT_HELP)
+    confirm = Boolean(required=False, default=False, help_text="Go ahead although the ticket changed.")
+
+
+class FormBoolean(QueryBoolean):
+    """`true` or `false` in a form body; absent means the default (DRF would read an absent checkbox as false)."""
+
+    default_empty_html = empty
+
+
+class SeenFormIn(Serializer):
+    """The same fields in a multipart/form-data body, where every value is text."""
+
+    seen_event_id = QueryInteger(required=False, min_value=0, max_value=2**63 - 1, help_text=SEEN_EVENT_HELP)
+    confirm = FormBoolean(required=False, default=False, help_text="`true` to go ahead although the ticket changed.")
+
+
+class ReplyIn(SeenIn):
     body = Text(max_length=BODY_MAX)
     status = serializers.ChoiceField(
         choices=Status.choices, required=False, help_text="Move the ticket too, e.g. pending or resolved."
     )
 
 
-class ReplyWithFilesIn(ReplyIn):
+class ReplyWithFilesIn(SeenFormIn, ReplyIn):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
-class NoteIn(Input):
+class NoteIn(SeenIn):
     body = Text(max_length=BODY_MAX)
 
 
-class NoteWithFilesIn(NoteIn):
+class NoteWithFilesIn(SeenFormIn, NoteIn):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+def _seen(data: dict[str, Any]) -> dict[str, Any]:
+    return {"seen_event_id": data.get("seen_event_id"), "confirm": data.get("confirm", False)}
 
 
 class WithFilesApi:
@@ -256,12 +321,12 @@ class WithFilesApi:
         return request.content_type.startswith("multipart/")
 
 
-class AssignIn(Input):
+class AssignIn(SeenIn):
     assignee = Text(max_length=150, required=False, allow_null=True, help_text="Username or id; null unassigns.")
     team = Text(max_length=100, required=False, allow_null=True, help_text="Team name or id.")
 
 
-class StatusIn(Input):
+class StatusIn(SeenIn):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
@@ -297,6 +362,7 @@ class DeskReplyApi(WithFilesApi, DeskApi):
             body=data["body"],
             attachments=data.get("attachments", []),
             status=data.get("status"),
+            **_seen(data),
         )
         return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
@@ -314,7 +380,7 @@ class DeskNoteApi(WithFilesApi, DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(NoteWithFilesIn if self.with_files(request) else NoteIn, request.data)
         services.ticket_add_note(
-            ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", [])
+            ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", []), **_seen(data)
         )
         return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
@@ -394,7 +460,7 @@ class DeskAssignApi(DeskApi):
         data = validated(AssignIn, request.data)
         team = _resolve_team(data.get("team"), user=request.user, ticket=ticket) or ticket.team
         assignee = _resolve_assignee(data.get("assignee"), team=team)
-        ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team)
+        ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team, **_seen(data))
         return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
@@ -405,7 +471,7 @@ class DeskStatusApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(StatusIn, request.data)
         ticket = services.ticket_change_status(
-            ticket=ticket, status=data["status"], user=request.user, reason=data["reason"]
+            ticket=ticket, status=data["status"], user=request.user, reason=data["reason"], **_seen(data)
         )
         return Response(desk_ticket_after_action(ticket, user=request.user))
 
@@ -471,3 +537,566 @@ class DeskCannedRenderApi(DeskApi):
             raise Http404("No such canned response.")
         text = services.canned_response_render(canned=canned, ticket=ticket, agent=request.user)
         return Response(CannedRenderOut({"id": canned.pk, "title": canned.title, "body": text}).data)
+
+
+class TagsIn(Input):
+    add = serializers.ListField(
+        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=list,
+        max_length=50,
+    )
+    remove = serializers.ListField(
+        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        required=False,
+        default=list,
+        max_length=50,
+    )
+
+
+class DeskTagsApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_tags",
+        summary="Add and remove tags",
+        description="Tags are trimmed, 1-50 characters, without commas, the same whatever their case; a bad one is "
+        "400 naming `tags`, and nothing changes.",
+        request=TagsIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(TagsIn, request.data)
+        services.ticket_tags_change(
+            ticket=ticket, actor=services.Actor(user=request.user), add=data["add"], remove=data["remove"]
+        )
+        return Response(desk_ticket_after_action(ticket, user=request.user))
+
+
+class TagSuggestIn(Serializer):
+    q = Text(required=False, max_length=50, allow_blank=True, default="")
+
+
+class TagSuggestOut(Serializer):
+    results = serializers.ListField(child=serializers.CharField())
+
+
+class DeskTagSuggestApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tags_list",
+        tags=["desk: tags"],
+        summary="Tag names for autocomplete: those starting with `q` (any case), the most used first",
+        parameters=[TagSuggestIn],
+        responses={200: TagSuggestOut, **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        params = validated_query(TagSuggestIn, request.query_params)
+        return Response({"results": selectors.tags_matching(prefix=params["q"])})
+
+
+# --- Bulk actions -------------------------------------------------------------------------------------------------
+
+
+class BulkFilterIn(Input):
+    """The queue's filters, as the desk list takes them: the tickets "all matching the filter"."""
+
+    scope = serializers.ChoiceField(choices=[(scope, scope) for scope in QUEUE_SCOPES], default="all")
+    status = serializers.ListField(child=serializers.ChoiceField(choices=Status.choices), required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    storefront = Integer(required=False, min_value=1, max_value=2**63 - 1)
+    sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
+    q = Text(required=False, max_length=200)
+    tag = serializers.ListField(child=Text(max_length=50), required=False, max_length=10)
+
+
+class BulkIn(Input):
+    references = serializers.ListField(
+        child=Text(max_length=20),
+        required=False,
+        max_length=BULK_JOB_MAX,
+        help_text="Up to 100 are answered at once; more (up to 10,000) run as a background job.",
+    )
+    filter = BulkFilterIn(required=False, help_text="Instead of references: every ticket the queue lists with it.")
+    actions = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='The action vocabulary\'s {"type", "value"}: set_status, assign_team, assign_agent, add_tags, '
+        "remove_tags, reply, note...",
+    )
+    macro = Integer(required=False, min_value=1, max_value=2**63 - 1, help_text="Instead of actions: a macro's id.")
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if ("references" in data) == ("filter" in data):
+            raise serializers.ValidationError({"references": [_("Give either references or a filter.")]})
+        if ("actions" in data) == ("macro" in data):
+            raise serializers.ValidationError({"actions": [_("Give either actions or a macro.")]})
+        return data
+
+
+class BulkResultOut(Serializer):
+    reference = serializers.CharField()
+    ok = serializers.BooleanField()
+    error = serializers.CharField(allow_null=True, help_text="Why this ticket was refused; null when done.")
+
+
+class BulkResultsOut(Serializer):
+    results = BulkResultOut(many=True)
+
+
+class BulkJobOut(Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=BulkJobStatus.choices)
+    total = serializers.IntegerField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    actions = serializers.ListField(child=serializers.DictField())
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    results_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_results_url(self, job: BulkJob) -> str:
+        return self.context["request"].build_absolute_uri(reverse("api-desk-bulk-job-results", args=[job.pk]))
+
+
+def _queue_filters(params: dict[str, Any]) -> dict[str, Any]:
+    fields = ("kind", "category", "severity", "channel", "storefront", "sla")
+    filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
+    if params.get("status"):
+        filters["status"] = sorted(params["status"])
+    if params.get("tag"):
+        filters["tags"] = params["tag"]
+    return filters
+
+
+class DeskBulkApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tickets_bulk",
+        tags=DESK_TAGS,
+        summary="The same actions on many tickets",
+        description="Each ticket all-or-nothing, one refusal never stopping the others. Up to 100 references: "
+        "200 with a result per ticket. More, or a filter: 202 with a background job (its progress at its URL).",
+        parameters=[IDEMPOTENCY_KEY],
+        request=BulkIn,
+        responses={200: BulkResultsOut, 202: BulkJobOut, **CREATE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = validated(BulkIn, request.data)
+        if "macro" in data:
+            macro = selectors.macros_for(user=request.user).filter(pk=data["macro"]).first()
+            if macro is None:
+                raise InvalidInput(_("No such macro."), field="macro")
+            data["actions"] = macro.actions
+        if "references" in data and len(set(data["references"])) <= BULK_SYNC_MAX:
+            results = services.tickets_bulk_apply(
+                user=request.user, references=data["references"], actions=data["actions"]
+            )
+            return Response({"results": results})
+        if "references" in data:
+            ids = services.bulk_ticket_ids(references=data["references"])
+        else:
+            params = data["filter"]
+            tickets = selectors.ticket_queue(
+                user=request.user, scope=params["scope"], filters=_queue_filters(params), search=params.get("q", "")
+            )
+            ids = list(tickets.values_list("pk", flat=True)[: BULK_JOB_MAX + 1])
+        job = services.bulk_job_create(user=request.user, actions=data["actions"], ticket_ids=ids)
+        body = BulkJobOut(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["results_url"]})
+
+
+JOB_ID = OpenApiParameter("job_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+def _job_for(request: Request, job_id: int) -> BulkJob:
+    job = selectors.bulk_job_get_for_user(user=request.user, job_id=job_id)
+    if job is None:
+        raise Http404("No such bulk action.")
+    return job
+
+
+class DeskBulkJobApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_bulk_jobs_retrieve",
+        tags=DESK_TAGS,
+        summary="A bulk action's progress",
+        parameters=[JOB_ID],
+        responses={200: BulkJobOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, job_id: int) -> Response:
+        return Response(BulkJobOut(_job_for(request, job_id), context={"request": request}).data)
+
+
+class BulkResultPagination(StrictCursorPagination):
+    ordering = ("ok", "id")
+    page_size = 200
+
+
+class BulkResultPageOut(Serializer):
+    results = BulkResultOut(many=True)
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+
+
+class DeskBulkJobResultsApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_bulk_jobs_results",
+        tags=DESK_TAGS,
+        summary="A bulk action's result per ticket, the refused ones first",
+        parameters=[JOB_ID, PageIn],
+        responses={200: BulkResultPageOut, **errors(400, 401, 403, 404, 429)},
+    )
+    def get(self, request: Request, job_id: int) -> Response:
+        job = _job_for(request, job_id)
+        validated_query(PageIn, request.query_params)
+        paginator = BulkResultPagination()
+        page = paginator.paginate_queryset(job.results.all(), request, view=self)
+        rows = [{"reference": r.reference, "ok": r.ok, "error": r.error or None} for r in page]
+        return paginator.get_paginated_response(BulkResultOut(rows, many=True).data)
+
+
+# --- Merge, link, split -------------------------------------------------------------------------------------------
+
+
+class MergeIn(Input):
+    sources = serializers.ListField(child=Text(max_length=20), min_length=1, max_length=50)
+
+
+class LinkIn(Input):
+    reference = Text(max_length=20)
+
+
+class SplitIn(Input):
+    message_id = Integer(min_value=1, max_value=2**63 - 1)
+    following = Boolean(required=False, default=False, help_text="Move the messages after it too.")
+
+
+def _visible_tickets(request: Request, references: list[str], field: str) -> list[Ticket]:
+    tickets = []
+    for reference in dict.fromkeys(references):
+        try:
+            tickets.append(selectors.ticket_get_for_user(user=request.user, reference=reference.strip().upper()))
+        except Http404:
+            raise InvalidInput(
+                _("No such ticket, or you may not see it: %(reference)s") % {"reference": reference}, field=field
+            ) from None
+    return tickets
+
+
+class DeskMergeApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_merge",
+        summary="Merge other tickets into this one",
+        description="Same storefront only; never into a closed ticket (409). The sources' messages move here, their "
+        "returns and complaints too; each source is closed with `merged_into`, and the storefront hears "
+        "`ticket.merged`.",
+        request=MergeIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        target = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(MergeIn, request.data)
+        sources = _visible_tickets(request, data["sources"], "sources")
+        services.ticket_merge(target=target, sources=sources, user=request.user)
+        return Response(desk_ticket_after_action(target, user=request.user))
+
+
+class DeskLinkApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_link",
+        summary="Link a related ticket (both ways)",
+        request=LinkIn,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(LinkIn, request.data)
+        (other,) = _visible_tickets(request, [data["reference"]], "reference")
+        services.ticket_link(ticket=ticket, other=other, user=request.user)
+        return Response(desk_ticket_after_action(ticket, user=request.user))
+
+
+class DeskSplitApi(DeskApi):
+    @_desk_action(
+        operation_id="desk_tickets_split",
+        summary="Split a customer message into a new ticket",
+        description="The new ticket (same customer, linked to this one) is the answer.",
+        request=SplitIn,
+        created=True,
+    )
+    @idempotent
+    def post(self, request: Request, reference: str) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        data = validated(SplitIn, request.data)
+        new = services.ticket_split(
+            ticket=ticket, message_id=data["message_id"], following=data["following"], user=request.user
+        )
+        return Response(desk_ticket_after_action(new, user=request.user), status=status.HTTP_201_CREATED)
+
+
+# --- Saved views --------------------------------------------------------------------------------------------------
+
+VIEW_TAGS = ["desk: saved views"]
+
+
+class SavedViewIn(Input):
+    name = Text(max_length=100)
+    team = Integer(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A team's id for a team view (supervisors); null: yours.",
+    )
+    filters = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="status (list), kind, category, severity, channel, storefront (id), team (id), assignee (username, "
+        '"me" or "none"), tags (list), sla, created_from, created_to (YYYY-MM-DD), q.',
+    )
+    sort = serializers.CharField(required=False, allow_blank=True, default="", help_text="due, created, -created, ...")
+    columns = serializers.ListField(child=serializers.CharField(), required=False, default=list)
+    position = Integer(required=False, min_value=0, max_value=10_000, default=100)
+
+
+class SavedViewOut(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    team = NamedRefOut(allow_null=True)
+    owner = serializers.CharField(source="owner.username")
+    filters = serializers.DictField()
+    sort = serializers.CharField()
+    columns = serializers.ListField(child=serializers.CharField())
+    position = serializers.IntegerField()
+
+
+class SavedViewPageOut(Serializer):
+    results = SavedViewOut(many=True)
+
+
+def _view_team(team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise InvalidInput(_("No such team."), field="team")
+    return team
+
+
+class DeskSavedViewListApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_views_list",
+        tags=VIEW_TAGS,
+        summary="Your saved views and your teams'",
+        responses={200: SavedViewPageOut, **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        views = selectors.saved_views_for(user=request.user).select_related("owner")
+        return Response({"results": SavedViewOut(views, many=True).data})
+
+    @extend_schema(
+        operation_id="desk_views_create",
+        tags=VIEW_TAGS,
+        summary="Save a view (a team's: supervisors)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=SavedViewIn,
+        responses={201: SavedViewOut, **CREATE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = validated(SavedViewIn, request.data)
+        team = _view_team(data.pop("team"))
+        view = services.saved_view_create(user=request.user, team=team, **data)
+        return Response(SavedViewOut(view).data, status=status.HTTP_201_CREATED)
+
+
+VIEW_ID = OpenApiParameter("view_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class DeskSavedViewDetailApi(DeskApi):
+    def _view(self, request: Request, view_id: int) -> Any:
+        view = selectors.saved_view_get_for_user(user=request.user, view_id=view_id)
+        if view is None:
+            raise Http404("No such view.")
+        return view
+
+    @extend_schema(
+        operation_id="desk_views_retrieve",
+        tags=VIEW_TAGS,
+        summary="A saved view",
+        parameters=[VIEW_ID],
+        responses={200: SavedViewOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, view_id: int) -> Response:
+        return Response(SavedViewOut(self._view(request, view_id)).data)
+
+    @extend_schema(
+        operation_id="desk_views_update",
+        tags=VIEW_TAGS,
+        summary="Change a saved view (yours; a team's: supervisors)",
+        parameters=[VIEW_ID],
+        request=SavedViewIn,
+        responses={200: SavedViewOut, **errors(400, 401, 403, 404, 413, 415, 429)},
+    )
+    def put(self, request: Request, view_id: int) -> Response:
+        view = self._view(request, view_id)
+        data = validated(SavedViewIn, request.data)
+        team = _view_team(data.pop("team"))
+        view = services.saved_view_update(view=view, user=request.user, team=team, **data)
+        return Response(SavedViewOut(view).data)
+
+    @extend_schema(
+        operation_id="desk_views_destroy",
+        tags=VIEW_TAGS,
+        summary="Delete a saved view (yours; a team's: supervisors)",
+        parameters=[VIEW_ID],
+        responses={204: None, **READ_ERRORS},
+    )
+    def delete(self, request: Request, view_id: int) -> Response:
+        services.saved_view_delete(view=self._view(request, view_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Macros -------------------------------------------------------------------------------------------------------
+
+MACRO_TAGS = ["desk: macros"]
+
+
+class MacroIn(Input):
+    name = Text(max_length=100)
+    scope = serializers.ChoiceField(choices=MacroScope.choices, default=MacroScope.PERSONAL)
+    team = Integer(required=False, allow_null=True, default=None, help_text="A team macro's team (id).")
+    actions = serializers.ListField(
+        child=serializers.DictField(), help_text="The action vocabulary's [{type, value}]; texts per language."
+    )
+    send_reply = Boolean(required=False, default=True, help_text="Off: the desk puts the reply in the reply box.")
+    is_active = Boolean(required=False, default=True)
+    position = Integer(required=False, min_value=0, max_value=10_000, default=100)
+
+
+class MacroOut(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    scope = serializers.ChoiceField(choices=MacroScope.choices)
+    team = NamedRefOut(allow_null=True)
+    owner = serializers.CharField(source="owner.username")
+    actions = serializers.ListField(child=serializers.DictField())
+    send_reply = serializers.BooleanField()
+    is_active = serializers.BooleanField()
+    position = serializers.IntegerField()
+
+
+class MacroListOut(Serializer):
+    results = MacroOut(many=True)
+
+
+class MacroApplyIn(Input):
+    dry_run = Boolean(required=False, default=False, help_text="Say what would change, changing nothing.")
+
+
+class MacroApplyOut(Serializer):
+    dry_run = serializers.BooleanField()
+    changes = serializers.ListField(child=serializers.DictField())
+    reply = serializers.CharField(allow_null=True, help_text="The reply as rendered for this ticket.")
+    note = serializers.CharField(allow_null=True)
+    ticket = DeskTicketDetailOut(help_text="The ticket after the macro (unchanged with dry_run).")
+
+
+def _macro_fields(data: dict[str, Any]) -> dict[str, Any]:
+    team_id = data.pop("team")
+    data["team"] = _view_team(team_id)
+    return data
+
+
+class DeskMacroListApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_macros_list",
+        tags=MACRO_TAGS,
+        summary="The macros you may apply: global, your teams' and your own",
+        responses={200: MacroListOut, **LIST_ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"results": MacroOut(selectors.macros_for(user=request.user), many=True).data})
+
+    @extend_schema(
+        operation_id="desk_macros_create",
+        tags=MACRO_TAGS,
+        summary="Save a macro (team and global: supervisors)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=MacroIn,
+        responses={201: MacroOut, **CREATE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _macro_fields(validated(MacroIn, request.data))
+        macro = services.macro_create(user=request.user, **data)
+        return Response(MacroOut(macro).data, status=status.HTTP_201_CREATED)
+
+
+MACRO_ID = OpenApiParameter("macro_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+class DeskMacroDetailApi(DeskApi):
+    def _macro(self, request: Request, macro_id: int) -> Any:
+        macro = selectors.macros_managed_by(user=request.user).filter(pk=macro_id).first()
+        if macro is None:
+            raise Http404("No such macro.")
+        return macro
+
+    @extend_schema(
+        operation_id="desk_macros_retrieve",
+        tags=MACRO_TAGS,
+        summary="A macro you keep",
+        parameters=[MACRO_ID],
+        responses={200: MacroOut, **READ_ERRORS},
+    )
+    def get(self, request: Request, macro_id: int) -> Response:
+        return Response(MacroOut(self._macro(request, macro_id)).data)
+
+    @extend_schema(
+        operation_id="desk_macros_update",
+        tags=MACRO_TAGS,
+        summary="Change a macro you keep",
+        parameters=[MACRO_ID],
+        request=MacroIn,
+        responses={200: MacroOut, **errors(400, 401, 403, 404, 413, 415, 429)},
+    )
+    def put(self, request: Request, macro_id: int) -> Response:
+        macro = self._macro(request, macro_id)
+        data = _macro_fields(validated(MacroIn, request.data))
+        return Response(MacroOut(services.macro_update(macro=macro, user=request.user, **data)).data)
+
+    @extend_schema(
+        operation_id="desk_macros_destroy",
+        tags=MACRO_TAGS,
+        summary="Delete a macro you keep",
+        parameters=[MACRO_ID],
+        responses={204: None, **READ_ERRORS},
+    )
+    def delete(self, request: Request, macro_id: int) -> Response:
+        services.macro_delete(macro=self._macro(request, macro_id), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeskMacroApplyApi(DeskApi):
+    @extend_schema(
+        operation_id="desk_tickets_macro_apply",
+        tags=MACRO_TAGS,
+        summary="Apply a macro to a ticket (all its actions, or none)",
+        description="With dry_run: what would change and the rendered reply, nothing changed.",
+        parameters=[REFERENCE, MACRO_ID, IDEMPOTENCY_KEY],
+        request=MacroApplyIn,
+        responses={200: MacroApplyOut, **POST_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, reference: str, macro_id: int) -> Response:
+        ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
+        macro = selectors.macros_for(user=request.user, ticket=ticket).filter(pk=macro_id).first()
+        if macro is None:
+            raise Http404("No such macro.")
+        data = validated(MacroApplyIn, request.data)
+        result = services.macro_apply(macro=macro, ticket=ticket, user=request.user, dry_run=data["dry_run"])
+        body = {**result.as_json(), "ticket": desk_ticket_after_action(ticket, user=request.user)}
+        return Response(body)

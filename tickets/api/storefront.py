@@ -40,6 +40,12 @@ class TicketCreateIn(Input):
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
     customer = CustomerIn(required=False)
     order_external_id = Text(max_length=100, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(
+        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        required=False,
+        max_length=20,
+        help_text="Labels for the desk (1-50 characters each, no commas); storefront reads do not show them.",
+    )
 
 
 class MessageCreateIn(Input):

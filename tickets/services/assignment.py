@@ -12,6 +12,7 @@ from tickets import roles
 from tickets.models import Category, EventKind, Severity, Team, Ticket, TriggerEvent
 from tickets.services import routing
 from tickets.services.automation import automation_event
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_lock, ticket_move
 
@@ -24,13 +25,17 @@ def ticket_assign(
     assignee: AbstractUser | None = None,
     team: Team | None = None,
     actor: Actor | None = None,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
     """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards. By a
-    person (`user`) or an automation rule (`actor`), whose choice routing respects as a person's."""
+    person (`user`) or an automation rule (`actor`), whose choice routing respects as a person's. With
+    `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     actor = actor or Actor(user=user)
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if team is None:
         team = ticket.team
     # The desk's rule, for every way a person assigns (the desk, the API, macros, bulk actions): agents assign within

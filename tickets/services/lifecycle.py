@@ -10,7 +10,7 @@ are serialized and each sees the other's result; when a caller also locks rows o
 complaint), the ticket is locked first. The mover expects its caller to hold that lock.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,8 +43,10 @@ from tickets.models import (
 from tickets.services import routing
 from tickets.services.automation import automation_event
 from tickets.services.clocks import TicketClocks, check_metric
-from tickets.services.events import SYSTEM, Actor, ticket_event
+from tickets.services.collision import ticket_check_seen
+from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save
 from tickets.services.surveys import survey_create, survey_url
+from tickets.services.tags import tags_get_or_create, tags_validate
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 # The fields a status move writes.
@@ -78,6 +80,7 @@ def ticket_create(
     reason: str = "",
     actor: Actor | None = None,
     with_rows: Callable[[Ticket], list[TicketEvent]] | None = None,
+    tags: Sequence[str] = (),
     fallback_team: Team | None = None,
     now: datetime | None = None,
 ) -> Ticket:
@@ -93,9 +96,11 @@ def ticket_create(
     written, exactly as `ticket_move` would to a stored one, so the ticket is written once in its final state.
     `with_rows` writes the caller's own rows that point at the ticket (the return itself) once the ticket's row is
     written, and gives back their events, which go on the timeline after the ticket's opening ones and before what
-    the acknowledgement and the status move did. `fallback_team` takes what no routing rule routes before the
-    default team does (a mailbox's own team)."""
+    the acknowledgement and the status move did. `tags` (validated before anything is written) go on the ticket
+    with one `tags_changed` event. `fallback_team` takes what no routing rule routes before the default team does
+    (a mailbox's own team)."""
     now = now or timezone.now()
+    tag_rows = tags_get_or_create(tags_validate(tags)) if tags else []
     creator = Actor(user=user) if user is not None else Actor(storefront=storefront)
     ticket = Ticket(
         kind=kind,
@@ -129,6 +134,9 @@ def ticket_create(
         # A return's request is answered by its decision, not by a reply (sla.md): no response round.
         clocks.start(Metric.RESPONSE, now=now)
     events = [ticket_event(ticket=ticket, kind=EventKind.CREATED, actor=creator, data={"kind": kind}, now=now)]
+    if tag_rows:
+        data = {"added": [tag.name for tag in tag_rows], "removed": []}
+        events.append(ticket_event(ticket=ticket, kind=EventKind.TAGS_CHANGED, actor=creator, data=data, now=now))
     message = None
     if body:
         message = Message(
@@ -154,7 +162,10 @@ def ticket_create(
         message.save(force_insert=True)
         message.attachment_list = []
     ticket.opening_message = message
+    if tag_rows:
+        ticket.tags.add(*tag_rows)
     callers = with_rows(ticket) if with_rows is not None else []
+    # Not announced (ticket_events_save): nobody has a new ticket's page open yet, and the queue refreshes itself.
     TicketEvent.objects.bulk_create([*events, *callers, *move.events])
     _after(ticket, move, now=now)
     automation_event(event=TriggerEvent.TICKET_CREATED, ticket=ticket, now=now)
@@ -171,9 +182,11 @@ class _Move:
     clocks: TicketClocks | None = None
 
 
-def _status_move(ticket: Ticket, to: str, *, now: datetime) -> str:
-    """Check one status move against the state machine and apply its fields in memory; the previous status."""
-    if to not in ALLOWED_MOVES[ticket.status]:
+def _status_move(ticket: Ticket, to: str, *, now: datetime, merging: bool = False) -> str:
+    """Check one status move against the state machine and apply its fields in memory; the previous status. A
+    ticket merged into another closes from any status but closed (workspace.md: each source becomes closed)."""
+    merge_close = merging and to == Status.CLOSED and ticket.status != Status.CLOSED
+    if to not in ALLOWED_MOVES[ticket.status] and not merge_close:
         raise IllegalStateChange(
             _("A ticket cannot move from %(from)s to %(to)s.")
             % {"from": Status(ticket.status).label, "to": Status(to).label},
@@ -229,14 +242,15 @@ def _apply(
     customer_message: bool = False,
     repick_policy: bool = False,
     team_changed: bool = False,
+    merge_into: Ticket | None = None,
 ) -> _Move:
     """The rules of the lifecycle, applied to the ticket and its clocks in memory (nothing written): the one place
     that decides what a status move, an acknowledgement, an answer or a customer message does. `clocks` is the
     ticket's TicketClocks when the caller has them (a new ticket's), else they are read when a change needs them."""
     move = _Move()
 
-    def status_to(to: str, why: str = "") -> None:
-        previous = _status_move(ticket, to, now=now)
+    def status_to(to: str, why: str = "", merging: bool = False) -> None:
+        previous = _status_move(ticket, to, now=now, merging=merging)
         move.moves.append((previous, to))
         move.fields.update(STATUS_FIELDS)
         data = {"from": previous, "to": to, **({"reason": why} if why else {})}
@@ -253,6 +267,11 @@ def _apply(
         status_to(Status.OPEN, reason or "customer_message")
     if status is not None and status != ticket.status:
         status_to(status, reason)
+    if merge_into is not None:
+        # Merged: closed with a pointer to the target, every clock stopped (the target carries the request on).
+        status_to(Status.CLOSED, "merged", merging=True)
+        ticket.merged_into = merge_into
+        move.fields.add("merged_into")
     if answer and ticket.first_response_at is None:
         ticket.first_response_at = now
         move.fields.add("first_response_at")
@@ -262,6 +281,7 @@ def _apply(
         or customer_message
         or repick_policy
         or team_changed
+        or merge_into is not None
         or any(_moves_clocks(previous, to) for previous, to in move.moves)
     ):
         if clocks is None:
@@ -277,6 +297,9 @@ def _apply(
             clocks.start(Metric.RESPONSE, now=now)
         if repick_policy:
             clocks.repick()
+        if merge_into is not None:
+            for metric in Metric.values:
+                clocks.stop(metric, now=now, key=None)
         move.clocks = clocks
         move.fields.update(("next_due_at", "next_warn_at"))
     return move
@@ -309,6 +332,7 @@ def ticket_move(
     answer: bool = False,
     customer_message: bool = False,
     repick_policy: bool = False,
+    merge_into: Ticket | None = None,
     fields: tuple[str, ...] = (),
 ) -> None:
     """Apply what happened to a locked ticket (the caller holds `ticket_lock`): the one writer of its status, its
@@ -322,6 +346,7 @@ def ticket_move(
     - `customer_message`: the customer wrote (a pending or resolved ticket reopens; a response round starts unless one
       is running).
     - `repick_policy`: severity or category changed (the SLA policy is picked again, running clocks re-planned).
+    - `merge_into`: the ticket was merged into that one (closed from any status but closed, its clocks stopped).
     - `fields`: other fields the caller set on the ticket, saved with it (a change of `team` moves the running clocks
       to the new team).
     """
@@ -337,6 +362,7 @@ def ticket_move(
         customer_message=customer_message,
         repick_policy=repick_policy,
         team_changed="team" in fields,
+        merge_into=merge_into,
     )
     if not move.fields and not move.events and not fields:
         return  # nothing happened (a move to the status the ticket has): nothing is written, not even updated_at
@@ -344,7 +370,7 @@ def ticket_move(
         move.clocks.save()
     ticket.updated_at = now
     ticket.save(update_fields=sorted({"updated_at", *fields, *move.fields}))
-    TicketEvent.objects.bulk_create(move.events)
+    ticket_events_save(move.events)
     _after(ticket, move, now=now)
     if move.moves:
         automation_event(event=TriggerEvent.TICKET_STATUS_CHANGED, ticket=ticket, now=now)
@@ -358,13 +384,17 @@ def ticket_change_status(
     user: AbstractUser | None = None,
     storefront: Storefront | None = None,
     reason: str = "",
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
-    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written."""
+    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written. With
+    `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     if status not in Status.values:
         raise InvalidInput(_("Unknown status %(value)s.") % {"value": status}, field="status")
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     ticket_move(ticket=ticket, actor=Actor(user=user, storefront=storefront), now=now, status=status, reason=reason)
     return ticket
 

@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import InvalidInput
 from tickets.models import EventKind, Tag, Ticket
+
+# The module, not its functions: lifecycle's ticket_create uses this module's validation in turn.
+from tickets.services import lifecycle
 from tickets.services.events import Actor, ticket_record_event
-from tickets.services.lifecycle import ticket_lock, ticket_move
 
 TAG_MAX_LENGTH = 50
 
@@ -45,7 +47,11 @@ def tags_get_or_create(names: Sequence[str]) -> list[Tag]:
     if not names:
         return []
     lowered = [name.lower() for name in names]
-    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+    # Inserted in one order whatever the order given: two transactions creating the same new tags wait for each
+    # other on the unique index, never in a cycle.
+    Tag.objects.bulk_create(
+        [Tag(name=name) for name in sorted(names, key=lambda name: (name.lower(), name))], ignore_conflicts=True
+    )
     by_lower = {tag.lowered: tag for tag in Tag.objects.annotate(lowered=Lower("name")).filter(lowered__in=lowered)}
     return [by_lower[name] for name in lowered if name in by_lower]
 
@@ -69,7 +75,7 @@ def ticket_tags_change(
         raise InvalidInput(
             _("A tag cannot be both added and removed: %(tags)s") % {"tags": ", ".join(sorted(both))}, field="tags"
         )
-    locked = ticket_lock(ticket.pk)
+    locked = lifecycle.ticket_lock(ticket.pk)
     current = {tag.name.lower(): tag for tag in locked.tags.all()}
     to_add = tags_get_or_create([name for name in add_names if name.lower() not in current])
     to_remove = [current[name.lower()] for name in remove_names if name.lower() in current]
@@ -85,7 +91,7 @@ def ticket_tags_change(
             data={"added": [tag.name for tag in to_add], "removed": [tag.name for tag in to_remove]},
             now=now,
         )
-        ticket_move(ticket=locked, actor=actor, now=now, fields=("updated_at",))
+        lifecycle.ticket_move(ticket=locked, actor=actor, now=now, fields=("updated_at",))
         ticket.updated_at = locked.updated_at
     names = [tag.name for tag in current.values() if tag not in to_remove] + [tag.name for tag in to_add]
     return sorted(names, key=lambda name: (name.lower(), name))

@@ -77,7 +77,9 @@ class RuleIn(Input):
     active = Boolean(required=False, default=True)
     position = Integer(required=False, default=100, min_value=0, max_value=2_147_483_647)
     conditions = serializers.JSONField(
-        required=False, help_text='{"all": [{"field", "op", "value"}, ...], "any": [...]}; see automation.md.'
+        required=False,
+        allow_null=True,
+        help_text='{"all": [{"field", "op", "value"}, ...], "any": [...]}; see automation.md.',
     )
     actions = serializers.JSONField(help_text='[{"type": ..., "value": ...}, ...]; see automation.md.')
 

@@ -59,7 +59,8 @@ KEPT = {
     "Shanghai",
     "Message",
 }
-SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg"}
+# A key cap (<kbd>Enter</kbd>) names what is printed on the key, in every language.
+SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd"}
 
 
 class _Text(HTMLParser):

@@ -126,7 +126,28 @@ def build_api_world() -> ApiWorld:
     # A sweep two days on: every open ticket has breached, so there are alerts to list and acknowledge.
     sla_sweep(now=timezone.now() + timedelta(days=2))
 
+    # Automation: an inactive trigger and time rule (the fuzzer reads, replaces, tests and deletes them).
+    from tickets.models import TimeRule, Trigger
+    from tickets.services.automation import rule_save
+
+    note = [{"type": "note", "value": "Checked by a rule"}]
+    rules = [
+        rule_save(
+            model=Trigger, data={"name": "Fuzz trigger", "event": "ticket.created", "actions": note, "active": False}
+        ),
+        rule_save(
+            model=TimeRule,
+            data={
+                "name": "Fuzz time rule",
+                "active": False,
+                "conditions": {"all": [{"field": "hours_since.created", "op": "gt", "value": 1}]},
+                "actions": note,
+            },
+        ),
+    ]
+
     world.ids = {
+        "automation_rules": [rule.pk for rule in rules],
         "tickets": [str(ticket.public_id) for ticket in tickets],
         "ticket_references": [ticket.reference for ticket in tickets] + [c.ticket.reference for c in complaints],
         "returns": [str(return_request.public_id) for return_request in returns],

@@ -40,6 +40,7 @@ ADDRESSES = [
     (r"^/api/v1/desk/refunds/\{id\}/", "path.id", "refunds"),
     (r"^/api/v1/desk/complaints/\{id\}/", "path.id", "complaints"),
     (r"^/api/v1/desk/alerts/\{id\}/", "path.id", "alerts"),
+    (r"^/api/v1/desk/automation/(triggers|time-rules)/\{id\}/", "path.id", "automation_rules"),
     (r"^/api/v1/desk/(tickets|reports)/$", "query.storefront", "storefronts"),
     (r"^/api/v1/desk/(alerts|reports)/$", "query.team", "teams"),
 ]
@@ -105,6 +106,9 @@ def test_the_storefront_and_desk_apis_answer_as_their_schema_says(
         ),
         "desk API (returns, refunds, complaints, reports), with a supervisor's token": _command(
             url, config, supervisor, ["--include-path-regex", "^/api/v1/desk/(returns|refunds|complaints|reports)/"]
+        ),
+        "desk API (automation), with a supervisor's token": _command(
+            url, config, supervisor, ["--include-path-regex", "^/api/v1/desk/automation/"]
         ),
         # Issuing and settling refunds is finance's alone: a supervisor only ever gets 403 there.
         "desk API (refunds), with finance's token": _command(

@@ -53,7 +53,9 @@ def test_a_trigger_on_ticket_created_with_tags_and_storefront_conditions_assigns
     ticket = make_ticket(tmall, subject="Refund please")
     not_refund = make_ticket(tmall, subject="Where is it?")
     other_shop = make_ticket(other, subject="Refund please")
-    # then the matching one is assigned to the lead and the customer got the reply in their language
+    # then the matching one is assigned to the lead (what the create answers already says so) and the customer got
+    # the reply in their language
+    assert ticket.assignee == lead
     ticket.refresh_from_db()
     assert ticket.assignee == lead and ticket.team == other_team
     assert ticket.messages.get(kind=MessageKind.PUBLIC).body == f"已收到 {ticket.reference}。"

@@ -26,7 +26,9 @@ from tickets.api.common import (
     LIST_ERRORS,
     POST_ERRORS,
     READ_ERRORS,
+    Boolean,
     Input,
+    Integer,
     Text,
     errors,
     validated,
@@ -72,10 +74,12 @@ def _no_nul(value: Any, path: str) -> None:
 
 class RuleIn(Input):
     name = Text(max_length=200)
-    active = serializers.BooleanField(required=False, default=True)
-    position = serializers.IntegerField(required=False, default=100, min_value=0, max_value=2_147_483_647)
+    active = Boolean(required=False, default=True)
+    position = Integer(required=False, default=100, min_value=0, max_value=2_147_483_647)
     conditions = serializers.JSONField(
-        required=False, help_text='{"all": [{"field", "op", "value"}, ...], "any": [...]}; see automation.md.'
+        required=False,
+        allow_null=True,
+        help_text='{"all": [{"field", "op", "value"}, ...], "any": [...]}; see automation.md.',
     )
     actions = serializers.JSONField(help_text='[{"type": ..., "value": ...}, ...]; see automation.md.')
 
@@ -131,7 +135,7 @@ class ChatChannelIn(Input):
     url = Text(max_length=500, help_text="The robot's webhook URL, with its token.")
     secret = Text(max_length=200, required=False, default="", allow_blank=True, help_text="DingTalk's and Feishu's.")
     language = serializers.ChoiceField(choices=[("en", "en"), ("zh-hans", "zh-hans")], required=False)
-    active = serializers.BooleanField(required=False, default=True)
+    active = Boolean(required=False, default=True)
 
 
 class ChatChannelOut(Serializer):

@@ -431,15 +431,17 @@ _current: ContextVar[_Run | None] = ContextVar("automation_run", default=None)
 
 def automation_event(
     *, event: str, ticket: Ticket, context: dict[str, Any] | None = None, now: datetime | None = None
-) -> None:
+) -> bool:
     """An event happened to this ticket (locked by the caller, in its transaction): run the triggers that listen.
+    True when a trigger acted: the caller's copy of the ticket is then read again (`refresh_from_db`), so what it
+    answers is what the triggers left.
 
     `context` is what the event tells beyond the ticket: {"return": {"reason", "resolution", "outcome"},
     "order": {"amount", "days_since_delivery"}, "complaint": {"category", "severity"}}."""
     from tickets.services.actions import events_suppressed
 
     if events_suppressed.get() or not active_triggers().get(event):
-        return
+        return False
     run = _current.get()
     if run is not None:
         # Raised by a trigger's action: handled after the current event, one level deeper; the same event of the same
@@ -448,10 +450,11 @@ def automation_event(
         for index, (queued, other, queued_context, queued_depth) in enumerate(run.queue):
             if queued == event and other.pk == ticket.pk and queued_depth == depth:
                 run.queue[index] = (event, other, {**(queued_context or {}), **(context or {})}, depth)
-                return
+                return False
         run.queue.append((event, ticket, context, depth))
-        return
+        return False
     now = now or timezone.now()
+    original = ticket
     run = _Run(queue=[(event, ticket, context, 1)])
     token = _current.set(run)
     try:
@@ -469,6 +472,10 @@ def automation_event(
             _fire_triggers(run, event, ticket, context, now)
     finally:
         _current.reset(token)
+    if run.chain and ticket.pk is not None:
+        original.refresh_from_db()
+        return True
+    return False
 
 
 def _chain_cut(run: _Run, ticket: Ticket, now: datetime) -> None:

@@ -327,6 +327,7 @@ SPECTACULAR_SETTINGS = {
         "RefundStatusEnum": "returns.models.RefundStatus",
         "RefundConfirmStatusEnum": ["succeeded", "failed"],
         "AlertKindEnum": "alerts.models.AlertKind",
+        "MacroScopeEnum": "tickets.models.MacroScope",
     },
     # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -240,6 +240,10 @@ def _values(world: World) -> dict[str, list[str]]:
         "canned_id": ["1"],
         "date": ["2026-01-02"],
         "external_id": ["C-none", "C-only-id"],
+        # Power tools: a bulk job, a macro, a saved view (none in the world: each a 404, and a huge id too).
+        "job_id": ["1", "9" * 18],
+        "macro_id": ["1", "9" * 18],
+        "view_id": ["1", "9" * 18],
     }
 
 

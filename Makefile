@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# The default of settings.TIME_ZONE (aftersales/settings.py).
+DEFAULT_TIME_ZONE := Asia/Shanghai
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/aftersales
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
@@ -57,7 +59,9 @@ run: install
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
 	DEBUG=1 $(PY) manage.py seed_demo_complaints --if-empty
 	DEBUG=1 $(PY) manage.py seed_demo_history --if-empty
-	DEBUG=1 PORT=$(PORT) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(VENV)/bin/honcho start -f Procfile.dev
+	@# TZ: one time zone in every line (honcho's prefix, gunicorn's and Celery's own lines, the application's): TIME_ZONE.
+	DEBUG=1 PORT=$(PORT) SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} TZ=$${TIME_ZONE:-$(DEFAULT_TIME_ZONE)} \
+		$(VENV)/bin/honcho start -f Procfile.dev
 
 # Order matters: services are checked before anything slow, so a stopped PostgreSQL or Redis fails at once.
 # pytest's exit status is kept (5 = no tests collected fails too); the summary line fails a run that proved nothing.

@@ -24,6 +24,8 @@ class ApplicationError(Exception):
 
     status_code = status.HTTP_400_BAD_REQUEST
     type = "invalid"
+    # More members of the error body, for errors that carry what the client needs to decide (e.g. `new_events`).
+    extra: dict[str, Any] | None = None
 
     def __init__(self, message: Any, *, field: str | None = None, errors: dict[str, list[str]] | None = None):
         super().__init__(str(message))
@@ -129,7 +131,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         # api.md: `errors` for validation only (400). Other refusals name their field too, for the desk's forms,
         # but an API client reads the type and the sentence.
         errors = exc.errors if exc.status_code == status.HTTP_400_BAD_REQUEST else None
-        return Response(error_body(exc.type, exc.message, errors), status=exc.status_code)
+        return Response({**error_body(exc.type, exc.message, errors), **(exc.extra or {})}, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
         return Response(_body_too_large(), status=PayloadTooLarge.status_code)
     if isinstance(exc, Http404):

@@ -158,6 +158,8 @@ def logging_config(*, level: str, log_format: str) -> dict[str, Any]:
             # Celery's "Task ... received" line; aftersales.celery writes the one line per task.
             "celery.worker.strategy": {"level": "WARNING"},
             "celery.app.trace": {"level": "WARNING"},
+            # django-axes' "AXES: BEGIN version ..." at every start of every process and command.
+            "axes.apps": {"level": "WARNING"},
         },
     }
 

@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import dj_database_url
 from celery.schedules import crontab
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     # ops: metrics and the audit of settings-like changes
     "django_prometheus",
     "auditlog",
+    # The live ticket page's websockets (tickets/consumers.py).
+    "channels",
     "tickets",
     "returns",
     "complaints",
@@ -142,6 +145,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     )
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # make run's SQLite file: the covering index of the SLA clocks (INCLUDE, a PostgreSQL speed-up) is a plain index
+    # there, which is fine for a demo; Django's warning about it at every command would only puzzle a newcomer.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -163,6 +170,29 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# The live ticket page (docs/live.md): events go from whichever process wrote them to every page open on the ticket.
+# With Redis, through Redis pub/sub (any number of web processes and machines); without (`make run`), in the memory
+# of the one ASGI process, which then also serves the pages.
+ASGI_APPLICATION = "aftersales.asgi.application"
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # Pub/sub channels are shared by all of a Redis server's databases: the prefix names the database, so
+            # installations (or test runs) on one server with different REDIS_URL databases never hear each other.
+            "CONFIG": {
+                # An unreachable Redis fails an announcement in seconds, never holds up the request that committed.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+                "prefix": os.environ.get("LIVE_PREFIX", f"aftersales-live-{urlparse(REDIS_URL).path.strip('/') or 0}"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Where pages open their websocket when it is not this site's own origin (e.g. wss://live.example.com); that origin
+# is then allowed by the CSP's connect-src.
+LIVE_URL = os.environ.get("LIVE_URL", "").rstrip("/")
 
 # Sign-in ------------------------------------------------------------------------------------------------------------
 # Django's four password validators, at least 10 characters (operations.md "Signing in").
@@ -256,7 +286,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
-        "connect-src": ["'self'"],
+        # 'self' covers the page's own ws:/wss: origin (CSP level 3); a separate live origin is added below.
+        "connect-src": ["'self'", *([LIVE_URL] if LIVE_URL else [])],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
         "form-action": ["'self'"],
@@ -328,6 +359,8 @@ SPECTACULAR_SETTINGS = {
         "RefundConfirmStatusEnum": ["succeeded", "failed"],
         "AlertKindEnum": "alerts.models.AlertKind",
         "MacroScopeEnum": "tickets.models.MacroScope",
+        "ChatKindEnum": "tickets.models.ChatKind",
+        "TriggerEventEnum": "tickets.models.TriggerEvent",
     },
     # Swagger UI and ReDoc from the installed drf-spectacular-sidecar package, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -343,7 +376,8 @@ if REDIS_URL:
     # reconnecting on their own (broker_connection_retry), this only affects a failing publish.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # A hostname, although the transport needs none: without one Kombu warns at every start of every process.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
@@ -376,6 +410,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 SLA_SWEEP_SECONDS = int(os.environ.get("SLA_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-webhooks": {"task": "tickets.tasks.dispatch_due_webhooks", "schedule": timedelta(seconds=30)},
+    "dispatch-due-chat-messages": {
+        "task": "tickets.tasks.dispatch_due_chat_messages",
+        "schedule": timedelta(seconds=30),
+    },
+    # Time rules (automation.md): every 15 minutes.
+    "run-time-rules": {"task": "tickets.tasks.run_time_rules", "schedule": crontab(minute="*/15")},
     "auto-close-resolved-tickets": {
         "task": "tickets.tasks.auto_close_resolved_tickets",
         "schedule": crontab(minute=17),
@@ -403,6 +443,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=23, hour=3),
     },
 }
+
+# Automation (docs/automation.md): a rule that fails this many times in a row is switched off with an alert; business
+# hours of time rules and of the time.business_hours condition come from this calendar unless a condition names one.
+AUTOMATION_MAX_FAILURES = int(os.environ.get("AUTOMATION_MAX_FAILURES", "3"))
+AUTOMATION_DEFAULT_CALENDAR = os.environ.get("AUTOMATION_DEFAULT_CALENDAR", "China business days")
+# Chat robots on local or private addresses are refused (SSRF); the tests' local receiver needs them allowed.
+CHAT_ALLOW_PRIVATE_HOSTS = os.environ.get("CHAT_ALLOW_PRIVATE_HOSTS", "") == "1"
 
 # Tickets resolved this long ago are closed by the daily beat task.
 AUTO_CLOSE_AFTER = timedelta(days=int(os.environ.get("AUTO_CLOSE_AFTER_DAYS", "7")))
@@ -451,6 +498,13 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "mask_callable": "aftersales.audit.mask_whole",
     },
     {"model": "tickets.ApiKey", "exclude_fields": ["hashed_key"]},
+    # The e-mail channel's mailboxes: their password and webhook secret masked whole, where fetching stands left out.
+    {
+        "model": "tickets.Mailbox",
+        "mask_fields": ["imap_password", "webhook_secret"],
+        "mask_callable": "aftersales.audit.mask_whole",
+        "exclude_fields": ["imap_uidvalidity", "imap_last_uid", "last_fetched_at", "last_error"],
+    },
     {"model": "returns.ReturnPolicy"},
     {"model": "alerts.KpiThreshold"},
     {

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from aftersales.schema_views import SchemaView
@@ -11,6 +12,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # The browser scripts' strings (djangojs domain) in the user's language, loaded as a file (no inline script).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # API schema: generated one request at a time (aftersales.schema_views.SchemaView).
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline script (sign-in topic).
@@ -29,6 +32,8 @@ urlpatterns = [
     path("", include("tickets.survey_urls")),
     # Sign-in: second factor, staff API token, unlocking locked sign-ins.
     path("", include("tickets.signin_urls")),
+    # The e-mail channel: the development outbox, the providers' inbound webhooks.
+    path("", include("tickets.mail_urls")),
     path("", include("tickets.urls")),
 ]
 

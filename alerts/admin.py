@@ -8,6 +8,7 @@ from typing import Any
 
 from auditlog.admin import LogEntryAdmin
 from auditlog.models import LogEntry
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +29,35 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
     inlines = [CalendarDayInline]
 
 
+class SlaPolicyForm(forms.ModelForm):
+    """The escalation actions are checked as the desk API checks a rule's: the error names the action."""
+
+    class Meta:
+        model = SlaPolicy
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose what is shown)
+
+    def _clean_actions(self, name: str) -> list:
+        from aftersales.errors import InvalidInput
+        from tickets.services.actions import actions_validate
+
+        value = self.cleaned_data.get(name) or []
+        try:
+            actions_validate(value)
+        except InvalidInput as error:
+            messages = (f"{path}: {' '.join(msgs)}" for path, msgs in error.errors.items())
+            raise forms.ValidationError("; ".join(messages)) from error
+        return value
+
+    def clean_level2_actions(self) -> list:
+        return self._clean_actions("level2_actions")
+
+    def clean_level3_actions(self) -> list:
+        return self._clean_actions("level3_actions")
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
+    form = SlaPolicyForm
     list_display = (
         "name",
         "position",
@@ -65,6 +93,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (_("Escalation actions"), {"fields": ("level2_actions", "level3_actions")}),
     )
 
 
@@ -109,6 +138,7 @@ class KpiThresholdAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("kpi", "comparison", "value", "value_max", "period", "is_active")}),
         (_("Scope"), {"fields": ("storefront", "team")}),
+        (_("Chat"), {"fields": ("chat_channel",)}),
     )
 
 

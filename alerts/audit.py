@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 PAGE_SIZE = 50
 
@@ -49,7 +50,7 @@ def tracked_content_types() -> list[ContentType]:
             for ct in ContentType.objects.filter(app_label__in={a for a, _m in models})
             if (ct.app_label, ct.model) in models
         ),
-        key=lambda ct: str(ct.model_class()._meta.verbose_name_plural) if ct.model_class() else ct.model,
+        key=model_label,
     )
 
 
@@ -67,9 +68,15 @@ def _changes(entry: LogEntry) -> list[Change]:
         label = name
         if model is not None:
             try:
-                label = str(model._meta.get_field(name).verbose_name)
+                field = model._meta.get_field(name)
             except Exception:  # a field since removed keeps its stored name
-                label = name
+                field = None
+            if field is not None and field.auto_created and not field.concrete:
+                # A reverse relation (a storefront's keys, a team's tickets): auditlog records its manager's repr
+                # ("tickets.ApiKey.None") on create, which says nothing.
+                continue
+            if field is not None:
+                label = str(getattr(field, "verbose_name", name))
         if isinstance(values, dict) and values.get("type") == "m2m":
             out.append(
                 Change(field=label, operation=values.get("operation", ""), objects=tuple(values.get("objects", ())))
@@ -80,7 +87,23 @@ def _changes(entry: LogEntry) -> list[Change]:
 
 
 def _show(value: Any) -> str:
-    return "" if value in (None, "None") else str(value)
+    if value in (None, "None"):
+        return ""
+    # auditlog stores values as text: booleans are said in the reader's language.
+    return {"True": str(_("yes")), "False": str(_("no"))}.get(str(value), str(value))
+
+
+def model_label(content_type: ContentType) -> str:
+    model = content_type.model_class()
+    return str(model._meta.verbose_name_plural) if model is not None else content_type.model
+
+
+# auditlog's actions, in the reader's language (auditlog ships no Simplified Chinese).
+ACTIONS = {
+    LogEntry.Action.CREATE: _("created"),
+    LogEntry.Action.UPDATE: _("changed"),
+    LogEntry.Action.DELETE: _("deleted"),
+}
 
 
 def audit_page(*, content_type_id: int | None, page: str | int | None) -> tuple[Page, list[AuditRow]]:
@@ -93,7 +116,7 @@ def audit_page(*, content_type_id: int | None, page: str | int | None) -> tuple[
             AuditRow(
                 at=entry.timestamp,
                 actor=entry.actor.get_username() if entry.actor else "",
-                action=entry.get_action_display(),
+                action=str(ACTIONS.get(entry.action, entry.get_action_display())),
                 model=str(model._meta.verbose_name) if model else entry.content_type.model,
                 object_repr=entry.object_repr,
                 changes=_changes(entry),

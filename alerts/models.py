@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from complaints.models import Complaint
-from tickets.models import Metric, SlaClock, Storefront, Team, Ticket
+from tickets.models import ChatChannel, Metric, SlaClock, Storefront, Team, Ticket
 
 
 class AlertKind(models.TextChoices):
@@ -192,6 +192,16 @@ class KpiThreshold(models.Model):
         related_name="+",
         verbose_name=_("team"),
         help_text=_("Empty: all teams."),
+    )
+    # Where a crossing is also posted (automation.md): a WeCom, DingTalk or Feishu group, in its language.
+    chat_channel = models.ForeignKey(
+        ChatChannel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("chat channel"),
+        help_text=_("Also post its alerts to this chat group."),
     )
     is_active = models.BooleanField(_("active"), default=True)
 

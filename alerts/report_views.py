@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from alerts.report_forms import ReportForm
 from alerts.reports import report_data
 from tickets import roles
+from tickets.forms import team_label
 from tickets.models import Storefront, Team
 from tickets.views import desk_view
 
@@ -278,7 +279,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         "period": given,
         # One plain query per picker (a ModelChoiceField's own choices would count and then open a cursor).
         "storefronts": list(Storefront.objects.order_by("name").values_list("pk", "name")),
-        "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
+        "teams": [(team.pk, team_label(team)) for team in Team.objects.order_by("name")],
     }
     if not form.is_valid():
         context["form_errors"] = form.error_list()

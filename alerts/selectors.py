@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from alerts.kpis import KpiScope, KpiValue, kpi_values, period_bounds
 from alerts.models import Alert, AlertKind, Kpi, KpiThreshold, Notification, format_kpi_value
 from tickets import roles
+from tickets.forms import team_label
 from tickets.models import Metric, SlaClock, Team
 
 ALERT_FILTERS = ("team", "metric", "kind")
@@ -102,7 +103,7 @@ def dashboard_figures(*, now: datetime | None = None) -> Dashboard:
         .annotate(n=Count("pk"))
     )
     # 5. The teams, for names.
-    teams = {team.pk: TeamRow(team_id=team.pk, name=team.name) for team in Team.objects.order_by("name")}
+    teams = {team.pk: TeamRow(team_id=team.pk, name=team_label(team)) for team in Team.objects.order_by("name")}
     no_team = TeamRow(team_id=None, name="")
 
     def row(team_id: int | None) -> TeamRow:
@@ -222,6 +223,40 @@ def alert_list(*, user: Any, filters: dict[str, Any] | None = None, open_only: b
     if filters.get("acknowledged") is not None:
         alerts = alerts.filter(acknowledged_at__isnull=not filters["acknowledged"])
     return alerts.select_related("ticket", "team", "acknowledged_by").order_by("-created_at", "-id")
+
+
+# The stages of a clock's alerts, least to most urgent: at risk, breached, escalation level 2, level 3 (an escalation
+# ranks 2 + its level). Alerts without a clock: a severe complaint ranks with a breach, a KPI below an at-risk clock.
+def _stage_rank() -> Case:
+    return Case(
+        When(kind=AlertKind.ESCALATION, then=F("level") + 2),
+        When(kind__in=(AlertKind.BREACH, AlertKind.SEVERE_COMPLAINT), then=Value(3)),
+        When(kind=AlertKind.AT_RISK, then=Value(2)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def alert_rows(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySet[Alert]:
+    """The open alerts page: one row per ticket and clock, its current stage (the most urgent open alert of the
+    clock), most urgent first, then the longest-standing; alerts without a clock are a row each. A kind filter keeps
+    the rows whose current stage is of that kind. One query per page (and a count), whatever the number of stages."""
+    filters = dict(filters or {})
+    kind = filters.pop("kind", None)
+    superseded = Alert.objects.annotate(rank=_stage_rank()).filter(
+        clock_id=OuterRef("clock_id"), resolved_at__isnull=True, rank__gt=OuterRef("rank")
+    )
+    rows = (
+        alert_list(user=user, filters=filters)
+        .select_related("clock")
+        .annotate(rank=_stage_rank())
+        .filter(~Exists(superseded))
+        # Two open alerts at the same stage of one clock cannot exist (alert_once_per_clock), so rank is enough.
+        .order_by("-rank", "occurred_at", "id")
+    )
+    if kind:
+        rows = rows.filter(kind=kind)
+    return rows
 
 
 def alert_get_for_user(*, user: Any, alert_id: int) -> Alert:

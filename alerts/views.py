@@ -5,11 +5,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import audit as audit_reads
@@ -19,7 +21,7 @@ from tickets import roles
 from tickets.models import Metric, Team
 from tickets.views import desk_action, desk_view
 
-ALERT_LIST_LIMIT = 50
+ALERT_PAGE_SIZE = 50
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -44,12 +46,14 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
 
 def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     filters = _filters(request)
-    alerts = list(selectors.alert_list(user=request.user, filters=filters)[: ALERT_LIST_LIMIT + 1])
+    page = Paginator(selectors.alert_rows(user=request.user, filters=filters), ALERT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return {
         "refresh_seconds": getattr(settings, "ALERTS_REFRESH_SECONDS", 15),
         "figures": selectors.dashboard_figures(),
-        "alerts": alerts[:ALERT_LIST_LIMIT],
-        "more_alerts": len(alerts) > ALERT_LIST_LIMIT,
+        "alerts": list(page.object_list),
+        "page": page,
         "filters": filters,
         "query": request.GET.urlencode(),
     }
@@ -84,6 +88,27 @@ def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     return HttpResponseRedirect(_next_url(request))
 
 
+@require_POST
+@desk_view
+@desk_action(lambda request: _next_url(request))
+def acknowledge_rows(request: HttpRequest) -> HttpResponse:
+    """The alerts page's bulk acknowledge (and each row's own button): every open stage of each chosen ticket+clock."""
+    chosen = [request.POST["only"]] if request.POST.get("only") else request.POST.getlist("alert")
+    ids = {int(value) for value in chosen if value.isdigit()}
+    if not ids:
+        messages.error(request, _("Choose the alerts to acknowledge."))
+        return HttpResponseRedirect(_next_url(request))
+    alerts = list(selectors.alert_list(user=request.user, open_only=False).filter(pk__in=ids))
+    if len(alerts) != len(ids):
+        raise Http404
+    done = services.alerts_acknowledge_stages(alerts=alerts, user=request.user)
+    messages.success(
+        request,
+        ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.", done) % {"count": done},
+    )
+    return HttpResponseRedirect(_next_url(request))
+
+
 @require_GET
 @desk_view
 def notifications(request: HttpRequest) -> HttpResponse:
@@ -108,6 +133,8 @@ def audit(request: HttpRequest) -> HttpResponse:
     if not roles.is_supervisor(request.user):
         raise PermissionDenied
     content_types = audit_reads.tracked_content_types()
+    for content_type in content_types:
+        content_type.label = audit_reads.model_label(content_type)
     chosen = request.GET.get("model", "")
     content_type_id = int(chosen) if chosen.isdigit() and int(chosen) in {ct.pk for ct in content_types} else None
     page, rows = audit_reads.audit_page(content_type_id=content_type_id, page=request.GET.get("page"))

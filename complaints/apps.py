@@ -22,6 +22,11 @@ class ComplaintsConfig(AppConfig):
         from tickets.panels import register_nav_item, register_ticket_panel
 
         register_ticket_panel(kind="complaint", build=views.build_complaint_panel, order=20)
+        # The timeline's lines about the complaint (its steps, its department), in the reader's language.
+        from complaints.models import ComplaintStatus, Department
+        from tickets.panels import register_event_values
+
+        register_event_values(kind="complaint", labels={**dict(Department.choices), **dict(ComplaintStatus.choices)})
         # Privacy: a customer's erasure (tickets.services.privacy) erases their complaints too.
         from complaints.services.privacy import erase_customer_complaints
         from tickets.services.privacy import register_erasure_part

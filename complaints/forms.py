@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from complaints.models import ComplaintCategory, ComplaintStatus, CustomerResponse, Department, RootCause
 from complaints.selectors import ACTIVE
+from tickets.forms import TeamChoiceField
 from tickets.models import Severity, Storefront, Team
 
 AGE_CHOICES = [
@@ -142,7 +143,7 @@ class MappingForm(forms.Form):
             )
         team_choices = Team.objects.order_by("name")
         for value, label in Department.choices:
-            self.fields[f"team_{value}"] = forms.ModelChoiceField(
+            self.fields[f"team_{value}"] = TeamChoiceField(
                 label=label,
                 queryset=team_choices,
                 required=False,

@@ -19,6 +19,23 @@ class ReturnsConfig(AppConfig):
         from tickets.panels import register_ticket_context
 
         register_ticket_context(key="order", build=build_order_context)
+        # The timeline's lines about returns and refunds, in the reader's language.
+        from returns.models import RefundStatus, ReturnStatus
+        from tickets.panels import register_event_values
+
+        actions = {
+            "created": _("created"),
+            "evidence_added": _("evidence added"),
+            "exchange_requested": _("exchange requested"),
+            "lowered": _("amount lowered"),
+            "status_changed": _("status changed"),
+        }
+        register_event_values(kind="return", labels={**dict(ReturnStatus.choices), **actions})
+        register_event_values(kind="refund", labels={**dict(RefundStatus.choices), **actions})
+        # Finance has no ticket queue: it lands on the refunds to issue and settle.
+        from tickets.panels import register_landing_page
+
+        register_landing_page(url_name="returns:refunds", applies=roles.is_finance)
         # Privacy: a customer's erasure (tickets.services.privacy) erases their returns too.
         from returns.services.privacy import erase_customer_returns
         from tickets.services.privacy import register_erasure_part

@@ -6,15 +6,17 @@ Registered from ReturnsConfig.ready() as the ticket context "order"; the shape i
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 
 from returns.models import Order, OrderLine, Refund, RefundStatus, ReturnRequest
 from tickets.models import Ticket
+from tickets.selectors import tickets_visible_to
 
 
-def build_order_context(ticket: Ticket) -> dict[str, Any] | None:
+def build_order_context(ticket: Ticket, user: Any) -> dict[str, Any] | None:
     """The snapshot of the ticket's order in its storefront, or None when the ticket names no order the storefront
-    has sent. Four queries whatever the number of lines, returns and refunds."""
+    has sent. The order's returns whose tickets this user may not see are only counted (`hidden_returns`). Four
+    queries whatever the number of lines, returns and refunds."""
     if not ticket.order_external_id:
         return None
     order = (
@@ -24,6 +26,7 @@ def build_order_context(ticket: Ticket) -> dict[str, Any] | None:
             Prefetch(
                 "returns",
                 queryset=ReturnRequest.objects.select_related("ticket")
+                .annotate(visible=Exists(tickets_visible_to(user).filter(pk=OuterRef("ticket_id"))))
                 .only(
                     "id",
                     "reference",
@@ -60,7 +63,11 @@ def build_order_context(ticket: Ticket) -> dict[str, Any] | None:
     ]
     returns = []
     refunded = Decimal("0.00")
+    hidden = 0
     for return_request in order.returns.all():
+        if not return_request.visible:
+            hidden += 1
+            continue
         refunds = [
             {
                 "reference": refund.reference,
@@ -99,4 +106,5 @@ def build_order_context(ticket: Ticket) -> dict[str, Any] | None:
         "total": sum((line["amount"] for line in lines), Decimal("0.00")),
         "refunded": refunded,
         "returns": returns,
+        "hidden_returns": hidden,
     }

@@ -126,7 +126,12 @@ class ReturnPolicy(models.Model):
     """A storefront's return policy; the one without a storefront is the default for the others (returns.md)."""
 
     storefront = models.OneToOneField(
-        Storefront, on_delete=models.CASCADE, null=True, blank=True, related_name="return_policy"
+        Storefront,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="return_policy",
+        verbose_name=_("storefront"),
     )
     no_reason_days = models.PositiveIntegerField(
         _("no-reason window (days after delivery)"),

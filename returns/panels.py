@@ -44,6 +44,11 @@ def build_return_panel(request: HttpRequest, ticket: Any) -> dict[str, Any] | No
     return_request = selectors.return_for_ticket(ticket=ticket)
     if return_request is None:
         return None
+    return return_panel_context(request, return_request)
+
+
+def return_panel_context(request: HttpRequest, return_request: Any) -> dict[str, Any]:
+    """The return panel's context (on its ticket page, and on the return's own page for finance)."""
     user = request.user
     is_agent, is_finance = roles.is_agent(user), roles.is_finance(user)
     refunds = list(return_request.refunds.all())

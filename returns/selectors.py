@@ -134,11 +134,20 @@ def refunds_queue(*, user: Any, status: str | None = None) -> QuerySet[Refund]:
         refunds = refunds.filter(status=status)
     else:
         refunds = refunds.filter(status__in=(RefundStatus.PENDING, RefundStatus.PROCESSING))
-    return refunds.select_related(
-        "return_request",
-        "return_request__ticket",
-        "return_request__storefront",
-        "return_request__customer",
-        "return_request__order",
-        "issued_by",
-    ).order_by("due_at", "id")
+    return (
+        refunds.select_related(
+            "return_request",
+            "return_request__ticket",
+            "return_request__storefront",
+            "return_request__customer",
+            "return_request__order",
+            "issued_by",
+        )
+        .prefetch_related(
+            Prefetch(
+                "return_request__items",
+                queryset=ReturnItem.objects.only("id", "return_request_id", "reason").order_by("reason", "id"),
+            )
+        )
+        .order_by("due_at", "id")
+    )

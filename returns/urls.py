@@ -7,6 +7,7 @@ app_name = "returns"
 urlpatterns = [
     path("desk/returns/", views.returns_queue, name="queue"),
     path("desk/refunds/", views.refunds_queue, name="refunds"),
+    path("desk/returns/<text:reference>/", views.return_detail, name="detail"),
     path("desk/returns/<text:reference>/approve/", views.return_approve, name="approve"),
     path("desk/returns/<text:reference>/reject/", views.return_reject, name="reject"),
     path("desk/returns/<text:reference>/cancel/", views.return_cancel, name="cancel"),

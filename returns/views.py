@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST, require_safe
 
 from returns import forms, selectors, services
 from returns.models import ReturnRequest
+from returns.panels import return_panel_context
 from tickets import roles
+from tickets.selectors import tickets_visible_to
 from tickets.views import desk_action, desk_view
 
 PAGE_SIZE = 50
@@ -40,7 +42,9 @@ def _refund_back(request: HttpRequest, refund_id: str, **_kwargs: Any) -> str:
         .values_list("return_request__ticket__reference", flat=True)
         .first()
     )
-    return reverse("tickets:ticket", args=[ticket_reference]) if ticket_reference else reverse("returns:refunds")
+    if ticket_reference and tickets_visible_to(request.user).filter(reference=ticket_reference).exists():
+        return reverse("tickets:ticket", args=[ticket_reference])
+    return reverse("returns:refunds")
 
 
 def _form_or_errors(request: HttpRequest, form_class: type, prefix: str) -> Any:
@@ -208,6 +212,16 @@ def refund_settle(request: HttpRequest, refund_id: str) -> HttpResponse:
 
 @require_safe
 @desk_view
+def return_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """The return's own page: what finance opens from its refunds (finance sees returns, not their tickets)."""
+    return_request = selectors.return_get_for_user(user=request.user, id=reference)
+    context = return_panel_context(request, return_request)
+    can_see_ticket = tickets_visible_to(request.user).filter(pk=return_request.ticket_id).exists()
+    return render(request, "returns/detail.html", {**context, "can_see_ticket": can_see_ticket})
+
+
+@require_safe
+@desk_view
 def returns_queue(request: HttpRequest) -> HttpResponse:
     """Returns by state and age, oldest first."""
     if not roles.is_agent(request.user) and not roles.is_finance(request.user):
@@ -217,7 +231,11 @@ def returns_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.returns_queue(user=request.user, status=status or None), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "returns/queue.html", {"form": form, "page": page, "status": status})
+    return render(
+        request,
+        "returns/queue.html",
+        {"form": form, "page": page, "status": status, "is_agent": roles.is_agent(request.user)},
+    )
 
 
 @require_safe

@@ -171,3 +171,12 @@ def seeded_sla_policy(db):
     from django.apps import apps
 
     importlib.import_module("tickets.migrations.0003_seed_standard_sla").seed(apps, None)
+
+
+@pytest.fixture
+def no_example_rules(db):
+    """Without the inactive example rules migration 0063 ships, for tests that count rules."""
+    from tickets.models import TimeRule, Trigger
+
+    Trigger.objects.all().delete()
+    TimeRule.objects.all().delete()

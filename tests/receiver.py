@@ -34,6 +34,8 @@ class WebhookReceiver:
     requests: list[ReceivedRequest] = field(default_factory=list)
     # Called in the server's thread with each request before it is answered (e.g. to look at the database then).
     on_request: Callable[[ReceivedRequest], None] | None = None
+    # When set, the answer to each request: (status, JSON body), e.g. a chat robot's {"errcode": 0}.
+    answer: Callable[[ReceivedRequest], tuple[int, str]] | None = None
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -83,9 +85,16 @@ class WebhookReceiver:
                 if receiver.on_request is not None:
                     receiver.on_request(request)
                 status = receiver._record(request)
+                answer = b""
+                if receiver.answer is not None:
+                    status, text = receiver.answer(request)
+                    answer = text.encode()
                 self.send_response(status)
-                self.send_header("Content-Length", "0")
+                self.send_header("Content-Length", str(len(answer)))
+                if answer:
+                    self.send_header("Content-Type", "application/json")
                 self.end_headers()
+                self.wfile.write(answer)
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (keep test output quiet)
                 pass

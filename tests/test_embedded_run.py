@@ -6,6 +6,7 @@ command, run for real in a child process with its own empty var/ directory.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -79,6 +80,12 @@ def test_make_run_serves_the_login_page_on_an_empty_embedded_database(tmp_path):
         assert f"\n  {login} " in output
     assert "Demo history added: 30 days of sales" in output
     assert (tmp_path / "var" / "aftersales.sqlite3").exists()
+    # and the output is the quiet one the README shows: every time in one zone (honcho's, gunicorn's, Celery's and
+    # the application's lines), no start-up banners or warnings a newcomer can do nothing about
+    offsets = {offset.replace(":", "") for offset in re.findall(r"\d\d:\d\d(?:\.\d+)? ?([+-]\d\d:?\d\d)\b", output)}
+    assert len(offsets) == 1, offsets
+    for noise in ("AXES: BEGIN", "No hostname was supplied", "models.W040", "-------------- celery@", "[tasks]"):
+        assert noise not in output, noise
 
     # the SLA sweep works on the embedded database too: a later sweep raises the demo tickets' alerts, once
     def manage(*args: str) -> str:

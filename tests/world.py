@@ -24,7 +24,17 @@ from alerts.services import sla_sweep
 from complaints.models import Complaint
 from returns.models import Refund, ReturnPolicy, ReturnRequest
 from tests.tickets.test_views import tiny_png
-from tickets.models import Customer, Survey, Team, Ticket, TicketEvent, WebhookDelivery
+from tickets.models import (
+    Customer,
+    InboundMessage,
+    Survey,
+    Team,
+    Ticket,
+    TicketEvent,
+    TimeRule,
+    Trigger,
+    WebhookDelivery,
+)
 
 
 @dataclass
@@ -244,6 +254,18 @@ def _values(world: World) -> dict[str, list[str]]:
         "job_id": ["1", "9" * 18],
         "macro_id": ["1", "9" * 18],
         "view_id": ["1", "9" * 18],
+        # Automation pages: both kinds of rule, with the shipped examples' ids (and one that does not exist).
+        "kind": ["triggers", "time-rules"],
+        "rule_id": [
+            *(str(pk) for pk in Trigger.objects.order_by("pk").values_list("pk", flat=True)[:1]),
+            *(str(pk) for pk in TimeRule.objects.order_by("pk").values_list("pk", flat=True)[:1]),
+            "999999",
+        ],
+        # The e-mail channel: a development outbox file and message, a kept mail, a provider's inbound webhook.
+        "name": ["none.log"],
+        "index": ["0"],
+        "inbound_id": [str(InboundMessage.objects.values_list("pk", flat=True).first() or 999999)],
+        "provider": ["mailgun", "postmark"],
     }
 
 
@@ -258,7 +280,9 @@ def desk_paths(world: World, *, hostile: bool = False) -> list[str]:
     values = _values(world)
     if hostile:
         values = {
-            name: [*found, *HOSTILE] if name not in ("alert_id", "attachment_id") else found
+            name: [*found, *HOSTILE]
+            if name not in ("alert_id", "attachment_id", "rule_id", "inbound_id", "index")
+            else found
             for name, found in values.items()
         }
     paths = []

@@ -205,12 +205,12 @@ class CannedResponseAdmin(admin.ModelAdmin):
     list_display = ("title", "team", "is_active")
     list_filter = ("is_active", "team")
     list_select_related = ("team",)
-    search_fields = ("title", "body")
-    fields = ("title", "team", "body", "is_active")
+    search_fields = ("title", "body", "body_zh")
+    fields = ("title", "team", "body", "body_zh", "is_active")
 
     def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "body":
+        if db_field.name in ("body", "body_zh"):
             field.help_text = _("Placeholders: {customer_name} {reference} {order_id} {agent_name}")
         return field
 
@@ -500,3 +500,71 @@ class StaffTokenAdmin(admin.ModelAdmin):
 
 # The e-mail channel's admin (mailboxes, inbound e-mails, the mail outbox), in its own module.
 from tickets import mail_admin  # noqa: E402, F401
+from tickets.models import ChatChannel, ChatDelivery, TimeRule, Trigger  # noqa: E402
+
+
+@admin.register(ChatChannel)
+class ChatChannelAdmin(admin.ModelAdmin):
+    """Chat channels are created and checked in the desk (/desk/automation/: the URL must be a public http(s) one);
+    here they can be switched off. The secret is never shown."""
+
+    list_display = ("name", "kind", "language", "is_active", "created_at")
+    list_editable = ("is_active",)
+    fields = ("name", "kind", "url", "language", "is_active")
+    readonly_fields = ("name", "kind", "url", "language")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ChatDelivery)
+class ChatDeliveryAdmin(admin.ModelAdmin):
+    """The log of chat messages: what went to which group, how many attempts, the last error (read-only)."""
+
+    list_display = ("title", "channel", "status", "attempts", "last_status_code", "created_at", "delivered_at")
+    list_filter = ("status", "channel")
+    list_select_related = ("channel",)
+    fields = (
+        "channel",
+        "ticket",
+        "title",
+        "text",
+        "link",
+        "status",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "give_up_at",
+        "delivered_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class _RuleAdmin(admin.ModelAdmin):
+    """Rules are edited in the desk (/desk/automation/), where their conditions and actions are checked; here they
+    are listed and can be switched off."""
+
+    list_display = ("name", "position", "is_active", "failures", "updated_at")
+    list_editable = ("is_active",)
+    readonly_fields = ("name", "position", "conditions", "actions", "failures", "last_error")
+    fields = ("name", "is_active", "position", "conditions", "actions", "failures", "last_error")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Trigger)
+class TriggerAdmin(_RuleAdmin):
+    list_display = ("name", "event", "position", "is_active", "failures", "updated_at")
+    readonly_fields = ("name", "event", "position", "conditions", "actions", "failures", "last_error")
+    fields = ("name", "event", "is_active", "position", "conditions", "actions", "failures", "last_error")
+
+
+@admin.register(TimeRule)
+class TimeRuleAdmin(_RuleAdmin):
+    pass

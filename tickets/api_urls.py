@@ -3,7 +3,7 @@
 from django.urls import path, register_converter
 
 from aftersales import converters  # noqa: F401 (registers <text:>: no control characters in a path)
-from tickets.api import desk, privacy, sales, storefront
+from tickets.api import automation, desk, privacy, sales, storefront
 
 
 class ReferenceConverter:
@@ -35,6 +35,34 @@ register_converter(ReferenceConverter, "reference")
 register_converter(IdConverter, "row_id")
 
 urlpatterns = [
+    path("desk/automation/triggers/", automation.TriggerListApi.as_view(), name="api-automation-triggers"),
+    path("desk/automation/triggers/<row_id:id>/", automation.TriggerDetailApi.as_view(), name="api-automation-trigger"),
+    path(
+        "desk/automation/triggers/<row_id:id>/test/",
+        automation.TriggerTestApi.as_view(),
+        name="api-automation-trigger-test",
+    ),
+    path("desk/automation/time-rules/", automation.TimeRuleListApi.as_view(), name="api-automation-time-rules"),
+    path(
+        "desk/automation/time-rules/<row_id:id>/",
+        automation.TimeRuleDetailApi.as_view(),
+        name="api-automation-time-rule",
+    ),
+    path(
+        "desk/automation/time-rules/<row_id:id>/test/",
+        automation.TimeRuleTestApi.as_view(),
+        name="api-automation-time-rule-test",
+    ),
+    path(
+        "desk/automation/time-rules/<row_id:id>/preview/",
+        automation.TimeRulePreviewApi.as_view(),
+        name="api-automation-time-rule-preview",
+    ),
+    path(
+        "desk/automation/chat-channels/",
+        automation.ChatChannelListApi.as_view(),
+        name="api-automation-chat-channels",
+    ),
     path("tickets/", storefront.TicketCreateApi.as_view(), name="api-ticket-create"),
     path("tickets/<str:id>/", storefront.TicketDetailApi.as_view(), name="api-ticket-detail"),
     path("tickets/<str:id>/messages/", storefront.TicketMessageCreateApi.as_view(), name="api-ticket-messages"),

@@ -101,3 +101,22 @@ def working_seconds_between(schedule: Schedule | None, start: datetime, end: dat
                 total += b - a
         day += timedelta(days=1)
     return total.total_seconds()
+
+
+def subtract_working_time(schedule: Schedule | None, end: datetime, seconds: float) -> datetime:
+    """The latest instant from which `seconds` of working time have passed by `end` (the inverse of
+    add_working_time): a ticket whose clock started at or before it has waited that long."""
+    if schedule is None:
+        return end - timedelta(seconds=seconds)
+    remaining = timedelta(seconds=seconds)
+    day = end.astimezone(schedule.tz).date() + timedelta(days=1)  # an interval may cross midnight forwards in UTC
+    for _ in range(MAX_DAYS):
+        for a, b in reversed(schedule.utc_intervals_on(day)):
+            if a >= end:
+                continue
+            b = min(b, end)
+            if remaining <= b - a:
+                return b - remaining
+            remaining -= b - a
+        day -= timedelta(days=1)
+    raise ValueError("The calendar has no working time within ten years.")

@@ -110,7 +110,20 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class ReplyForm(forms.Form):
+class SeenForm(forms.Form):
+    """The collision guard (tickets.services.collision): the newest event the page showed, and "send anyway"."""
+
+    seen_event_id = forms.IntegerField(required=False, min_value=0, max_value=2**63 - 1, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def seen(self) -> dict[str, Any]:
+        return {
+            "seen_event_id": self.cleaned_data.get("seen_event_id"),
+            "confirm": bool(self.cleaned_data.get("confirm")),
+        }
+
+
+class ReplyForm(SeenForm):
     KIND_REPLY = "reply"
     KIND_NOTE = "note"
     THEN_CHOICES = [
@@ -142,7 +155,7 @@ class CustomerMessageForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class StatusForm(SeenForm):
     status = forms.ChoiceField(label=_("Status"), choices=Status.choices)
 
 
@@ -173,7 +186,7 @@ def team_label(team: Any) -> str:
     return team.name
 
 
-class AssignForm(forms.Form):
+class AssignForm(SeenForm):
     """Assign to a member of the ticket's team; supervisors may also move the ticket to another team."""
 
     team = TeamChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False, empty_label=None)
@@ -197,7 +210,14 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class PreferencesForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
+    # Searchable: a text box with the zones as suggestions (type "Shang" for Asia/Shanghai); still only a known zone.
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        widget=forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("Type part of a city or region, e.g. Shanghai, and pick it from the list."),
+        error_messages={"invalid_choice": _("Unknown time zone %(value)s: pick one from the list.")},
+    )
     is_available = forms.BooleanField(
         label=_("Available for new tickets"),
         required=False,

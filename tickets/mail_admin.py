@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from aftersales.errors import ApplicationError
 from tickets.mailparse import Undecodable
 from tickets.models import InboundKind, InboundMessage, InboundStatus, Mailbox, OutboundEmail
 from tickets.services.inbound import inbound_release
@@ -144,7 +145,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         for inbound in queryset.filter(status=InboundStatus.QUARANTINED):
             try:
                 inbound_release(inbound=inbound)
-            except Undecodable:
+            except (Undecodable, ApplicationError):
                 self.message_user(
                     request, _("%(id)s cannot be read and stays quarantined.") % {"id": inbound.message_id}, "error"
                 )

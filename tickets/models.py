@@ -49,7 +49,9 @@ class Storefront(models.Model):
 class ApiKey(models.Model):
     """A storefront's API key. Only a SHA-256 of the key is stored; the prefix finds the row."""
 
-    storefront = models.ForeignKey(Storefront, on_delete=models.CASCADE, related_name="api_keys")
+    storefront = models.ForeignKey(
+        Storefront, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("storefront")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True)
     hashed_key = models.CharField(max_length=64)
@@ -71,7 +73,9 @@ class ApiKey(models.Model):
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     name_zh = models.CharField(_("name in Chinese"), max_length=100, blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("members")
+    )
     is_default = models.BooleanField(_("default team"), default=False, help_text=_("Catches what no rule routes."))
 
     class Meta:
@@ -233,6 +237,11 @@ class Ticket(models.Model):
     # time = resolved_at - created_at - pending_seconds, computed in SQL by the reports.
     pending_since = models.DateTimeField(_("pending since"), null=True, blank=True)
     pending_seconds = models.PositiveIntegerField(_("time pending (seconds)"), default=0)
+    # Since when the ticket has had its status (set by the mover); time rules count from it and fire once per stay.
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    # The last message from the customer and the last public reply by a person: time rules' hours_since.
+    customer_replied_at = models.DateTimeField(_("customer replied at"), null=True, blank=True)
+    agent_replied_at = models.DateTimeField(_("agent replied at"), null=True, blank=True)
     tags = models.ManyToManyField(Tag, related_name="tickets", blank=True, verbose_name=_("tags"))
     # Set when the ticket was merged into another (it is then closed): storefronts are pointed there, and their
     # messages land there.
@@ -265,6 +274,8 @@ class Ticket(models.Model):
             # Reports and KPIs scoped to one team: its tickets created, and resolved, in a period.
             models.Index(fields=["team", "created_at"], name="ticket_team_created_idx"),
             models.Index(fields=["team", "status", "resolved_at"], name="ticket_team_resolved_idx"),
+            # Time rules: the tickets in a status for longer than a rule's hours.
+            models.Index(fields=["status", "status_changed_at"], name="ticket_status_since_idx"),
         ]
 
     def __str__(self) -> str:
@@ -400,11 +411,15 @@ class TicketEvent(models.Model):
 
 
 class CannedResponse(models.Model):
-    """A team's standard wording. Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
+    """A team's standard wording, in English and in Simplified Chinese; the customer's language picks the text.
+    Placeholders: {customer_name} {reference} {order_id} {agent_name}."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="canned_responses", null=True, blank=True)
     title = models.CharField(_("title"), max_length=100)
-    body = models.TextField(_("body"))
+    body = models.TextField(_("body (English)"))
+    body_zh = models.TextField(
+        _("body (Simplified Chinese)"), blank=True, help_text=_("For customers writing in Chinese; English if empty.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -414,6 +429,10 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def body_for(self, language: str) -> str:
+        """The text for a customer of this language: the Chinese one for zh-hans when written, else the English."""
+        return self.body_zh if language == "zh-hans" and self.body_zh.strip() else self.body
 
 
 class TicketCriteria(models.Model):
@@ -711,6 +730,10 @@ class SlaPolicy(TicketCriteria):
         help_text=_("3 business days of 9 hours = 1620."),
     )
     warning_percent = models.PositiveSmallIntegerField(_("warning at (% of target)"), default=75)
+    # What escalation levels 2 and 3 do besides their alert (automation.md): actions of the vocabulary
+    # (tickets.services.actions), e.g. [{"type": "assign_agent", "value": "lead"}, {"type": "set_severity", ...}].
+    level2_actions = models.JSONField(_("escalation level 2 actions"), default=list, blank=True)
+    level3_actions = models.JSONField(_("escalation level 3 actions"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("SLA policy")
@@ -901,6 +924,50 @@ class ChatDelivery(models.Model):
         return f"{self.channel} {self.title}"
 
 
+# --- Automation rules: triggers (on events) and time rules (on elapsed time) --------------------------------------
+
+
+class TriggerEvent(models.TextChoices):
+    TICKET_CREATED = "ticket.created", _("Ticket created")
+    TICKET_CUSTOMER_REPLIED = "ticket.customer_replied", _("Customer replied")
+    TICKET_AGENT_REPLIED = "ticket.agent_replied", _("Agent replied")
+    TICKET_STATUS_CHANGED = "ticket.status_changed", _("Status changed")
+    TICKET_ASSIGNED = "ticket.assigned", _("Ticket assigned")
+    RETURN_CREATED = "return.created", _("Return created")
+    RETURN_DECIDED = "return.decided", _("Return decided")
+    COMPLAINT_CREATED = "complaint.created", _("Complaint created")
+    COMPLAINT_MOVED = "complaint.moved", _("Complaint moved")
+    SLA_WARNING = "sla.warning", _("SLA warning")
+    SLA_BREACHED = "sla.breached", _("SLA breached")
+
+
+def empty_conditions() -> dict[str, list]:
+    return {"all": [], "any": []}
+
+
+class AutomationRule(models.Model):
+    """What triggers and time rules share: conditions ({"all": [...], "any": [...]}) and actions (the vocabulary of
+    tickets.services.actions), both checked by the services before they are saved."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=100)
+    conditions = models.JSONField(_("conditions"), default=empty_conditions)
+    actions = models.JSONField(_("actions"), default=list)
+    # Failures since the last success; at settings.AUTOMATION_MAX_FAILURES the rule is switched off with an alert.
+    failures = models.PositiveIntegerField(_("failures in a row"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class BulkJobStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
@@ -976,6 +1043,56 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Trigger(AutomationRule):
+    event = models.CharField(_("event"), max_length=40, choices=TriggerEvent.choices)
+
+    class Meta(AutomationRule.Meta):
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
+
+
+class TriggerFiring(models.Model):
+    """One firing of a trigger on a ticket (insert-only: counting firings never contends on the rule's row)."""
+
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40)
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["trigger", "fired_at"], name="trigger_firing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} on {self.ticket_id}"
+
+
+class TimeRule(AutomationRule):
+    class Meta(AutomationRule.Meta):
+        verbose_name = _("time rule")
+        verbose_name_plural = _("time rules")
+
+
+class TimeRuleFiring(models.Model):
+    """A time rule fired on a ticket in one state: the status and since when the ticket has been in it. Unique: with
+    several workers checking at once, a rule acts on a ticket once per stay in a state; after the ticket leaves and
+    re-enters the state, `state_since` differs and it may fire again."""
+
+    rule = models.ForeignKey(TimeRule, on_delete=models.CASCADE, related_name="firings")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20)
+    state_since = models.DateTimeField()
+    fired_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "ticket", "state_since"], name="time_rule_once_per_state")
+        ]
+        indexes = [models.Index(fields=["rule", "fired_at"], name="time_rule_firing_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.ticket_id}"
 
 
 class MacroScope(models.TextChoices):

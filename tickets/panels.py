@@ -13,7 +13,7 @@ A panel builder returns None (nothing to show) or a dict with "template" plus th
 Context providers fill facts the ticket's own page and the desk API both show beside the ticket, in a shape tickets
 defines (e.g. "order": tickets.api.common.OrderContextOut), from models of the apps above:
 
-    register_ticket_context(key="order", build=build_order_context)  # build(ticket) -> dict | None
+    register_ticket_context(key="order", build=build_order_context)  # build(ticket, user) -> dict | None
 """
 
 from collections.abc import Callable
@@ -51,7 +51,9 @@ class NavLink:
 
 
 _panels: dict[str, TicketPanel] = {}
-_contexts: dict[str, Callable[[Any], Any]] = {}
+_contexts: dict[str, Callable[[Any, Any], Any]] = {}
+_landings: dict[str, Callable[[Any], bool]] = {}
+_event_values: dict[str, dict[str, Any]] = {}
 _nav_items: dict[str, NavItem] = {}
 
 
@@ -67,15 +69,44 @@ def register_nav_item(
     _nav_items[url_name] = NavItem(label=label, url_name=url_name, visible=visible, order=order)
 
 
-def register_ticket_context(*, key: str, build: Callable[[Any], Any]) -> None:
-    """Provide one fact beside the ticket (page and desk API). Registering the same key again replaces it."""
+def register_ticket_context(*, key: str, build: Callable[[Any, Any], Any]) -> None:
+    """Provide one fact beside the ticket (page and desk API), as `user` may see it. Registering the same key again
+    replaces it."""
     _contexts[key] = build
 
 
-def ticket_context(ticket: Any, key: str) -> Any:
-    """The fact `key` for this ticket from its provider; None when nothing provides it or there is nothing to show."""
+def register_event_values(*, kind: str, labels: Any) -> None:
+    """Labels (lazy translations) of the codes an app's events carry in `from`, `to` and `action`, e.g. the return
+    states, so that the ticket's timeline says them in the reader's language. Merged with earlier registrations."""
+    _event_values.setdefault(kind, {}).update({str(code): label for code, label in dict(labels).items()})
+
+
+def event_value_label(kind: str, code: Any) -> str | None:
+    label = _event_values.get(kind, {}).get(str(code))
+    return str(label) if label is not None else None
+
+
+def register_landing_page(*, url_name: str, applies: Callable[[Any], bool]) -> None:
+    """Where the desk sends a user who has no ticket queue (e.g. finance to its refunds): the first page registered
+    whose `applies(user)` is true."""
+    _landings[url_name] = applies
+
+
+def landing_url(user: Any) -> str | None:
+    for url_name, applies in _landings.items():
+        if applies(user):
+            try:
+                return reverse(url_name)
+            except NoReverseMatch:
+                continue
+    return None
+
+
+def ticket_context(ticket: Any, key: str, *, user: Any) -> Any:
+    """The fact `key` for this ticket as this user may see it, from its provider; None when nothing provides it or
+    there is nothing to show."""
     build = _contexts.get(key)
-    return build(ticket) if build is not None else None
+    return build(ticket, user) if build is not None else None
 
 
 def panels_for(request: HttpRequest, ticket: Any) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import JSONObject, Lower
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tickets import roles
 from tickets.models import (
@@ -31,6 +31,7 @@ from tickets.models import (
     SlaClock,
     Storefront,
     Tag,
+    Team,
     Ticket,
     TicketEvent,
 )
@@ -352,6 +353,14 @@ def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerT
         complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
     )
     return CustomerTickets(tickets=others, **counts)
+
+
+def team_names_shown() -> dict[str, str]:
+    """Team names as events recorded them -> the names a reader of the active language sees (Chinese names for
+    Chinese readers; nothing to map, and no query, otherwise)."""
+    if translation.get_language() != "zh-hans":
+        return {}
+    return dict(Team.objects.exclude(name_zh="").values_list("name", "name_zh"))
 
 
 def canned_responses_for(*, user: Any, ticket: Ticket | None = None) -> QuerySet[CannedResponse]:

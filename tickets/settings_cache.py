@@ -58,7 +58,7 @@ def cached(name: str, load: Callable[[], T], *, keep_none: bool = True) -> T:
 
 
 # The entries a storefront's call is likely to need, fetched with its API key (other apps add theirs in ready()).
-STOREFRONT_CALL = ["routing", "sla_policies"]
+STOREFRONT_CALL = ["routing", "sla_policies", "triggers"]
 
 
 def prefetch(*names: str) -> None:

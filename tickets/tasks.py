@@ -77,6 +77,13 @@ def dispatch_due_chat_messages() -> int:
     return chat_dispatch_due()
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def run_time_rules() -> dict[str, int]:
+    from tickets.services.automation import time_rules_run
+
+    return time_rules_run()
+
+
 # The e-mail channel (email.md).
 @shared_task(acks_late=True, ignore_result=True)
 def fetch_mail() -> dict[str, int]:

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from aftersales import converters  # noqa: F401 (registers <text:>: no control characters in a path)
-from tickets import views
+from tickets import automation_views, views
 
 app_name = "tickets"
 urlpatterns = [
@@ -30,4 +30,8 @@ urlpatterns = [
     path("desk/tickets/<text:reference>/link/", views.ticket_link, name="link"),
     path("desk/tickets/<text:reference>/split/", views.ticket_split, name="split"),
     path("desk/tickets/<text:reference>/reveal/", views.ticket_reveal_customer, name="reveal"),
+    path("desk/automation/", automation_views.overview, name="automation"),
+    path("desk/automation/chat-channels/", automation_views.channel_create, name="automation_channel"),
+    path("desk/automation/<str:kind>/new/", automation_views.rule_edit, name="automation_new"),
+    path("desk/automation/<str:kind>/<int:rule_id>/", automation_views.rule_edit, name="automation_rule"),
 ]

@@ -56,7 +56,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.panels import panels_for, ticket_context
+from tickets.panels import landing_url, panels_for, ticket_context
 from tickets.services import privacy
 from tickets.services.bulk import BULK_JOB_MAX, BULK_SYNC_MAX
 from tickets.services.macros import macro_reply_text
@@ -167,6 +167,11 @@ def _capped_count(user: Any, view: Any) -> tuple[int, bool]:
 @desk_view
 def queue(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not roles.is_agent(user):
+        # Staff without a ticket queue (finance) land on the page their role works from.
+        landing = landing_url(user)
+        if landing is not None:
+            return redirect(landing)
     scopes = list(SCOPE_CHOICES)
     scope = request.GET.get("scope") or "mine"
     if scope not in dict(scopes):
@@ -411,17 +416,32 @@ def _survey_panel(ticket: Ticket) -> dict[str, Any] | None:
 
 
 def _ticket_context(
-    request: HttpRequest, ticket: Ticket, *, reply_form: ReplyForm | None = None, revealed: bool = False
+    request: HttpRequest,
+    ticket: Ticket,
+    *,
+    reply_form: ReplyForm | None = None,
+    revealed: bool = False,
+    collision: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     user = request.user
     teams, members = _assignable(ticket, user)
     status_choices = [(value, label) for value, label in Status.choices if value in ALLOWED_MOVES[ticket.status]]
+    timeline = list(selectors.ticket_timeline(ticket=ticket))
+    # The newest event the page shows: every action form sends it back (the collision guard).
+    last_event_id = max((event.pk for event in timeline), default=0)
+    reply_form = reply_form or ReplyForm()
+    if not reply_form.is_bound:
+        reply_form.initial.setdefault("seen_event_id", last_event_id)
     return {
         "ticket": ticket,
-        "timeline": selectors.ticket_timeline(ticket=ticket),
+        "timeline": timeline,
+        "last_event_id": last_event_id,
+        "live_url": settings.LIVE_URL,
+        "collision": collision,
+        "team_names": selectors.team_names_shown(),
         "customer_tickets": selectors.customer_tickets(ticket=ticket, user=user),
-        "order": ticket_context(ticket, "order"),
-        "reply_form": reply_form or ReplyForm(),
+        "order": ticket_context(ticket, "order", user=user),
+        "reply_form": reply_form,
         "canned_responses": selectors.canned_responses_for(user=user, ticket=ticket),
         "macros": selectors.macros_for(user=user, ticket=ticket),
         "assign_form": AssignForm(
@@ -518,6 +538,28 @@ def canned_insert(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "tickets/_reply_body.html", {"reply_form": form})
 
 
+def _held(
+    request: HttpRequest, ticket: Ticket, changed: services.TicketChanged, *, reply_form: ReplyForm | None = None
+) -> HttpResponse:
+    """The collision guard's answer on the desk: the page again (409) with the messages the agent had not seen.
+    A reply keeps its draft in the box under them, with "Send anyway"; another action gets a "Do it anyway" form
+    carrying what was posted."""
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        if name not in ("csrfmiddlewaretoken", "confirm")
+        for value in values
+    ]
+    collision = {
+        "events": changed.events,
+        "is_reply": reply_form is not None,
+        "action": request.path,
+        "fields": fields,
+    }
+    context = _ticket_context(request, ticket, reply_form=reply_form, collision=collision)
+    return render(request, "tickets/ticket.html", context, status=409)
+
+
 @require_POST
 @desk_view
 @desk_action(_ticket_url)
@@ -529,18 +571,24 @@ def ticket_reply(request: HttpRequest, reference: str) -> HttpResponse:
         # Keep what the agent wrote: render the page again instead of redirecting.
         return render(request, "tickets/ticket.html", _ticket_context(request, ticket, reply_form=form), status=400)
     data = form.cleaned_data
-    if data["kind"] == ReplyForm.KIND_NOTE:
-        services.ticket_add_note(ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"])
-        messages.success(request, _("Internal note added."))
-    else:
-        services.ticket_reply(
-            ticket=ticket,
-            user=request.user,
-            body=data["body"],
-            attachments=data["attachments"],
-            status=data["then"] or None,
-        )
-        messages.success(request, _("Reply sent to the customer."))
+    try:
+        if data["kind"] == ReplyForm.KIND_NOTE:
+            services.ticket_add_note(
+                ticket=ticket, user=request.user, body=data["body"], attachments=data["attachments"], **form.seen()
+            )
+            messages.success(request, _("Internal note added."))
+        else:
+            services.ticket_reply(
+                ticket=ticket,
+                user=request.user,
+                body=data["body"],
+                attachments=data["attachments"],
+                status=data["then"] or None,
+                **form.seen(),
+            )
+            messages.success(request, _("Reply sent to the customer."))
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed, reply_form=form)
     return redirect("tickets:ticket", reference=reference)
 
 
@@ -593,7 +641,10 @@ def ticket_assign(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("tickets:ticket", reference=reference)
     team = form.cleaned_data.get("team") or ticket.team
     assignee = form.cleaned_data.get("assignee")
-    services.ticket_assign(ticket=ticket, user=user, assignee=assignee, team=team)
+    try:
+        services.ticket_assign(ticket=ticket, user=user, assignee=assignee, team=team, **form.seen())
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed)
     if assignee is None:
         messages.success(request, _("Ticket unassigned."))
     elif assignee.pk == user.pk:
@@ -686,7 +737,12 @@ def ticket_change_status(request: HttpRequest, reference: str) -> HttpResponse:
     if not form.is_valid():
         _form_errors(request, form)
         return redirect("tickets:ticket", reference=reference)
-    ticket = services.ticket_change_status(ticket=ticket, status=form.cleaned_data["status"], user=request.user)
+    try:
+        ticket = services.ticket_change_status(
+            ticket=ticket, status=form.cleaned_data["status"], user=request.user, **form.seen()
+        )
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed)
     messages.success(request, _("Status changed to %(status)s.") % {"status": ticket.get_status_display()})
     return redirect("tickets:ticket", reference=reference)
 

@@ -98,9 +98,28 @@ def _raise(check: _Check, value: KpiValue, now: datetime) -> Alert | None:
                 created_at=now,
             )
             alerts_notify(alert_ids=[alert.pk], now=now)
+            _post_to_chat(check.threshold, alert, now)
     except IntegrityError:
         return None
     return alert
+
+
+def _post_to_chat(threshold: KpiThreshold, alert: Alert, now: datetime) -> None:
+    """The warning line's chat group hears of the crossing too, in its language, with a link to the KPI alerts."""
+    channel = threshold.chat_channel
+    if channel is None or not channel.is_active:
+        return
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from alerts.models import kpi_alert_text
+    from tickets.services.chat import chat_post, site_link
+
+    with translation.override(channel.language):
+        title, text = gettext("KPI alert"), kpi_alert_text(alert.data)
+    link = site_link(reverse("alerts:dashboard") + "?kind=" + AlertKind.KPI)
+    chat_post(channel=channel, title=title, text=str(text), link=link, now=now)
 
 
 def kpis_evaluate(*, now: datetime | None = None) -> dict[str, Any]:
@@ -110,7 +129,9 @@ def kpis_evaluate(*, now: datetime | None = None) -> dict[str, Any]:
     once per distinct scope (period, storefront, team), a fixed number of queries each.
     """
     now = now or timezone.now()
-    thresholds = list(KpiThreshold.objects.filter(is_active=True).select_related("storefront", "team").order_by("pk"))
+    thresholds = list(
+        KpiThreshold.objects.filter(is_active=True).select_related("storefront", "team", "chat_channel").order_by("pk")
+    )
     checks = _checks(thresholds, now) if thresholds else []
     values_by_scope: dict[KpiScope, dict[str, KpiValue]] = {}
     crossed: list[tuple[_Check, KpiValue]] = []

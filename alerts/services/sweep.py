@@ -18,9 +18,11 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from alerts.models import Alert, AlertKind
+from alerts.services.automation import sla_alerts_act
 from alerts.services.notifications import alerts_notify
 from complaints.models import Complaint, ComplaintStatus
 from tickets.models import RUNNING, ActorType, EventKind, Severity, SlaClock, Ticket, TicketEvent
+from tickets.services import ticket_events_save
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +133,7 @@ def _mark(step: _Step, clock: SlaClock) -> None:
 
 def _insert_alerts_with_events(alerts: list[Alert], event_data: "list[dict]", event_kind: str, now: datetime) -> list:
     created = Alert.objects.bulk_create(alerts)
-    TicketEvent.objects.bulk_create(
+    ticket_events_save(
         TicketEvent(
             ticket_id=alert.ticket_id,
             kind=event_kind,
@@ -174,6 +176,8 @@ def _run_step_portable(step: _Step, *, now: datetime, batch_size: int) -> int:
             if alert_ids:
                 alerts_notify(alert_ids=alert_ids, now=now)
             raised += len(alert_ids)
+        if alert_ids:
+            sla_alerts_act(kind=step.kind, level=step.level, alert_ids=alert_ids, now=now)
         if len(due) < batch_size:
             return raised
 
@@ -201,6 +205,9 @@ def _run_step(step: _Step, *, now: datetime, batch_size: int) -> int:
             if alert_ids:
                 alerts_notify(alert_ids=list(alert_ids), now=now)
             raised += len(alert_ids)
+        if alert_ids:
+            # After the batch committed: its clock locks are released before tickets are locked to act on them.
+            sla_alerts_act(kind=step.kind, level=step.level, alert_ids=list(alert_ids), now=now)
         if marked < batch_size:
             return raised
 

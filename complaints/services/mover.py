@@ -98,6 +98,19 @@ def move(complaint: Complaint, to: str, *, actor: Actor, now: datetime, fields: 
             "summary": summary(previous, to),
         },
     )
+    raise_automation_event(complaint, "complaint.moved", now=now)
+
+
+def raise_automation_event(complaint: Complaint, event: str, *, now: datetime) -> None:
+    """Tell the ticket core's triggers (it cannot import complaints: the complaint's facts go with the event)."""
+    ticket_services.automation_event(
+        event=event,
+        ticket=complaint.ticket,
+        context={
+            "complaint": {"category": complaint.category, "severity": complaint.severity, "status": complaint.status}
+        },
+        now=now,
+    )
 
 
 def require_agent(user: Any) -> None:

@@ -28,6 +28,7 @@ from complaints.services.mover import (
     clean_text,
     lock,
     move,
+    raise_automation_event,
     record_event,
     require_agent,
     required_text,
@@ -107,6 +108,7 @@ def complaint_create(
         },
     )
     complaint.ticket = route_to_department(ticket, department, user=None, now=now)
+    raise_automation_event(complaint, "complaint.created", now=now)
     return complaint
 
 

@@ -224,8 +224,12 @@ class AttachmentIn(Input):
 
 class ConfirmIn(Input):
     status = serializers.ChoiceField(choices=[(s, s) for s in (RefundStatus.SUCCEEDED, RefundStatus.FAILED)])
-    transaction_id = Text(max_length=200, required=False, allow_blank=True, default="")
-    failure_reason = Text(max_length=2000, required=False, allow_blank=True, default="")
+    transaction_id = Text(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Required when succeeded."
+    )
+    failure_reason = Text(
+        max_length=2000, required=False, allow_blank=True, default="", help_text="Required when failed."
+    )
 
 
 class ReasonIn(Input):

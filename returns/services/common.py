@@ -15,7 +15,38 @@ from aftersales.errors import IllegalStateChange, NotPermitted
 from returns.models import ALLOWED_MOVES, Order, Refund, ReturnRequest, ReturnStatus
 from tickets import roles, services
 from tickets.models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
-from tickets.services import Actor, ticket_event
+from tickets.services import Actor, ticket_event, ticket_events_save
+
+
+def raise_automation_event(ticket: Ticket, return_request: ReturnRequest, event: str, *, now: datetime) -> None:
+    """Tell the ticket core's triggers about a return (it cannot import returns: the return's and the order's facts
+    go with the event). Nothing is read when no trigger listens."""
+    if not services.automation_listens(event):
+        return
+    from django.db.models import F, Sum
+
+    from returns.models import OrderLine, ReturnItem
+
+    reason = (
+        ReturnItem.objects.filter(return_request=return_request).order_by("pk").values_list("reason", flat=True).first()
+    )
+    amount = OrderLine.objects.filter(order_id=return_request.order_id).aggregate(
+        total=Sum(F("quantity") * F("unit_price"))
+    )["total"]
+    delivered_at = Order.objects.filter(pk=return_request.order_id).values_list("delivered_at", flat=True).first()
+    context = {
+        "return": {
+            "reason": reason,
+            "resolution": return_request.resolution,
+            "outcome": return_request.decision_outcome,
+            "status": return_request.status,
+        },
+        "order": {
+            "amount": str(amount) if amount is not None else None,
+            "days_since_delivery": (now - delivered_at).days if delivered_at else None,
+        },
+    }
+    services.automation_event(event=event, ticket=ticket, context=context, now=now)
 
 
 @dataclass
@@ -201,7 +232,7 @@ def move(
     previous = advance(return_request, to, now=now)
     return_request.save(update_fields=["status", "updated_at", *fields])
     moved = return_event(locked, actor=actor, now=now, **{"from": previous, "to": to, **(data or {})})
-    TicketEvent.objects.bulk_create([*after, moved])
+    ticket_events_save([*after, moved])
     _drive_ticket(locked, to, actor=actor, now=now)
     return_request.ticket = locked.ticket
     send_move_webhook(return_request, to, now=now)
@@ -226,4 +257,4 @@ def return_event(locked: Locked, *, actor: Actor, now: datetime, **data: Any) ->
 
 def record(locked: Locked, action: str, *, actor: Actor, now: datetime, **data: Any) -> None:
     """A ticket event for a return step that does not change its status (evidence, a refund lowered...)."""
-    return_event(locked, actor=actor, now=now, action=action, **data).save()
+    ticket_events_save([return_event(locked, actor=actor, now=now, action=action, **data)])

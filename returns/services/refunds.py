@@ -287,6 +287,9 @@ def refund_settle(
         raise InvalidInput(_("The status must be succeeded or failed."), field="status")
     if status == RefundStatus.FAILED and not failure_reason:
         raise InvalidInput(_("Say why the refund failed."), field="failure_reason")
+    if status == RefundStatus.SUCCEEDED and not transaction_id:
+        # The payment's id is how finance and the storefront find the money later: no success without it.
+        raise InvalidInput(_("Give the transaction id of the payment."), field="transaction_id")
     locked, refund = _lock_refund(refund)
     actor = Actor(user=user) if user is not None else Actor(storefront=storefront)
     refund.settled_at = now

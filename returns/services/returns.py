@@ -13,7 +13,7 @@ from typing import Any
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from aftersales.errors import ApplicationError, IllegalStateChange, InvalidInput
@@ -90,6 +90,11 @@ class CustomerDetails:
 class _Claim:
     line: OrderLine
     items: list[tuple[int, ItemRequest]] = field(default_factory=list)
+
+
+def _return_subject(storefront: Storefront, order_id: str) -> str:
+    with translation.override(storefront.language):
+        return _("Return for order %(order)s") % {"order": order_id}
 
 
 def policy_for(storefront: Storefront) -> ReturnPolicy:
@@ -332,7 +337,8 @@ def return_create(
 
     ticket = services.ticket_create(
         storefront=storefront,
-        subject=_("Return for order %(order)s") % {"order": order.external_id},
+        # In the customer's language (their storefront's): the subject is what they read in their tickets.
+        subject=_return_subject(storefront, order.external_id),
         body=description,
         kind=Kind.RETURN,
         category=Category.PRODUCT_QUALITY if is_fault else Category.POLICY,
@@ -355,6 +361,9 @@ def return_create(
     if to == ReturnStatus.APPROVED and (return_request.returnless or return_request.advance_refund):
         refund = refunds.create_locked(locked, actor=SYSTEM, now=now)
         return_request.refund_list = [refund] if refund is not None else []
+    common.raise_automation_event(ticket, return_request, "return.created", now=now)
+    # The policy's decision, including "needs review" (a person decides later: return.decided again).
+    common.raise_automation_event(ticket, return_request, "return.decided", now=now)
     return return_request
 
 
@@ -431,6 +440,7 @@ def return_approve(
     if overruled:
         data["overruled"] = overruled
     _approve(locked, policy=policy_for(return_request.storefront), actor=Actor(user=user), now=now, data=data)
+    common.raise_automation_event(locked.ticket, locked.return_request, "return.decided", now=now)
     return locked.return_request
 
 
@@ -475,6 +485,7 @@ def return_reject(
         raise IllegalStateChange(_("Only a return waiting for a decision can be rejected."), field="status")
     fields = _decide_fields(return_request, Outcome.REJECTED, user, reason, now)
     common.move(locked, ReturnStatus.REJECTED, actor=Actor(user=user), now=now, data=data, fields=fields)
+    common.raise_automation_event(locked.ticket, locked.return_request, "return.decided", now=now)
     return locked.return_request
 
 

@@ -114,3 +114,40 @@ document.addEventListener("htmx:configRequest", function (event) {
     }
   });
 })();
+
+// Lists with checkboxes (the alerts page): a header box selects every row on the page, and the page's own refresh
+// waits while rows are selected, so that it never throws away a selection.
+document.addEventListener("change", function (event) {
+  var all = event.target;
+  if (!all.matches || !all.matches("input[data-select-all]")) { return; }
+  var form = all.closest("form");
+  if (!form) { return; }
+  form.querySelectorAll('input[type=checkbox][name="' + all.dataset.selectAll + '"]').forEach(function (box) {
+    box.checked = all.checked;
+  });
+});
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var elt = event.detail.elt;
+  var trigger = elt.getAttribute && elt.getAttribute("hx-trigger");
+  if (trigger && /^every\s/.test(trigger) && elt.querySelector("input[type=checkbox]:checked")) {
+    event.preventDefault();
+  }
+});
+
+// Money moves and irreversible steps ask first: a form (or a submit button) with data-confirm="question".
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  var button = event.submitter;
+  var question = (button && button.dataset && button.dataset.confirm) || (form.dataset && form.dataset.confirm);
+  if (form.dataset && form.dataset.confirmIf) {
+    // Only when a field has the value that makes the step irreversible, e.g. data-confirm-if="passed=false".
+    var parts = form.dataset.confirmIf.split("=");
+    var field = form.elements[parts[0]];
+    var value = field && (field.type === "checkbox" ? String(field.checked) : field.value);
+    if (!field || value !== parts[1]) { question = null; }
+  }
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);

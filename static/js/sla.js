@@ -1,19 +1,26 @@
 // Live SLA countdowns: every element with data-countdown (an ISO deadline) is rewritten once a second as
 // "3 h 5 min 12 s left" or "overdue by 4 min 3 s", and its badge class follows the state. The wording comes from the
-// page (data-left-text / data-overdue-text, translated server-side) so the countdown speaks the user's language.
+// page (data-left-text / data-overdue-text, translated server-side) and the units from Django's JavaScript catalog
+// (/jsi18n/, the djangojs domain), so the countdown speaks the user's language.
 (function () {
   "use strict";
   if (window.slaCountdownStarted) return;
   window.slaCountdownStarted = true;
+
+  // The catalog's gettext/interpolate when it loaded; English otherwise.
+  var gettext = typeof window.gettext === "function" ? window.gettext : function (text) { return text; };
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
+  }
 
   function span(seconds) {
     var d = Math.floor(seconds / 86400);
     var h = Math.floor((seconds % 86400) / 3600);
     var m = Math.floor((seconds % 3600) / 60);
     var s = Math.floor(seconds % 60);
-    if (d) return d + " d " + h + " h";
-    if (h) return h + " h " + m + " min";
-    return m + " min " + s + " s";
+    if (d) return fill(gettext("%(days)s d %(hours)s h"), { days: d, hours: h });
+    if (h) return fill(gettext("%(hours)s h %(minutes)s min"), { hours: h, minutes: m });
+    return fill(gettext("%(minutes)s min %(seconds)s s"), { minutes: m, seconds: s });
   }
 
   function tick() {

@@ -117,6 +117,7 @@ def test_a_return_from_the_storefront_through_the_desk_to_a_confirmed_refund(
         finance_page.get_by_role("navigation", name="Main").get_by_role("link", name="Refunds").click()
         row = finance_page.locator("tr", has_text=reference)
         expect(row).to_contain_text("199.00 CNY")
+        finance_page.once("dialog", lambda dialog: dialog.accept())  # money moves: the page asks first
         row.get_by_role("button", name="Issue refund").click()
         expect(finance_page.locator(".messages")).to_contain_text("Refund issued")
     finally:

@@ -210,7 +210,7 @@ def test_another_storefronts_return_and_refund_are_404(storefront_client, other_
     refund = _refund_processing(ReturnRequest.objects.get(), agent, finance_user)
     assert other_storefront_client.get(f"/api/v1/refunds/{refund.public_id}/").status_code == 404
     confirm = other_storefront_client.post(
-        f"/api/v1/refunds/{refund.public_id}/confirm/", {"status": "succeeded"}, format="json"
+        f"/api/v1/refunds/{refund.public_id}/confirm/", {"status": "succeeded", "transaction_id": "TX-9"}, format="json"
     )
     assert confirm.status_code == 404
     assert Refund.objects.get().status == RefundStatus.PROCESSING
@@ -380,7 +380,7 @@ def test_a_pending_refund_cannot_be_confirmed(storefront_client, agent):
     services.return_inspect(return_request=return_request, user=agent, passed=True)
     refund = Refund.objects.get()
     response = storefront_client.post(
-        f"/api/v1/refunds/{refund.public_id}/confirm/", {"status": "succeeded"}, format="json"
+        f"/api/v1/refunds/{refund.public_id}/confirm/", {"status": "succeeded", "transaction_id": "TX-9"}, format="json"
     )
     assert response.status_code == 409
 

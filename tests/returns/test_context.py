@@ -180,3 +180,17 @@ def test_an_erased_or_blank_customer_matches_no_one_by_blank_values(supervisor_a
     make_ticket(storefront, customer=Customer.objects.exclude(pk=blank.pk).filter(email="").first())
     # Then blank values do not make them one person
     assert supervisor_api.get(f"{DESK}{ticket.reference}/").json()["customer_tickets"]["tickets"] == []
+
+
+def test_an_agent_sees_only_the_orders_returns_on_tickets_they_may_see(agent_api, storefront, other_team):
+    # Given the order's return on a ticket handed to a team the agent is not in, and an inquiry the agent sees
+    return_request, _, inquiry = _inquiry_about_the_order(storefront)
+    hidden = return_request.ticket
+    hidden.team, hidden.assignee = other_team, None
+    hidden.save(update_fields=["team", "assignee"])
+    # When the agent reads the inquiry
+    order = agent_api.get(f"{DESK}{inquiry.reference}/").json()["order"]
+    # Then the order's lines are there, its hidden return only counted: not its reference, state or refunds
+    assert order["lines"][0]["sku"] == "KET-01"
+    assert order["returns"] == [] and order["hidden_returns"] == 1
+    assert return_request.reference not in str(order)

@@ -240,7 +240,7 @@ def test_a_returnless_refund_is_created_at_approval_and_completes_without_shipme
     with pytest.raises(IllegalStateChange):
         services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
     services.refund_issue(refund=refund, user=finance_user)
-    services.refund_settle(refund=refund, status="succeeded", user=finance_user)
+    services.refund_settle(refund=refund, status="succeeded", transaction_id="TX-1", user=finance_user)
     assert _reload(return_request).status == ReturnStatus.COMPLETED
 
 
@@ -398,7 +398,7 @@ def test_an_advance_refund_is_made_at_approval_and_the_return_completes_once_ins
     with pytest.raises(IllegalStateChange):
         services.return_cancel(return_request=return_request, storefront=storefront)
     services.refund_issue(refund=refund, user=finance_user)
-    services.refund_settle(refund=refund, status="succeeded", storefront=storefront)
+    services.refund_settle(refund=refund, status="succeeded", transaction_id="TX-3", storefront=storefront)
     assert _reload(return_request).status == ReturnStatus.APPROVED  # the item still has to come back
     services.return_ship(return_request=return_request, storefront=storefront, carrier="SF", tracking_number="1")
     services.return_receive(return_request=return_request, user=agent)

@@ -213,3 +213,30 @@ def test_send_webhook_tells_the_storefront_which_rule(team, agent):
     delivery = WebhookDelivery.objects.get(event_type="ticket.automation")
     assert delivery.payload["data"]["rule"] == "Ping"
     assert delivery.payload["data"]["ticket"]["reference"] == ticket.reference
+
+
+def test_a_person_assigns_only_as_the_desk_allows_whatever_the_way(storefront, team, other_team, agent, finance_user):
+    # given a ticket of the agent's team, a finance user in that team, and a ticket of another team
+    team.members.add(finance_user)
+    ticket = make_ticket(storefront)
+    elsewhere = make_ticket(storefront)
+    Ticket.objects.filter(pk=elsewhere.pk).update(team=other_team, assignee=None)
+    me = Actor(user=agent)
+    # when the agent's macro sends the ticket to another team, then it is refused, naming the action
+    with pytest.raises(InvalidInput) as raised:
+        actions_apply(ticket=ticket, actions=[{"type": "assign_team", "value": "Logistics"}], actor=me)
+    assert list(raised.value.errors) == ["actions.0.value"]
+    # and no one but an agent is given tickets
+    with pytest.raises(InvalidInput) as raised:
+        actions_apply(ticket=ticket, actions=[{"type": "assign_agent", "value": "finance"}], actor=me)
+    assert list(raised.value.errors) == ["actions.0.value"]
+    # and a ticket the agent cannot see is not theirs to act on
+    with pytest.raises(NotPermitted):
+        actions_apply(ticket=elsewhere, actions=[{"type": "note", "value": "x"}], actor=me)
+    ticket.refresh_from_db()
+    assert (ticket.team, ticket.assignee) == (team, agent)
+    assert not elsewhere.messages.filter(kind=MessageKind.INTERNAL).exists()
+
+
+def test_texts_longer_than_a_message_are_refused_naming_the_language():
+    assert list(_errors([{"type": "reply", "value": {"en": "x" * 20_001}}])) == ["actions.0.value.en"]

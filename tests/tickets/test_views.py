@@ -225,7 +225,7 @@ def test_queue_refresh_returns_only_the_results(agent_desk, storefront, agent, t
     body = response.content.decode()
     assert "Refreshed" in body
     assert "<html" not in body
-    assert 'hx-trigger="every 30s"' in body
+    assert 'hx-trigger="every 10s"' in body
 
 
 def test_queue_query_count_does_not_grow_with_tickets(agent_desk, storefront, agent, team):
@@ -629,7 +629,7 @@ def test_timeline_describes_sla_and_other_apps_events(agent_desk, storefront, ag
     body = agent_desk.get(ticket_url(ticket)).content.decode()
     assert "SLA breach: Response" in body
     assert "escalation of Response to level 2" in body
-    assert "Return R-000042: requested → approved" in body
+    assert "Return R-000042: Requested → Approved" in body  # the return app's own labels
     assert "Refund F-7: issued" in body
 
 

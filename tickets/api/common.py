@@ -66,6 +66,23 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 # --- Errors -----------------------------------------------------------------------------------------------------
 
 
+class NewEventMessageOut(Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField()
+
+
+class NewEventOut(Serializer):
+    """An event the action's sender had not seen (tickets.services.collision.new_event_data)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    actor_type = serializers.ChoiceField(choices=ActorType.choices)
+    actor_name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    message = NewEventMessageOut(allow_null=True)
+
+
 class ErrorSerializer(Serializer):
     """The one error format of the API."""
 
@@ -75,6 +92,11 @@ class ErrorSerializer(Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text='Validation only: messages per field path ("customer.email", "Idempotency-Key").',
+    )
+    new_events = NewEventOut(
+        many=True,
+        required=False,
+        help_text="`ticket_changed` only: the customer messages and others' replies sent after `seen_event_id`.",
     )
 
     class Meta:
@@ -90,7 +112,8 @@ ERROR_DESCRIPTIONS = {
     401: "No, bad or revoked credentials.",
     403: "These credentials may not use this endpoint.",
     404: "No such object, or not yours.",
-    409: "Illegal state change, or a request with the same Idempotency-Key still in flight.",
+    409: "Illegal state change, a request with the same Idempotency-Key still in flight, or `ticket_changed` (the "
+    "ticket has new messages since `seen_event_id`: see `new_events`, resend with `confirm: true`).",
     413: "The request body is too large.",
     415: "The body's content type is not the one this endpoint takes (JSON; multipart/form-data for files).",
     422: "The Idempotency-Key was already used with a different request.",
@@ -393,8 +416,11 @@ class OrderContextOut(Serializer):
     currency = serializers.CharField()
     lines = OrderLineContextOut(many=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    refunded = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Refunds that succeeded.")
-    returns = OrderReturnContextOut(many=True)
+    refunded = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Refunds that succeeded, of the returns listed."
+    )
+    returns = OrderReturnContextOut(many=True, help_text="The order's returns on tickets you may see.")
+    hidden_returns = serializers.IntegerField(help_text="The order's returns on tickets you may not see.")
 
 
 class CustomerTicketRowOut(Serializer):
@@ -423,6 +449,9 @@ class DeskTicketDetailOut(DeskTicketOut):
     customer_tickets = CustomerTicketsOut(source="shown_customer_tickets")
 
     closed_at = serializers.DateTimeField(allow_null=True)
+    last_event_id = serializers.IntegerField(
+        allow_null=True, help_text="The newest event's id: send it as `seen_event_id` with an action (collision guard)."
+    )
     previous_ticket = TicketRefOut(allow_null=True, help_text="The closed ticket this one follows up.")
     merged_into = TicketRefOut(allow_null=True, help_text="The ticket this one was merged into.")
     links = serializers.SerializerMethodField(help_text="Related tickets (links go both ways).")
@@ -440,6 +469,9 @@ class CannedResponseOut(Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     body = serializers.CharField(help_text="With placeholders {customer_name} {reference} {order_id} {agent_name}.")
+    body_zh = serializers.CharField(
+        help_text="The text for customers writing in Simplified Chinese; empty: the English."
+    )
     team = NamedRefOut(allow_null=True)
 
 
@@ -473,8 +505,9 @@ def desk_ticket_body(ticket: Ticket, *, user: Any) -> dict[str, Any]:
         ticket.messages.select_related("author").prefetch_related("attachments").order_by("created_at", "id")
     )
     ticket.shown_timeline = list(selectors.ticket_timeline(ticket=ticket))
+    ticket.last_event_id = max((event.pk for event in ticket.shown_timeline), default=None)
     ticket.shown_clocks = selectors.ticket_clocks(ticket=ticket)
-    ticket.shown_order = ticket_context(ticket, "order")
+    ticket.shown_order = ticket_context(ticket, "order", user=user)
     ticket.shown_customer_tickets = selectors.customer_tickets(ticket=ticket, user=user)
     return DeskTicketDetailOut(ticket, context={"customer": ticket.customer}).data
 

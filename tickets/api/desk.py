@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.fields import empty
 from rest_framework.pagination import BasePagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -45,6 +46,7 @@ from tickets.api.common import (
     Integer,
     NamedRefOut,
     PageIn,
+    QueryBoolean,
     QueryInteger,
     Text,
     cursor_field,
@@ -257,23 +259,54 @@ def _desk_action(*, operation_id: str, summary: str, request: Any, created: bool
     )
 
 
-class ReplyIn(Input):
+SEEN_EVENT_HELP = (
+    "The ticket's `last_event_id` when you read it. If the customer or a colleague wrote to the customer since, the "
+    "action is refused with 409 `ticket_changed` and `new_events`, changing nothing; send it again with "
+    "`confirm: true` to go ahead. Without it the action goes through (scripts)."
+)
+
+
+class SeenIn(Input):
+    """The collision guard's fields (tickets.services.collision), on every action a person takes on a ticket."""
+
+    seen_event_id = Integer(required=False, min_value=0, max_value=2**63 - 1, help_text=SEEN_EVENT_HELP)
+    confirm = Boolean(required=False, default=False, help_text="Go ahead although the ticket changed.")
+
+
+class FormBoolean(QueryBoolean):
+    """`true` or `false` in a form body; absent means the default (DRF would read an absent checkbox as false)."""
+
+    default_empty_html = empty
+
+
+class SeenFormIn(Serializer):
+    """The same fields in a multipart/form-data body, where every value is text."""
+
+    seen_event_id = QueryInteger(required=False, min_value=0, max_value=2**63 - 1, help_text=SEEN_EVENT_HELP)
+    confirm = FormBoolean(required=False, default=False, help_text="`true` to go ahead although the ticket changed.")
+
+
+class ReplyIn(SeenIn):
     body = Text(max_length=BODY_MAX)
     status = serializers.ChoiceField(
         choices=Status.choices, required=False, help_text="Move the ticket too, e.g. pending or resolved."
     )
 
 
-class ReplyWithFilesIn(ReplyIn):
+class ReplyWithFilesIn(SeenFormIn, ReplyIn):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
 
 
-class NoteIn(Input):
+class NoteIn(SeenIn):
     body = Text(max_length=BODY_MAX)
 
 
-class NoteWithFilesIn(NoteIn):
+class NoteWithFilesIn(SeenFormIn, NoteIn):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+def _seen(data: dict[str, Any]) -> dict[str, Any]:
+    return {"seen_event_id": data.get("seen_event_id"), "confirm": data.get("confirm", False)}
 
 
 class WithFilesApi:
@@ -288,12 +321,12 @@ class WithFilesApi:
         return request.content_type.startswith("multipart/")
 
 
-class AssignIn(Input):
+class AssignIn(SeenIn):
     assignee = Text(max_length=150, required=False, allow_null=True, help_text="Username or id; null unassigns.")
     team = Text(max_length=100, required=False, allow_null=True, help_text="Team name or id.")
 
 
-class StatusIn(Input):
+class StatusIn(SeenIn):
     status = serializers.ChoiceField(choices=Status.choices)
     reason = Text(max_length=500, required=False, allow_blank=True, default="")
 
@@ -329,6 +362,7 @@ class DeskReplyApi(WithFilesApi, DeskApi):
             body=data["body"],
             attachments=data.get("attachments", []),
             status=data.get("status"),
+            **_seen(data),
         )
         return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
@@ -346,7 +380,7 @@ class DeskNoteApi(WithFilesApi, DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(NoteWithFilesIn if self.with_files(request) else NoteIn, request.data)
         services.ticket_add_note(
-            ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", [])
+            ticket=ticket, user=request.user, body=data["body"], attachments=data.get("attachments", []), **_seen(data)
         )
         return Response(desk_ticket_after_action(ticket, user=request.user), status=status.HTTP_201_CREATED)
 
@@ -426,7 +460,7 @@ class DeskAssignApi(DeskApi):
         data = validated(AssignIn, request.data)
         team = _resolve_team(data.get("team"), user=request.user, ticket=ticket) or ticket.team
         assignee = _resolve_assignee(data.get("assignee"), team=team)
-        ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team)
+        ticket = services.ticket_assign(ticket=ticket, user=request.user, assignee=assignee, team=team, **_seen(data))
         return Response(desk_ticket_after_action(ticket, user=request.user))
 
 
@@ -437,7 +471,7 @@ class DeskStatusApi(DeskApi):
         ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
         data = validated(StatusIn, request.data)
         ticket = services.ticket_change_status(
-            ticket=ticket, status=data["status"], user=request.user, reason=data["reason"]
+            ticket=ticket, status=data["status"], user=request.user, reason=data["reason"], **_seen(data)
         )
         return Response(desk_ticket_after_action(ticket, user=request.user))
 

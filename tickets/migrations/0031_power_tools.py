@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0072_event_kinds_email'),
+        ('tickets', '0063_automation_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

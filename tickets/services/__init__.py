@@ -6,13 +6,17 @@ writes.
 - `assignment` (and `routing`, which chooses): teams and assignees.
 - `merge`: merge, link and split tickets; `views`: saved views (queue tabs); `macros`.
 - `tags`: labels on tickets; `bulk`: the same actions on many tickets, at once or as a background job.
+- `collision`: the check that holds an action taken without having seen the customer's or a colleague's message.
 - `customers`, `events`, `webhooks`, `surveys`, `storefronts`, `sales`, `privacy`, `signin`: what their names say.
 """
 
+from tickets.services.actions import actions_apply, actions_validate
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
+from tickets.services.automation import automation_event, automation_listens
 from tickets.services.bulk import bulk_job_create, bulk_job_run, bulk_ticket_ids, tickets_bulk_apply
+from tickets.services.collision import TicketChanged, ticket_check_seen
 from tickets.services.customers import customer_upsert
-from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_record_event
+from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save, ticket_record_event
 from tickets.services.lifecycle import (
     clock_start,
     clock_stop,
@@ -60,10 +64,15 @@ from tickets.services.webhooks import (
 __all__ = [
     "SYSTEM",
     "Actor",
+    "TicketChanged",
+    "actions_apply",
+    "actions_validate",
     "api_key_create",
     "api_key_revoke",
     "attachment_add",
     "attachments_purge_expired",
+    "automation_event",
+    "automation_listens",
     "bulk_job_create",
     "bulk_job_run",
     "bulk_ticket_ids",
@@ -95,8 +104,10 @@ __all__ = [
     "ticket_change_category",
     "ticket_change_severity",
     "ticket_change_status",
+    "ticket_check_seen",
     "ticket_create",
     "ticket_event",
+    "ticket_events_save",
     "ticket_link",
     "ticket_lock",
     "ticket_merge",

@@ -18,11 +18,13 @@ Types and values (automation.md, "Shapes"):
 | set_status, set_severity, set_category | the enum value |
 | assign_team | a team name |
 | assign_agent | a username, or "least_loaded" (in the ticket's team) |
+| add_tags, remove_tags | a list of tag names |
 | notify | {"users": [usernames], "teams": [names], "supervisors": bool, "chat": channel name, "text": optional} |
 | send_webhook | {} (the storefront's webhook, event `ticket.automation`, with the rule's name) |
 """
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from aftersales.errors import InvalidInput, NotPermitted
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Category,
     ChatChannel,
     EventKind,
@@ -43,7 +46,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
-from tickets.roles import SUPERVISORS, is_agent
+from tickets.roles import SUPERVISORS, is_agent, is_supervisor
 from tickets.services import routing
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
 from tickets.services.chat import chat_post, ticket_link
@@ -51,6 +54,7 @@ from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_lock, ticket_move
 from tickets.services.messages import placeholders_fill, ticket_add_note, ticket_reply
 from tickets.services.notify import staff_notify
+from tickets.services.tags import tags_validate, ticket_tags_change
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 LEAST_LOADED = "least_loaded"
@@ -63,6 +67,8 @@ ACTION_TYPES = (
     "set_category",
     "assign_team",
     "assign_agent",
+    "add_tags",
+    "remove_tags",
     "notify",
     "send_webhook",
 )
@@ -104,6 +110,7 @@ def _text_value(value: Any, path: str) -> dict[str, str]:
     if isinstance(value, str):
         if not value.strip():
             raise _error(path, _("Write the text."))
+        _check_length(value, path)
         return {"": value}
     if isinstance(value, dict) and value:
         texts: dict[str, str] = {}
@@ -112,9 +119,20 @@ def _text_value(value: Any, path: str) -> dict[str, str]:
                 raise _error(f"{path}.{language}", _("Unknown language %(value)s.") % {"value": language})
             if not isinstance(text, str) or not text.strip():
                 raise _error(f"{path}.{language}", _("Write the text."))
+            _check_length(text, f"{path}.{language}")
             texts[language] = text
         return texts
     raise _error(path, _('A text, or texts per language ({"en": ..., "zh-hans": ...}).'))
+
+
+def _check_length(text: str, path: str) -> None:
+    # The limit of every message (tickets.services.messages); placeholders grow a little when filled, and the
+    # message service refuses the result if it then exceeds it.
+    if len(text) > MESSAGE_BODY_MAX:
+        raise _error(
+            path,
+            _("Ensure this field has no more than %(limit)s characters.") % {"limit": f"{MESSAGE_BODY_MAX:,}"},
+        )
 
 
 def _names(value: Any, path: str) -> list[str]:
@@ -144,7 +162,7 @@ def _no_chat(name: str) -> str:
     return _("There is no active chat channel %(name)s.") % {"name": name}
 
 
-def _validate_one(raw: Any, path: str) -> Action:
+def _validate_one(raw: Any, path: str, check: bool) -> Action:
     if not isinstance(raw, dict):
         raise _error(path, _('An action is an object {"type": ..., "value": ...}.'))
     unknown = set(raw) - {"type", "value"}
@@ -165,15 +183,27 @@ def _validate_one(raw: Any, path: str) -> Action:
     if kind == "assign_team":
         if not isinstance(value, str) or not value:
             raise _error(vpath, _("A team name."))
-        if not Team.objects.filter(name=value).exists():
+        if check and not Team.objects.filter(name=value).exists():
             raise _error(vpath, _no_team(value))
         return Action(kind, value)
     if kind == "assign_agent":
         if not isinstance(value, str) or not value:
             raise _error(vpath, _('A username, or "least_loaded".'))
-        if value != LEAST_LOADED and not get_user_model().objects.filter(username=value, is_active=True).exists():
+        if (
+            check
+            and value != LEAST_LOADED
+            and not get_user_model().objects.filter(username=value, is_active=True).exists()
+        ):
             raise _error(vpath, _no_user(value))
         return Action(kind, value)
+    if kind in ("add_tags", "remove_tags"):
+        try:
+            names = tags_validate(value if isinstance(value, list) else "")
+        except InvalidInput as error:
+            raise _error(vpath, error.message) from error
+        if not names:
+            raise _error(vpath, _("Name at least one tag."))
+        return Action(kind, names)
     if kind == "notify":
         if not isinstance(value, dict):
             raise _error(vpath, _('Whom to notify: {"users": [...], "teams": [...], "chat": "..."}.'))
@@ -183,18 +213,19 @@ def _validate_one(raw: Any, path: str) -> Action:
             raise _error(f"{vpath}.{key}", _("Unknown key %(key)s.") % {"key": key})
         users = _names(value.get("users"), f"{vpath}.users")
         teams = _names(value.get("teams"), f"{vpath}.teams")
-        _check_users(users, f"{vpath}.users")
-        known = set(Team.objects.filter(name__in=teams).values_list("name", flat=True))
-        for index, name in enumerate(teams):
-            if name not in known:
-                raise _error(f"{vpath}.teams.{index}", _no_team(name))
+        if check:
+            _check_users(users, f"{vpath}.users")
+            known = set(Team.objects.filter(name__in=teams).values_list("name", flat=True))
+            for index, name in enumerate(teams):
+                if name not in known:
+                    raise _error(f"{vpath}.teams.{index}", _no_team(name))
         supervisors = value.get("supervisors", False)
         if not isinstance(supervisors, bool):
             raise _error(f"{vpath}.supervisors", _("true or false."))
         chat = value.get("chat") or ""
         if not isinstance(chat, str):
             raise _error(f"{vpath}.chat", _("A chat channel's name."))
-        if chat and not ChatChannel.objects.filter(name=chat, is_active=True).exists():
+        if check and chat and not ChatChannel.objects.filter(name=chat, is_active=True).exists():
             raise _error(f"{vpath}.chat", _no_chat(chat))
         text = _text_value(value["text"], f"{vpath}.text") if value.get("text") is not None else {}
         if not (users or teams or supervisors or chat):
@@ -206,13 +237,15 @@ def _validate_one(raw: Any, path: str) -> Action:
     return Action(kind, {})
 
 
-def actions_validate(actions: Any, *, path: str = "actions") -> list[Action]:
-    """Check a list of actions as the API receives it; InvalidInput naming the path of the first thing wrong."""
+def actions_validate(actions: Any, *, path: str = "actions", check_references: bool = True) -> list[Action]:
+    """Check a list of actions as the API receives it; InvalidInput naming the path of the first thing wrong.
+    `check_references=False` skips the database (the teams, users and chat channels named exist): for rules read
+    back from their cache, checked when they were saved and failing cleanly if a name has gone since."""
     if isinstance(actions, list) and all(isinstance(action, Action) for action in actions):
         return list(actions)
     if not isinstance(actions, list):
         raise _error(path, _("A list of actions."))
-    return [_validate_one(raw, f"{path}.{index}") for index, raw in enumerate(actions)]
+    return [_validate_one(raw, f"{path}.{index}", check_references) for index, raw in enumerate(actions)]
 
 
 def text_for(texts: dict[str, str], language: str) -> str:
@@ -221,6 +254,11 @@ def text_for(texts: dict[str, str], language: str) -> str:
         if texts.get(key):
             return texts[key]
     return next(iter(texts.values()))
+
+
+# While set, the services' automation events start no triggers: a dry run (the desk's "test against a ticket") shows
+# what one rule would do, and rolls everything back anyway.
+events_suppressed: ContextVar[bool] = ContextVar("automation_events_suppressed", default=False)
 
 
 class _DryRun(Exception):
@@ -248,6 +286,8 @@ def actions_apply(
     now = now or timezone.now()
     if actor.user is not None and not is_agent(actor.user):
         raise NotPermitted(_("Only agents and supervisors may act on tickets."))
+
+    token = events_suppressed.set(True) if dry_run else None
     try:
         with transaction.atomic():
             result = _apply_all(ticket, checked, actor=actor, language=language, rule_name=rule_name, now=now)
@@ -256,6 +296,9 @@ def actions_apply(
     except _DryRun as rolled_back:
         rolled_back.result.dry_run = True
         return rolled_back.result
+    finally:
+        if token is not None:
+            events_suppressed.reset(token)
     return result
 
 
@@ -263,6 +306,8 @@ def _apply_all(
     ticket: Ticket, actions: list[Action], *, actor: Actor, language: str | None, rule_name: str | None, now: datetime
 ) -> ActionResult:
     ticket = ticket_lock(ticket.pk)
+    if actor.user is not None and not may_see(actor.user, ticket):
+        raise NotPermitted(_("You may not act on this ticket."))
     language = language or ticket.storefront.language
     if rule_name:
         ticket_record_event(
@@ -275,9 +320,29 @@ def _apply_all(
     result = ActionResult(ticket=ticket)
     for index, action in enumerate(actions):
         ctx = _Context(result, actor, language, rule_name, now, f"actions.{index}.value")
-        ticket = _APPLY[action.type](ticket, action.value, ctx)
+        try:
+            ticket = _APPLY[action.type](ticket, action.value, ctx)
+        except InvalidInput as error:
+            # A service's refusal names its own field (team, assignee, body): name the action that asked for it.
+            paths = list(error.errors or {})
+            if paths and all(path.startswith("actions.") for path in paths):
+                raise
+            texts = [text for messages in (error.errors or {"": [str(error.message)]}).values() for text in messages]
+            raise InvalidInput(error.message, errors={ctx.path: texts}) from error
         result.ticket = ticket
     return result
+
+
+def may_see(user: Any, ticket: Ticket) -> bool:
+    """The desk's visibility rule (tickets.selectors.tickets_visible_to) for one ticket: supervisors see all, agents
+    their teams' tickets and those assigned to them."""
+    if is_supervisor(user):
+        return True
+    if not is_agent(user):
+        return False
+    return ticket.assignee_id == user.pk or (
+        ticket.team_id is not None and user.teams.filter(pk=ticket.team_id).exists()
+    )
 
 
 @dataclass
@@ -391,6 +456,24 @@ def _assign_agent(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
     return ticket
 
 
+def _add_tags(ticket: Ticket, value: list, ctx: "_Context") -> Ticket:
+    before = set(ticket.tags.values_list("name", flat=True))
+    after = ticket_tags_change(ticket=ticket, actor=ctx.actor, add=value, now=ctx.now)
+    added = sorted(set(after) - before)
+    if added:
+        ctx.result.changes.append({"type": "add_tags", "added": added})
+    return ticket
+
+
+def _remove_tags(ticket: Ticket, value: list, ctx: "_Context") -> Ticket:
+    before = set(ticket.tags.values_list("name", flat=True))
+    after = ticket_tags_change(ticket=ticket, actor=ctx.actor, remove=value, now=ctx.now)
+    removed = sorted(before - set(after))
+    if removed:
+        ctx.result.changes.append({"type": "remove_tags", "removed": removed})
+    return ticket
+
+
 def _notify(ticket: Ticket, value: dict, ctx: "_Context") -> Ticket:
     user_model = get_user_model()
     recipients = set(
@@ -462,6 +545,8 @@ _APPLY = {
     "set_category": _set_category,
     "assign_team": _assign_team,
     "assign_agent": _assign_agent,
+    "add_tags": _add_tags,
+    "remove_tags": _remove_tags,
     "notify": _notify,
     "send_webhook": _send_webhook,
 }

@@ -8,8 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from aftersales.errors import InvalidInput
-from tickets.models import Category, EventKind, Severity, Team, Ticket
+from tickets import roles
+from tickets.models import Category, EventKind, Severity, Team, Ticket, TriggerEvent
 from tickets.services import routing
+from tickets.services.automation import automation_event
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_lock, ticket_move
 
@@ -22,15 +25,30 @@ def ticket_assign(
     assignee: AbstractUser | None = None,
     team: Team | None = None,
     actor: Actor | None = None,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
     """Assign by hand (to a team, a member of it, or nobody): routing leaves the ticket alone afterwards. By a
-    person (`user`) or an automation rule (`actor`), whose choice routing respects as a person's."""
+    person (`user`) or an automation rule (`actor`), whose choice routing respects as a person's. With
+    `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     actor = actor or Actor(user=user)
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if team is None:
         team = ticket.team
+    # The desk's rule, for every way a person assigns (the desk, the API, macros, bulk actions): agents assign within
+    # the ticket's team, supervisors to any team.
+    if (
+        actor.user is not None
+        and team is not None
+        and team.pk != ticket.team_id
+        and not roles.is_supervisor(actor.user)
+    ):
+        raise InvalidInput(_("No such team, or you may not assign to it."), field="team")
+    if assignee is not None and not (assignee.is_active and roles.is_agent(assignee)):
+        raise InvalidInput(_("Only an active agent can be given tickets."), field="assignee")
     if assignee is not None and team is not None and not team.members.filter(pk=assignee.pk).exists():
         raise InvalidInput(
             _("%(user)s is not a member of %(team)s.") % {"user": assignee, "team": team}, field="assignee"
@@ -47,6 +65,7 @@ def ticket_assign(
         now=now,
     )
     ticket_move(ticket=ticket, actor=actor, now=now, fields=fields)
+    automation_event(event=TriggerEvent.TICKET_ASSIGNED, ticket=ticket, now=now)
     return ticket
 
 
@@ -85,6 +104,8 @@ def _change_field(
                     now=now,
                 )
     ticket_move(ticket=ticket, actor=actor, now=now, repick_policy=True, fields=fields)
+    if "assignee" in fields:
+        automation_event(event=TriggerEvent.TICKET_ASSIGNED, ticket=ticket, now=now)
     return ticket
 
 

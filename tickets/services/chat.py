@@ -9,8 +9,10 @@ channel's format: DingTalk and Feishu sign the time of sending and refuse a stal
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -49,12 +51,53 @@ def feishu_sign(*, secret: str, timestamp: int) -> str:
     return base64.b64encode(digest).decode()
 
 
+# Markdown (WeCom, DingTalk) and lark_md (Feishu) read these as markup: links, images, HTML, mentions (<at>),
+# emphasis, headings, quotes, tables. Text from customers (a subject, a name) must show as typed and never link
+# anywhere, so each is replaced by its full-width twin, which reads the same to a person.
+_MARKUP = {ord(char): ord(char) + 0xFEE0 for char in "[]()<>*_`#!|~\\"}  # ASCII -> its full-width form
+
+
+def markdown_safe(text: str) -> str:
+    return text.translate(_MARKUP)
+
+
+def _refused_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def host_refused(host: str | None, *, resolve: bool) -> bool:
+    """A chat robot lives on the internet: loopback, private, link-local (cloud metadata), reserved and multicast
+    addresses are refused, so a channel cannot make the server call into its own network (SSRF). Checked on the
+    literal host when the channel is saved, and on every address the name resolves to before each post."""
+    if settings.CHAT_ALLOW_PRIVATE_HOSTS:
+        return False
+    host = (host or "").strip("[]").lower().rstrip(".")
+    if not host or host == "localhost" or host.endswith(".localhost") or host.isdigit():
+        return True
+    try:
+        return _refused_address(host)
+    except ValueError:
+        pass  # a name, not an address
+    if not resolve:
+        return False
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except OSError:
+        return False  # unknown name: the post itself fails and is retried
+    return any(_refused_address(address) for address in addresses)
+
+
 def chat_message(
     *, kind: str, title: str, text: str, link: str, language: str, secret: str = "", url: str = "", now_s: float
 ) -> tuple[str, dict[str, Any]]:
     """The URL to post to and the JSON body, in the documented format of the channel's kind."""
     with translation.override(language):
         open_label = _("Open")
+    if kind != ChatKind.GENERIC:
+        title, text = markdown_safe(title), markdown_safe(text)
     link_md = f"\n\n[{open_label}]({link})" if link else ""
     if kind == ChatKind.WECOM:
         return url, {"msgtype": "markdown", "markdown": {"content": f"**{title}**\n{text}{link_md}"}}
@@ -96,10 +139,66 @@ def chat_message(
 def chat_channel_check_url(*, kind: str, url: str, field: str = "url") -> None:
     """A chat URL must be an absolute http(s) URL with a host: 400 naming the field otherwise."""
     parts = urllib.parse.urlsplit(url or "")
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        raise InvalidInput(_("Enter a valid http(s) URL for the chat robot."), field=field) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise InvalidInput(_("Enter a valid http(s) URL for the chat robot."), field=field)
+    if host_refused(parts.hostname, resolve=False):
+        raise InvalidInput(
+            _("A chat robot's URL must be on the internet, not a local or private address."), field=field
+        )
     if kind not in ChatKind.values:
         raise InvalidInput(_("Unknown chat kind %(value)s.") % {"value": kind}, field="kind")
+
+
+def chat_channel_save(*, data: dict[str, Any], channel: ChatChannel | None = None) -> ChatChannel:
+    """Create or replace a chat channel from the desk API's shape {"name", "kind", "url", "secret", "language",
+    "active"}; InvalidInput naming the field, nothing saved, when anything is wrong."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput(_("Give the channel a name."), field="name")
+    kind = data.get("kind")
+    if kind not in ChatKind.values:
+        raise InvalidInput(_("Unknown chat kind %(value)s.") % {"value": kind}, field="kind")
+    url = data.get("url")
+    if not isinstance(url, str):
+        raise InvalidInput(_("Enter a valid http(s) URL for the chat robot."), field="url")
+    chat_channel_check_url(kind=kind, url=url.strip())
+    secret = data.get("secret") or ""
+    if not isinstance(secret, str) or len(secret) > 200:
+        raise InvalidInput(_("The secret is text of at most 200 characters."), field="secret")
+    language = data.get("language", "zh-hans")
+    if language not in dict(settings.LANGUAGES):
+        raise InvalidInput(_("Unknown language %(value)s.") % {"value": language}, field="language")
+    active = data.get("active", True)
+    if not isinstance(active, bool):
+        raise InvalidInput(_("true or false."), field="active")
+    with transaction.atomic():
+        others = ChatChannel.objects.filter(name=name.strip())
+        if channel is not None:
+            others = others.exclude(pk=channel.pk)
+        if others.exists():
+            raise InvalidInput(_("A channel with this name exists already."), field="name")
+        channel = channel or ChatChannel()
+        channel.name, channel.kind, channel.url = name.strip()[:100], kind, url.strip()
+        channel.secret, channel.language, channel.is_active = secret.strip(), language, active
+        channel.save()
+    return channel
+
+
+def chat_channel_as_json(channel: ChatChannel) -> dict[str, Any]:
+    """The channel as the desk API shows it; the secret is never shown back, only whether there is one."""
+    return {
+        "id": channel.pk,
+        "name": channel.name,
+        "kind": channel.kind,
+        "url": channel.url,
+        "has_secret": bool(channel.secret),
+        "language": channel.language,
+        "active": channel.is_active,
+    }
 
 
 def site_link(path: str) -> str:
@@ -177,7 +276,8 @@ def _refused(status_code: int | None, response_body: str) -> str:
         return ""
     code = answer.get("errcode", answer.get("code", answer.get("StatusCode", 0)))
     if code not in (0, None, "0"):
-        return f"{code}: {answer.get('errmsg') or answer.get('msg') or ''}"[:500]
+        # Only the robot's error code is kept: what else it answered is not ours to store.
+        return f"refused by the robot: error code {str(code)[:20]}"
     return ""
 
 
@@ -190,6 +290,8 @@ def chat_deliver(*, delivery_id: int, now: datetime | None = None) -> str:
         status = ChatDelivery.objects.filter(pk=delivery_id).values_list("status", flat=True).first()
         return WebhookStatus.PENDING if status == WebhookStatus.PENDING else "skipped"
     channel = delivery.channel
+    if host_refused(urllib.parse.urlsplit(channel.url).hostname, resolve=True):
+        return _record(delivery, status_code=None, error="refused: local or private address", now=now, final=True)
     url, body = chat_message(
         kind=channel.kind,
         title=delivery.title,
@@ -220,7 +322,7 @@ def _post_with_answer(url: str, body: str) -> tuple[int | None, str, str]:
 
 
 @transaction.atomic
-def _record(delivery: ChatDelivery, *, status_code: int | None, error: str, now: datetime) -> str:
+def _record(delivery: ChatDelivery, *, status_code: int | None, error: str, now: datetime, final: bool = False) -> str:
     delivery.last_status_code = status_code
     delivery.last_error = error
     if not error and status_code is not None and 200 <= status_code < 300:
@@ -228,7 +330,7 @@ def _record(delivery: ChatDelivery, *, status_code: int | None, error: str, now:
         delivery.delivered_at = now
     else:
         delivery.next_attempt_at = now + min(FIRST_RETRY * (2 ** (delivery.attempts - 1)), MAX_RETRY)
-        if delivery.next_attempt_at > delivery.give_up_at:
+        if final or delivery.next_attempt_at > delivery.give_up_at:
             delivery.status = WebhookStatus.FAILED
     delivery.save(update_fields=["last_status_code", "last_error", "status", "delivered_at", "next_attempt_at"])
     return delivery.status

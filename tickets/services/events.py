@@ -1,5 +1,6 @@
 """Who did something, and the ticket's audit trail (`TicketEvent`: append-only, written only by services)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.utils import timezone
 
 from tickets.models import ActorType, Message, Storefront, Ticket, TicketEvent
+from tickets.services.live import live_publish_after_commit
 
 
 @dataclass(frozen=True)
@@ -62,5 +64,13 @@ def ticket_record_event(
 ) -> TicketEvent:
     """Append one event to a ticket's audit trail. Used by the other apps' services for their own steps."""
     event = ticket_event(ticket=ticket, kind=kind, actor=actor, message=message, data=data, now=now or timezone.now())
-    event.save()
+    ticket_events_save([event])
     return event
+
+
+def ticket_events_save(events: Iterable[TicketEvent]) -> list[TicketEvent]:
+    """Write events (one INSERT) and, after the commit, tell the pages open on their tickets (services.live). Every
+    service that writes ticket events writes them here."""
+    saved = TicketEvent.objects.bulk_create(list(events))
+    live_publish_after_commit(saved)
+    return saved

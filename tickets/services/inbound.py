@@ -8,16 +8,19 @@ import re
 from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from aftersales.errors import ApplicationError
 from tickets.mailparse import ParsedMail, Undecodable, message_id_of, parse
 from tickets.models import (
+    MESSAGE_BODY_MAX,
     Channel,
     Customer,
     InboundMessage,
@@ -30,6 +33,9 @@ from tickets.models import (
 from tickets.services.lifecycle import ticket_create
 from tickets.services.messages import attachment_add, ticket_add_customer_message
 from tickets.services.outbound import email_acknowledgement_enqueue, outbound_mark_bounced
+
+if TYPE_CHECKING:
+    from tickets.services.privacy import Erasure
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +64,8 @@ def _headers(raw: bytes) -> tuple[str, str]:
 
 def _thread(mailbox: Mailbox, mail: ParsedMail) -> Ticket | None:
     """The ticket of the mailbox's storefront this message answers (email.md "Threading"), in this order: a
-    Message-ID it names, the reference in its subject, the plus-address it was sent to."""
+    Message-ID it names, the reference in its subject, the plus-address it was sent to (these two only for mail from
+    the ticket's customer)."""
     storefront_id = mailbox.storefront_id
     ids = mail.thread_ids
     if ids:
@@ -85,8 +92,12 @@ def _thread(mailbox: Mailbox, mail: ParsedMail) -> Ticket | None:
             if match and match["local"] == local and match["domain"] == domain:
                 references.append(match["reference"].upper())
     for reference in references:
-        ticket = Ticket.objects.filter(storefront_id=storefront_id, reference=reference).first()
-        if ticket is not None:
+        ticket = (
+            Ticket.objects.filter(storefront_id=storefront_id, reference=reference).select_related("customer").first()
+        )
+        # A reference can be typed by anyone: it threads only the ticket's own customer's mail (anyone else's opens a
+        # ticket of their own), so a stranger can neither write into nor receive the replies of someone's ticket.
+        if ticket is not None and ticket.customer and ticket.customer.email.lower() == mail.from_address:
             return ticket
     return None
 
@@ -105,6 +116,15 @@ def _customer(mailbox: Mailbox, mail: ParsedMail) -> Customer:
     return customer
 
 
+# The message on the ticket holds at most this much of the new text (the whole mail stays on InboundMessage), leaving
+# room for the list of attachments not kept.
+BODY_KEPT = MESSAGE_BODY_MAX - 1000
+
+
+def _within_limit(text: str) -> str:
+    return text if len(text) <= BODY_KEPT else text[: BODY_KEPT - 1].rstrip() + "…"
+
+
 def _add_attachments(message: Message, mail: ParsedMail) -> None:
     """Files within the API's limits (type and size) become the message's attachments; the rest are listed on it."""
     listed: list[str] = []
@@ -115,14 +135,23 @@ def _add_attachments(message: Message, mail: ParsedMail) -> None:
         except ApplicationError:  # checked before anything is written: too large, or a type the desk does not keep
             listed.append(f"{attachment.filename} ({attachment.content_type}, {len(attachment.content)} B)")
     if listed:
-        message.body += "\n\n" + _("Attachments not kept: %(files)s") % {"files": "; ".join(listed)}
+        files = Truncator("; ".join(listed)).chars(800)
+        message.body += "\n\n" + _("Attachments not kept: %(files)s") % {"files": files}
         message.save(update_fields=["body"])
 
 
-def _process(mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provider_spam: bool) -> str:
+def own_addresses() -> frozenset[str]:
+    """Every mailbox's address: mail from one of them is our own coming back (a loop)."""
+    return frozenset(address.lower() for address in Mailbox.objects.values_list("address", flat=True))
+
+
+def _process(
+    mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provider_spam: bool, ours: frozenset[str]
+) -> str:
     def keep(status: str, reason: str = "", **fields: object) -> InboundMessage:
         if "from_address" not in fields:
             fields["from_address"], fields["subject"] = _headers(raw)
+        fields["subject"] = str(fields["subject"])[:500]
         return InboundMessage.objects.create(
             mailbox=mailbox,
             message_id=message_id,
@@ -148,7 +177,7 @@ def _process(mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provi
         "full_text": mail.text,
         "safe_html": mail.safe_html,
     }
-    if Mailbox.objects.filter(address__iexact=_without_plus(mail.from_address)).exists():
+    if _without_plus(mail.from_address) in ours:
         keep(InboundStatus.IGNORED, "own_address", **about)
         return IGNORED
     if mail.automatic:
@@ -173,17 +202,22 @@ def _process(mailbox: Mailbox, raw: bytes, message_id: str, now: datetime, provi
         opened_ticket=outcome == CREATED,
         **about,
     )
+    if outcome == CREATED:
+        # After the message is kept: the acknowledgement answers it (In-Reply-To), to its sender.
+        email_acknowledgement_enqueue(ticket=message.ticket, mailbox=mailbox, now=now)
     return outcome
 
 
 def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) -> tuple[Message | None, str]:
     """The customer's message on the ticket it answers, or on a new one (None when `limit` and the sender has opened
-    too many tickets within the hour), with its attachments; the acknowledgement mail of a new ticket."""
-    body = mail.new_text or _("(no text)")
+    too many tickets within the hour), with its attachments."""
+    body = _within_limit(mail.new_text) or _("(no text)")
     ticket = _thread(mailbox, mail)
     if ticket is not None:
         # On a closed ticket this opens a follow-up ticket linked to it (tickets.md).
-        message = ticket_add_customer_message(ticket=ticket, body=body, channel=Channel.EMAIL, now=now)
+        message = ticket_add_customer_message(
+            ticket=ticket, body=body, storefront=mailbox.storefront, channel=Channel.EMAIL, now=now
+        )
         _add_attachments(message, mail)
         return message, CREATED if message.ticket_id != ticket.pk else APPENDED
     if limit:
@@ -206,20 +240,28 @@ def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) 
     )
     message = ticket.opening_message
     _add_attachments(message, mail)
-    email_acknowledgement_enqueue(ticket=ticket, mailbox=mailbox, now=now)
     return message, CREATED
 
 
-def inbound_receive(*, mailbox: Mailbox, raw: bytes, provider_spam: bool = False, now: datetime | None = None) -> str:
+def inbound_receive(
+    *,
+    mailbox: Mailbox,
+    raw: bytes,
+    provider_spam: bool = False,
+    own: frozenset[str] | None = None,
+    now: datetime | None = None,
+) -> str:
     """Keep and process one raw message; what came of it: created, appended, ignored, quarantined, or duplicate (this
-    mailbox has it already: nothing is written)."""
+    mailbox has it already: nothing is written). `own`: the mailboxes' addresses, when the caller read them once for
+    many messages."""
     now = now or timezone.now()
     message_id = message_id_of(raw)
     if InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).exists():
         return DUPLICATE
     try:
         with transaction.atomic():
-            return _process(mailbox, raw, message_id, now, provider_spam)
+            ours = own if own is not None else own_addresses()
+            return _process(mailbox, raw, message_id, now, provider_spam, ours)
     except Exception as error:
         if isinstance(error, IntegrityError) and (
             InboundMessage.objects.filter(mailbox=mailbox, message_id=message_id).exists()
@@ -272,4 +314,34 @@ def inbound_release(*, inbound: InboundMessage, now: datetime | None = None) -> 
                 "safe_html",
             ]
         )
+        if outcome == CREATED:
+            email_acknowledgement_enqueue(ticket=message.ticket, mailbox=inbound.mailbox, now=now)
         return outcome
+
+
+def erase_customer_mail(erasure: "Erasure") -> None:
+    """Privacy (a customer's erasure): the mails they sent, kept raw with their tickets or quarantined under their
+    address, lose their content and address; the mails sent to them lose the address and what it names."""
+    from tickets.services.privacy import ERASED
+
+    email = erasure.customer.email.lower()
+    mails = InboundMessage.objects.filter(ticket_id__in=erasure.ticket_ids)
+    if email:
+        mails = mails | InboundMessage.objects.filter(mailbox__storefront_id=erasure.customer.storefront_id).filter(
+            from_address=email
+        )
+    erased = 0
+    for inbound in mails.select_for_update(of=("self",)).order_by("pk"):
+        erasure.erase_text(inbound.full_text)
+        inbound.raw, inbound.full_text, inbound.safe_html = b"", ERASED, ""
+        inbound.from_address, inbound.subject = "", ERASED
+        inbound.save(update_fields=["raw", "full_text", "safe_html", "from_address", "subject"])
+        erased += 1
+    sent = OutboundEmail.objects.filter(ticket_id__in=erasure.ticket_ids).order_by("pk")
+    for outbound in sent.select_for_update(of=("self",)):
+        outbound.to_address = ""
+        outbound.body, outbound.subject = erasure.scrub(outbound.body), erasure.scrub(outbound.subject)
+        outbound.save(update_fields=["to_address", "body", "subject"])
+        erased += 1
+    if erased:
+        erasure.counts["emails"] += erased

@@ -38,16 +38,19 @@ from tickets.models import (
     Team,
     Ticket,
     TicketEvent,
+    TriggerEvent,
 )
 from tickets.services import routing
+from tickets.services.automation import automation_event
 from tickets.services.clocks import TicketClocks, check_metric
-from tickets.services.events import SYSTEM, Actor, ticket_event
+from tickets.services.collision import ticket_check_seen
+from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save
 from tickets.services.surveys import survey_create, survey_url
 from tickets.services.tags import tags_get_or_create, tags_validate
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 # The fields a status move writes.
-STATUS_FIELDS = ("status", "resolved_at", "closed_at", "pending_since", "pending_seconds")
+STATUS_FIELDS = ("status", "status_changed_at", "resolved_at", "closed_at", "pending_since", "pending_seconds")
 
 
 def ticket_lock(ticket_id: int) -> Ticket:
@@ -112,6 +115,7 @@ def ticket_create(
         previous_ticket=previous_ticket,
         created_at=now,
         updated_at=now,
+        status_changed_at=now,
     )
     # Routing rules and SLA policies match on the ticket's own fields: the team, the assignee, the clocks and the
     # deadlines are all known before the row is written.
@@ -124,6 +128,8 @@ def ticket_create(
     clocks = TicketClocks(ticket, new=True)
     clocks.start(Metric.ACKNOWLEDGEMENT, now=now)
     clocks.start(Metric.RESOLUTION, now=now)
+    if body and opening_message_kind == MessageKind.CUSTOMER:
+        ticket.customer_replied_at = now
     if body and opening_message_kind == MessageKind.CUSTOMER and kind != Kind.RETURN:
         # A return's request is answered by its decision, not by a reply (sla.md): no response round.
         clocks.start(Metric.RESPONSE, now=now)
@@ -159,8 +165,10 @@ def ticket_create(
     if tag_rows:
         ticket.tags.add(*tag_rows)
     callers = with_rows(ticket) if with_rows is not None else []
+    # Not announced (ticket_events_save): nobody has a new ticket's page open yet, and the queue refreshes itself.
     TicketEvent.objects.bulk_create([*events, *callers, *move.events])
     _after(ticket, move, now=now)
+    automation_event(event=TriggerEvent.TICKET_CREATED, ticket=ticket, now=now)
     return ticket
 
 
@@ -186,6 +194,7 @@ def _status_move(ticket: Ticket, to: str, *, now: datetime, merging: bool = Fals
         )
     previous = ticket.status
     ticket.status = to
+    ticket.status_changed_at = now
     if to == Status.RESOLVED:
         ticket.resolved_at = now
     elif to == Status.CLOSED:
@@ -361,8 +370,10 @@ def ticket_move(
         move.clocks.save()
     ticket.updated_at = now
     ticket.save(update_fields=sorted({"updated_at", *fields, *move.fields}))
-    TicketEvent.objects.bulk_create(move.events)
+    ticket_events_save(move.events)
     _after(ticket, move, now=now)
+    if move.moves:
+        automation_event(event=TriggerEvent.TICKET_STATUS_CHANGED, ticket=ticket, now=now)
 
 
 @transaction.atomic
@@ -373,13 +384,17 @@ def ticket_change_status(
     user: AbstractUser | None = None,
     storefront: Storefront | None = None,
     reason: str = "",
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Ticket:
-    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written."""
+    """Move a ticket to another status if the state machine allows it; 409 otherwise, nothing written. With
+    `seen_event_id`, held if the ticket changed since (collision)."""
     now = now or timezone.now()
     if status not in Status.values:
         raise InvalidInput(_("Unknown status %(value)s.") % {"value": status}, field="status")
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     ticket_move(ticket=ticket, actor=Actor(user=user, storefront=storefront), now=now, status=status, reason=reason)
     return ticket
 

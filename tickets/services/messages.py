@@ -24,7 +24,10 @@ from tickets.models import (
     Status,
     Storefront,
     Ticket,
+    TriggerEvent,
 )
+from tickets.services.automation import automation_event
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor, ticket_record_event
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
 from tickets.services.outbound import email_reply_enqueue
@@ -139,10 +142,12 @@ def ticket_reply(
     attachments: Uploads = (),
     status: str | None = None,
     actor: Actor | None = None,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Message:
     """A public reply to the customer; the first one acknowledges the ticket. Optionally moves the status too
-    (reply and set pending, reply and resolve).
+    (reply and set pending, reply and resolve). With `seen_event_id`, held if the ticket changed since (collision).
 
     Written by a person (`user`), or by an automation rule (`actor` without a user, e.g. SYSTEM): an automatic reply
     is sent like any other, but it neither acknowledges the ticket nor answers the customer, so the SLA clocks keep
@@ -150,16 +155,20 @@ def ticket_reply(
     now = now or timezone.now()
     body = _clean_body(body, empty=_("Write a reply first."))
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
     actor = actor or Actor(user=user)
     if actor.user is not None:
-        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
+        ticket.agent_replied_at = now
+        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True, fields=("agent_replied_at",))
     message = _public_message(ticket, body=body, actor=actor, now=now)
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
     if status:
         ticket_move(ticket=ticket, actor=actor, now=now, status=status)
+    if actor.user is not None:
+        automation_event(event=TriggerEvent.TICKET_AGENT_REPLIED, ticket=ticket, now=now)
     return message
 
 
@@ -171,6 +180,8 @@ def ticket_add_note(
     body: str,
     attachments: Uploads = (),
     actor: Actor | None = None,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> Message:
     """An internal note: never shown to customers or storefronts. By a person (`user`) or an automation rule
@@ -178,6 +189,7 @@ def ticket_add_note(
     now = now or timezone.now()
     body = _clean_body(body, empty=_("Write a note first."))
     ticket = ticket_lock(ticket.pk)
+    ticket_check_seen(ticket=ticket, user=user, seen_event_id=seen_event_id, confirm=confirm)
     actor = actor or Actor(user=user)
     message = Message.objects.create(
         ticket=ticket, kind=MessageKind.INTERNAL, body=body, author=actor.user, channel=ticket.channel, created_at=now
@@ -234,13 +246,18 @@ def ticket_add_customer_message(
         ticket=ticket, kind=MessageKind.CUSTOMER, body=body, channel=channel or ticket.channel, created_at=now
     )
     ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
-    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True)
+    ticket.customer_replied_at = now
+    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True, fields=("customer_replied_at",))
+    automation_event(event=TriggerEvent.TICKET_CUSTOMER_REPLIED, ticket=ticket, now=now)
     return message
 
 
 def canned_response_render(*, canned: CannedResponse, ticket: Ticket, agent: AbstractUser) -> str:
-    """Fill a canned response's placeholders for one ticket; the agent edits the result before sending."""
-    return placeholders_fill(canned.body, ticket=ticket, agent=agent)
+    """The canned response in the customer's language (their storefront's), its placeholders filled for one ticket;
+    the agent edits the result before sending."""
+    language = ticket.storefront.language
+    with translation.override(language):
+        return placeholders_fill(canned.body_for(language), ticket=ticket, agent=agent)
 
 
 PLACEHOLDERS = ("customer_name", "reference", "order_id", "agent_name")

@@ -12,7 +12,8 @@ import smtplib
 from datetime import datetime, timedelta
 from email.utils import formataddr, make_msgid
 
-from django.core.mail import EmailMultiAlternatives
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.html import linebreaks
@@ -39,6 +40,14 @@ FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=2)
 MAX_ATTEMPTS = 10
 SEND_LEASE = timedelta(minutes=2)
+# Answers that will not change on a retry: failed on the ticket at once.
+REFUSALS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPSenderRefused,
+    BadHeaderError,
+    AnymailRecipientsRefused,
+    AnymailInvalidAddress,
+)
 _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|回复|答复|转发)\s*[:\uff1a]\s*)+", re.IGNORECASE)
 _SUBJECT_REFERENCE = re.compile(r"\s*\[T-\d{6,}\]")
 
@@ -50,8 +59,8 @@ def reply_subject(ticket: Ticket) -> str:
 
 
 def _mailbox_and_thread(ticket: Ticket) -> tuple[Mailbox | None, str, list[str]]:
-    """The mailbox the ticket's mail came through (else the storefront's first), the customer's address, and the
-    Message-IDs of the ticket's mail so far, oldest first."""
+    """The mailbox the ticket's mail came through (else the storefront's first), the ticket's customer's address,
+    and the Message-IDs of the ticket's mail so far, oldest first."""
     inbound = list(
         InboundMessage.objects.filter(ticket=ticket, status=InboundStatus.PROCESSED)
         .select_related("mailbox")
@@ -60,10 +69,10 @@ def _mailbox_and_thread(ticket: Ticket) -> tuple[Mailbox | None, str, list[str]]
     )
     if inbound:
         mailbox = inbound[-1].mailbox
-        to_address = inbound[-1].from_address
     else:
         mailbox = Mailbox.objects.filter(storefront_id=ticket.storefront_id, is_active=True).order_by("id").first()
-        to_address = ticket.customer.email if ticket.customer_id else ""
+    # Always the ticket's customer, whoever wrote last (a mail threaded by In-Reply-To may come from someone else).
+    to_address = ticket.customer.email if ticket.customer_id else ""
     stamped = [(message.received_at, message.message_id) for message in inbound]
     stamped += list(OutboundEmail.objects.filter(ticket=ticket).values_list("created_at", "message_id"))
     return mailbox, to_address, [message_id for _at, message_id in sorted(stamped)]
@@ -181,11 +190,11 @@ def outbound_send(*, outbound_id: int, now: datetime | None = None) -> bool:
     outbound = OutboundEmail.objects.select_related("mailbox", "ticket", "ticket_message").get(pk=outbound_id)
     try:
         _build(outbound).send(fail_silently=False)
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+    except REFUSALS as error:
         with transaction.atomic():
             _fail(outbound, reason=f"refused: {type(error).__name__}", now=now)
         return False
-    except (OSError, smtplib.SMTPException) as error:
+    except Exception as error:  # the server away, a timeout, a provider's error: tried again until MAX_ATTEMPTS
         reason = f"{type(error).__name__}: {str(error)[:200]}"
         with transaction.atomic():
             if outbound.attempts >= MAX_ATTEMPTS:

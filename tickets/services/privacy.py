@@ -50,6 +50,7 @@ from tickets.models import (
     TicketEvent,
     WebhookDelivery,
 )
+from tickets.services.events import ticket_events_save
 from tickets.services.webhooks import ticket_ordering_key
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ def customer_reveal(*, ticket: Ticket, user: Any, now: datetime | None = None) -
     if customer is None:
         raise NotFound(_("This ticket has no customer."))
     shown = [name for name in ("email", "phone") if getattr(customer, name)]
-    _event(ticket.pk, EventKind.CONTACT_REVEALED, user=user, fields=shown, now=now or timezone.now()).save()
+    ticket_events_save(
+        [_event(ticket.pk, EventKind.CONTACT_REVEALED, user=user, fields=shown, now=now or timezone.now())]
+    )
     return customer
 
 
@@ -355,7 +358,7 @@ def customer_erase(
     erased = {kind: erasure.counts.get(kind, 0) for kind in ERASURE_KINDS}
     erased.update({kind: count for kind, count in erasure.counts.items() if kind not in erased})
     if any(erased.values()):
-        TicketEvent.objects.bulk_create(
+        ticket_events_save(
             _event(ticket.pk, EventKind.DATA_ERASED, user=user, storefront=storefront, now=now) for ticket in tickets
         )
     # Ids and counts only: the log must not hold what was just erased.
@@ -396,7 +399,7 @@ def attachments_purge_expired(*, now: datetime | None = None, batch_size: int = 
             attachments = list(Attachment.objects.filter(ticket_id__in=locked).order_by("ticket_id", "pk"))
             per_ticket = Counter(attachment.ticket_id for attachment in attachments)
             deleted += attachments_delete(attachments)
-            TicketEvent.objects.bulk_create(
+            ticket_events_save(
                 _event(ticket_id, EventKind.ATTACHMENTS_DELETED, count=count, retention_days=days, now=now)
                 for ticket_id, count in sorted(per_ticket.items())
             )

@@ -111,16 +111,16 @@ def _label(choices: type, value: Any) -> str:
 
 
 @register.simple_tag
-def event_summary(event: Any) -> str:
+def event_summary(event: Any, team_names: dict[str, str] | None = None) -> str:
     """One line saying what happened; the values come from the event's data (escaped by the template engine)."""
-    text = _event_summary(event)
+    text = _event_summary(event, team_names)
     merged_from = (event.data or {}).get("merged_from")
     if merged_from:
         text += " " + _("(merged from %(reference)s)") % {"reference": merged_from}
     return text
 
 
-def _event_summary(event: Any) -> str:
+def _event_summary(event: Any, team_names: dict[str, str] | None) -> str:
     data = event.data or {}
     kind = event.kind
     if kind == EventKind.STATUS_CHANGED:
@@ -146,7 +146,9 @@ def _event_summary(event: Any) -> str:
     if kind == EventKind.ASSIGNED:
         assignee = data.get("assignee") or _("nobody")
         if data.get("team"):
-            return _("assigned to %(assignee)s (%(team)s)") % {"assignee": assignee, "team": data["team"]}
+            # Events record the team's name; the page passes the names in the reader's language (team_names_shown).
+            team = (team_names or {}).get(data["team"], data["team"])
+            return _("assigned to %(assignee)s (%(team)s)") % {"assignee": assignee, "team": team}
         return _("assigned to %(assignee)s") % {"assignee": assignee}
     if kind == EventKind.MERGED:
         if data.get("source"):
@@ -184,26 +186,39 @@ def _event_summary(event: Any) -> str:
         if kind == EventKind.ESCALATION:
             return _("escalation of %(metric)s to level %(level)s") % {"metric": metric, "level": data.get("level")}
         return f"{label}: {metric}"
-    return _generic_summary(label, data)
+    return _generic_summary(label, data, kind)
 
 
-def _generic_summary(label: str, data: dict[str, Any]) -> str:
+def _generic_summary(label: str, data: dict[str, Any], kind: str = "") -> str:
     """Events of the apps above tickets (returns, refunds, complaints): their reference and what changed.
 
-    Their own status labels live in those apps, which tickets may not import; the raw codes are readable enough.
+    Their own labels live in those apps, which tickets may not import: they register them
+    (panels.register_event_values); an unregistered code is shown legibly as it is.
     """
     text = label
     references = [str(data[key]) for key in ("return", "refund", "complaint") if data.get(key)]
     if references:
         text += " " + " ".join(references)
     if data.get("from") and data.get("to"):
-        text += ": " + _("%(from)s → %(to)s") % {"from": _readable(data["from"]), "to": _readable(data["to"])}
+        text += ": " + _("%(from)s → %(to)s") % {
+            "from": _readable(data["from"], kind),
+            "to": _readable(data["to"], kind),
+        }
+    elif data.get("to"):
+        text += ": " + _readable(data["to"], kind)
+    elif isinstance(data.get("department"), dict):
+        moved = data["department"]
+        text += ": " + _("department %(from)s → %(to)s") % {
+            "from": _readable(moved.get("from"), kind),
+            "to": _readable(moved.get("to"), kind),
+        }
     elif data.get("action"):
-        text += ": " + _readable(data["action"])
+        text += ": " + _readable(data["action"], kind)
     elif data.get("detail") or data.get("summary"):
         text += ": " + str(data.get("detail") or data.get("summary"))
     return text
 
 
-def _readable(code: Any) -> str:
-    return str(code).replace("_", " ")
+def _readable(code: Any, kind: str = "") -> str:
+    # The label the app registered (panels.register_event_values), else the code made legible.
+    return panels.event_value_label(kind, code) or str(code).replace("_", " ")

@@ -1,0 +1,48 @@
+"""Returns' events reach the ticket core's triggers (tickets imports no returns: the return's facts go with the
+event)."""
+
+import pytest
+
+from returns.models import Outcome
+from tests.returns.conftest import make_return
+from tickets.models import ChatChannel, ChatDelivery, EventKind, Severity, Trigger
+from tickets.services.automation import rule_save
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_return_needing_review_raises_severity_and_notifies_the_chat_channel(storefront, team, agent):
+    # given a chat channel and a trigger on decided returns that need review, for refunds above 100
+    ChatChannel.objects.create(name="Returns room", kind="generic", url="http://127.0.0.1:9/chat", language="en")
+    rule_save(
+        model=Trigger,
+        data={
+            "name": "Returns to review",
+            "event": "return.decided",
+            "conditions": {
+                "all": [
+                    {"field": "return.outcome", "op": "is", "value": "needs_review"},
+                    {"field": "order.amount", "op": "gt", "value": 100},
+                ],
+                "any": [],
+            },
+            "actions": [
+                {"type": "set_severity", "value": "severe"},
+                {"type": "notify", "value": {"chat": "Returns room"}},
+            ],
+        },
+    )
+    # when the policy cannot decide one return (a change of mind) and decides another (a fault, in time)
+    review = make_return(storefront, order_id="SO-1", reason="changed_mind")
+    decided = make_return(storefront, order_id="SO-2")
+    assert review.decision_outcome == Outcome.NEEDS_REVIEW
+    assert decided.decision_outcome == Outcome.AUTO_APPROVED
+    # then the one needing review is severe and the chat room hears about it, naming the rule
+    review.ticket.refresh_from_db()
+    decided.ticket.refresh_from_db()
+    assert review.ticket.severity == Severity.SEVERE
+    assert decided.ticket.severity == Severity.MINOR
+    delivery = ChatDelivery.objects.get()
+    assert delivery.ticket == review.ticket
+    assert delivery.title == f"Returns to review: {review.ticket.reference}"
+    assert review.ticket.events.get(kind=EventKind.AUTOMATION).data["rule"] == "Returns to review"

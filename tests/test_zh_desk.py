@@ -1,0 +1,219 @@
+"""Every desk page as a Simplified Chinese user: no English UI text. And every translation catalog complete.
+
+The pages are rendered with data in Chinese (storefront, customer, team, staff names), so that what remains in
+Latin letters is either the interface (a failure) or one of the few codes that stay as they are (SLA, SKU, CNY...).
+"""
+
+import re
+import shutil
+import subprocess
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from alerts import services as alert_services
+from complaints import services as complaint_services
+from returns import services as return_services
+from returns.models import ReturnPolicy
+from tests.factories import CustomerFactory, make_ticket
+from tests.returns.conftest import make_return
+from tickets import services
+from tickets.models import Team
+
+pytestmark = pytest.mark.django_db
+
+# Codes and names that are the same in both languages.
+KEPT = {
+    "SLA",
+    "KPI",
+    "KPIs",
+    "SKU",
+    "CNY",
+    "API",
+    "CSV",
+    "IMAP",
+    "HTML",
+    "ID",
+    "Token",
+    "UTC",
+    "URL",
+    "Webhook",
+    "TLS",
+    "STARTTLS",
+    "IMAPS",
+    "SF",
+    "Express",
+    "QR",
+    "TOTP",
+    "OpenAPI",
+    "Swagger",
+    "zh",
+    "hans",
+    "en",
+    "English",
+    "Asia",
+    "Shanghai",
+    "Message",
+}
+SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg"}
+
+
+class _Text(HTMLParser):
+    """The text a user reads: text nodes and the labels of controls, outside scripts, code and suggestion lists."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.skipping = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in SKIPPED_TAGS:
+            self.skipping += 1
+        values = dict(attrs)
+        for name in ("aria-label", "placeholder", "title", "data-confirm"):
+            if values.get(name):
+                self.parts.append(values[name])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_TAGS and self.skipping:
+            self.skipping -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def english_words(html: str, *, data: list[str]) -> list[str]:
+    parser = _Text()
+    parser.feed("<body" + html.split("<body", 1)[1])
+    text = " ".join(parser.parts)
+    for value in data:
+        text = text.replace(value, " ")
+    text = re.sub(r"\S+@\S+|https?://\S+|\b[\w.-]*\d[\w./:-]*", " ", text)  # addresses, links, ids, times
+    # A language's own name in the language switcher is meant to stay as it is.
+    return [word for word in re.findall(r"[A-Za-z]{2,}", text) if word not in KEPT]
+
+
+@pytest.fixture
+def zh_world(storefront, team, agent, supervisor, finance_user):
+    storefront.name, storefront.language = "优品商城", "zh-hans"
+    storefront.save()
+    Team.objects.filter(pk=team.pk).update(name_zh="客服部")
+    for user, (first, last) in ((supervisor, ("苏", "主管")), (agent, ("安", "客服")), (finance_user, ("方", "财务"))):
+        user.first_name, user.last_name = first, last
+        user.save()
+        services.staff_set_preferences(user=user, language="zh-hans")
+    customer = CustomerFactory(storefront=storefront, name="李雷", email="li@example.com", phone="+8613800000000")
+    now = timezone.now()
+    inquiry = make_ticket(
+        storefront,
+        subject="水壶漏水",
+        body="底座漏水。",
+        customer=customer,
+        order_external_id="SO-10001",
+        now=now - timedelta(hours=30),
+    )
+    services.ticket_assign(ticket=inquiry, user=supervisor, team=team, assignee=agent)
+    services.ticket_add_note(ticket=inquiry, user=agent, body="已联系仓库。")
+    alert_services.sla_sweep(now=now)
+    ReturnPolicy.objects.create(storefront=storefront, advance_refund=True)
+    return_request = make_return(storefront)
+    return_services.return_ship(
+        return_request=return_request, storefront=storefront, carrier="SF Express", tracking_number="SF1"
+    )
+    complaint = complaint_services.complaint_create(
+        storefront=storefront,
+        category="service",
+        body="客服态度不好。",
+        severity="severe",
+        customer=customer,
+        order_external_id="SO-10001",
+    )
+    return {"inquiry": inquiry, "return": return_request, "complaint": complaint}
+
+
+# What the fixture's own data puts on the pages in Latin letters (the customer's words, product names).
+DATA = ["It leaks.", "Electric kettle", "KET-01", "Li Lei", "SF Express", "example.com"]
+# The audit page quotes what was recorded as it was: the storefront's and team's names then, the roles' group names.
+AUDIT_DATA = ["Acme Shop", "Customer service", "agents", "supervisors", "finance"]
+
+
+def _pages(world) -> list[str]:
+    return [
+        "/desk/?scope=all",
+        f"/desk/tickets/{world['inquiry'].reference}/",
+        f"/desk/tickets/{world['return'].ticket.reference}/",
+        f"/desk/tickets/{world['complaint'].ticket.reference}/",
+        "/desk/returns/",
+        f"/desk/returns/{world['return'].reference}/",
+        "/desk/refunds/",
+        "/desk/complaints/",
+        f"/desk/complaints/{world['complaint'].reference}/",
+        "/desk/complaints/routing/",
+        "/reports/complaints/",
+        "/alerts/",
+        "/alerts/notifications/",
+        "/reports/",
+        "/desk/audit/",
+        "/desk/preferences/",
+        "/desk/sign-in-locks/",
+    ]
+
+
+def test_every_desk_page_speaks_chinese_to_a_chinese_supervisor(client, supervisor, zh_world):
+    client.force_login(supervisor)
+    found: dict[str, list[str]] = {}
+    for path in _pages(zh_world):
+        response = client.get(path, follow=True)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert '<html lang="zh-hans">' in html, path
+        recorded = AUDIT_DATA if path == "/desk/audit/" else []
+        words = english_words(html, data=[*DATA, *recorded, supervisor.username, "agent"])
+        if words:
+            found[path] = sorted(set(words))
+    assert found == {}, "\n".join(f"{path}: {words}" for path, words in found.items())
+
+
+def test_the_finance_pages_speak_chinese_too(client, finance_user, zh_world):
+    client.force_login(finance_user)
+    for path in ("/desk/", "/desk/refunds/", f"/desk/returns/{zh_world['return'].reference}/"):
+        html = client.get(path, follow=True).content.decode()
+        assert english_words(html, data=[*DATA, finance_user.username]) == [], path
+
+
+def test_the_countdown_units_come_from_the_javascript_catalog_in_chinese(client, supervisor, zh_world):
+    client.force_login(supervisor)
+    page = client.get(f"/desk/tickets/{zh_world['inquiry'].reference}/").content.decode()
+    assert '<script src="/jsi18n/" defer></script>' in page
+    catalog = client.get("/jsi18n/").content.decode()
+    assert "%(days)s \\u5929 %(hours)s \\u5c0f\\u65f6" in catalog or "%(days)s 天 %(hours)s 小时" in catalog
+    script = (Path(settings.BASE_DIR) / "static/js/sla.js").read_text()
+    for units in ("%(days)s d %(hours)s h", "%(hours)s h %(minutes)s min", "%(minutes)s min %(seconds)s s"):
+        assert f'gettext("{units}")' in script
+
+
+def test_the_timeline_says_return_states_and_team_names_in_chinese(client, supervisor, zh_world):
+    client.force_login(supervisor)
+    returned = client.get(f"/desk/tickets/{zh_world['return'].ticket.reference}/").content.decode()
+    assert "退回运输中" in returned
+    assert "in transit" not in returned
+    inquiry = client.get(f"/desk/tickets/{zh_world['inquiry'].reference}/").content.decode()
+    assert "客服部" in inquiry and "Customer service" not in inquiry
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")
+def test_every_catalog_is_complete():
+    for po in sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/*.po")):
+        result = subprocess.run(
+            ["msgfmt", "--statistics", "--check-format", "-o", "/dev/null", str(po)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "fuzzy" not in result.stderr and "untranslated" not in result.stderr, (po.name, result.stderr)

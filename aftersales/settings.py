@@ -358,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "RefundStatusEnum": "returns.models.RefundStatus",
         "RefundConfirmStatusEnum": ["succeeded", "failed"],
         "AlertKindEnum": "alerts.models.AlertKind",
+        "MacroScopeEnum": "tickets.models.MacroScope",
         "ChatKindEnum": "tickets.models.ChatKind",
         "TriggerEventEnum": "tickets.models.TriggerEvent",
     },

@@ -149,16 +149,22 @@ def put_back(ids: list[int], statuses: dict[int, str]) -> None:
     Tag.objects.filter(name="festival", tickets__isnull=True).delete()
 
 
-def bulk(api_count: int) -> None:
+def bulk(api_count: int, count: int = BULK) -> None:
     from django.contrib.auth.models import User
+
+    supervisor = User.objects.get(username="bench-supervisor")
+    if count:
+        _bulk_job(supervisor, count)
+    _one_by_one(supervisor, api_count, offset=count)
+
+
+def _bulk_job(supervisor: Any, count: int) -> None:
     from django.utils import timezone
-    from rest_framework.test import APIClient
 
     from tickets.models import BulkJob, Ticket
     from tickets.services.bulk import bulk_actions_validate, bulk_job_run
 
-    supervisor = User.objects.get(username="bench-supervisor")
-    ids = open_ticket_ids(BULK)
+    ids = open_ticket_ids(count)
     statuses = dict(Ticket.objects.filter(pk__in=ids).values_list("pk", "status"))
     job = BulkJob.objects.create(
         user=supervisor,
@@ -182,10 +188,16 @@ def bulk(api_count: int) -> None:
     put_back(ids, statuses)
     job.delete()
 
-    api_ids = open_ticket_ids(api_count, offset=BULK)
+
+def _one_by_one(supervisor: Any, api_count: int, *, offset: int) -> None:
+    from rest_framework.test import APIClient
+
+    from tickets.models import Ticket
+
+    api_ids = open_ticket_ids(api_count, offset=offset)
     api_statuses = dict(Ticket.objects.filter(pk__in=api_ids).values_list("pk", "status"))
     references = dict(Ticket.objects.filter(pk__in=api_ids).values_list("pk", "reference"))
-    client = APIClient()
+    client = APIClient(HTTP_HOST="localhost")
     client.force_authenticate(supervisor)
     failures = 0
     with counting_queries() as counted:
@@ -209,6 +221,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="drop the bench data and build it again")
     parser.add_argument("--api-count", type=int, default=1000, help="tickets changed one by one through the API")
+    parser.add_argument("--bulk", type=int, default=BULK, help="tickets the background job changes")
     parser.add_argument("--skip-views", action="store_true")
     parser.add_argument("--skip-bulk", action="store_true")
     args = parser.parse_args()
@@ -221,7 +234,7 @@ def main() -> None:
     if not args.skip_views:
         saved_views()
     if not args.skip_bulk:
-        bulk(args.api_count)
+        bulk(args.api_count, args.bulk)
 
 
 if __name__ == "__main__":

@@ -146,8 +146,28 @@ def build_api_world() -> ApiWorld:
         ),
     ]
 
+    # Power tools: a macro, a saved view and a finished bulk job of the supervisor's.
+    from tickets import services as ticket_services
+    from tickets.models import BulkJob
+
+    supervisor = staff["supervisor"]
+    macro = ticket_services.macro_create(
+        user=supervisor, name="Hold", scope="global", actions=[{"type": "add_tags", "value": ["held"]}]
+    )
+    view = ticket_services.saved_view_create(user=supervisor, name="VIP", filters={"tags": ["vip"]})
+    job = BulkJob.objects.create(
+        user=supervisor,
+        actions=[{"type": "add_tags", "value": ["held"]}],
+        ticket_ids=[],
+        status="done",
+        created_at=timezone.now(),
+    )
+
     world.ids = {
         "automation_rules": [rule.pk for rule in rules],
+        "macros": [macro.pk],
+        "views": [view.pk],
+        "bulk_jobs": [job.pk],
         "tickets": [str(ticket.public_id) for ticket in tickets],
         "ticket_references": [ticket.reference for ticket in tickets] + [c.ticket.reference for c in complaints],
         "returns": [str(return_request.public_id) for return_request in returns],

@@ -41,6 +41,10 @@ ADDRESSES = [
     (r"^/api/v1/desk/complaints/\{id\}/", "path.id", "complaints"),
     (r"^/api/v1/desk/alerts/\{id\}/", "path.id", "alerts"),
     (r"^/api/v1/desk/automation/(triggers|time-rules)/\{id\}/", "path.id", "automation_rules"),
+    (r"^/api/v1/desk/tickets/\{reference\}/macros/", "path.macro_id", "macros"),
+    (r"^/api/v1/desk/macros/\{macro_id\}/", "path.macro_id", "macros"),
+    (r"^/api/v1/desk/views/\{view_id\}/", "path.view_id", "views"),
+    (r"^/api/v1/desk/bulk-jobs/\{job_id\}/", "path.job_id", "bulk_jobs"),
     (r"^/api/v1/desk/(tickets|reports)/$", "query.storefront", "storefronts"),
     (r"^/api/v1/desk/(alerts|reports)/$", "query.team", "teams"),
 ]
@@ -104,8 +108,11 @@ def test_the_storefront_and_desk_apis_answer_as_their_schema_says(
         "desk API (tickets, alerts, canned responses), with a supervisor's token": _command(
             url, config, supervisor, ["--include-path-regex", "^/api/v1/desk/(tickets|alerts|canned-responses)/"]
         ),
-        "desk API (returns, refunds, complaints, reports), with a supervisor's token": _command(
-            url, config, supervisor, ["--include-path-regex", "^/api/v1/desk/(returns|refunds|complaints|reports)/"]
+        "desk API (returns, refunds, complaints, reports, power tools), with a supervisor's token": _command(
+            url,
+            config,
+            supervisor,
+            ["--include-path-regex", "^/api/v1/desk/(returns|refunds|complaints|reports|views|macros|bulk-jobs|tags)/"],
         ),
         "desk API (automation), with a supervisor's token": _command(
             url, config, supervisor, ["--include-path-regex", "^/api/v1/desk/automation/"]

@@ -250,6 +250,10 @@ def _values(world: World) -> dict[str, list[str]]:
         "canned_id": ["1"],
         "date": ["2026-01-02"],
         "external_id": ["C-none", "C-only-id"],
+        # Power tools: a bulk job, a macro, a saved view (none in the world: each a 404, and a huge id too).
+        "job_id": ["1", "9" * 18],
+        "macro_id": ["1", "9" * 18],
+        "view_id": ["1", "9" * 18],
         # Automation pages: both kinds of rule, with the shipped examples' ids (and one that does not exist).
         "kind": ["triggers", "time-rules"],
         "rule_id": [

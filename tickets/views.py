@@ -248,7 +248,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
     user = request.user
     actions = _bulk_actions(request.POST, user)
     macro_id = request.POST.get("macro") or ""
-    if macro_id.isdigit():
+    if macro_id.isdigit() and len(macro_id) <= 18:
         macro = selectors.macros_for(user=user).filter(pk=int(macro_id)).first()
         if macro is None:
             raise ApplicationError(_("Choose a macro."))
@@ -261,12 +261,26 @@ def bulk(request: HttpRequest) -> HttpResponse:
         form = QueueFilterForm(query)
         form.is_valid()
         scope = query.get("scope") or "mine"
-        tickets = selectors.ticket_queue(
-            user=user,
-            scope=scope if scope in dict(SCOPE_CHOICES) else "mine",
-            filters=form.filters(),
-            search=form.search(),
+        view_id = query.get("view") or ""
+        view = (
+            selectors.saved_view_get_for_user(user=user, view_id=int(view_id))
+            if view_id.isdigit() and len(view_id) <= 18
+            else None
         )
+        if view is not None:
+            # The view's tab: its filters, narrowed by the filter form's, as the queue lists them.
+            view_filters = dict(view.filters)
+            search = form.search() or view_filters.pop("q", "")
+            tickets = selectors.ticket_queue(
+                user=user, scope="all", filters={**view_filters, **form.filters()}, search=search
+            )
+        else:
+            tickets = selectors.ticket_queue(
+                user=user,
+                scope=scope if scope in dict(SCOPE_CHOICES) else "mine",
+                filters=form.filters(),
+                search=form.search(),
+            )
         ids = list(tickets.values_list("pk", flat=True)[: BULK_JOB_MAX + 1])
     else:
         references = request.POST.getlist("references")
@@ -312,7 +326,7 @@ def macros(request: HttpRequest) -> HttpResponse:
     user = request.user
     if request.method == "POST":
         team_id = request.POST.get("team") or ""
-        team = Team.objects.filter(pk=int(team_id)).first() if team_id.isdigit() else None
+        team = Team.objects.filter(pk=int(team_id)).first() if team_id.isdigit() and len(team_id) <= 18 else None
         macro = services.macro_create(
             user=user,
             name=request.POST.get("name", ""),
@@ -336,6 +350,8 @@ def macros(request: HttpRequest) -> HttpResponse:
 @desk_view
 @desk_action(lambda request, **_kwargs: reverse("tickets:macros"))
 def macro_delete(request: HttpRequest, macro_id: int) -> HttpResponse:
+    if macro_id >= 2**63:
+        raise Http404("No such macro.")
     macro = get_object_or_404(selectors.macros_managed_by(user=request.user), pk=macro_id)
     services.macro_delete(macro=macro, user=request.user)
     messages.success(request, _("Macro %(name)s deleted.") % {"name": macro.name})
@@ -348,7 +364,7 @@ BULK_RESULTS_PAGE = 200
 @require_safe
 @desk_view
 def bulk_job(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = selectors.bulk_job_get_for_user(user=request.user, job_id=job_id)
+    job = selectors.bulk_job_get_for_user(user=request.user, job_id=job_id) if job_id < 2**63 else None
     if job is None:
         raise Http404("No such bulk action.")
     try:
@@ -446,7 +462,7 @@ def _ticket_context(
 
 
 def _macro_of(request: HttpRequest, ticket: Ticket, macro_id: str | None) -> Any:
-    if not macro_id or not macro_id.isdigit():
+    if not macro_id or not macro_id.isdigit() or len(macro_id) > 18:
         return None
     return selectors.macros_for(user=request.user, ticket=ticket).filter(pk=int(macro_id)).first()
 
@@ -701,6 +717,8 @@ def ticket_split(request: HttpRequest, reference: str) -> HttpResponse:
     ticket = selectors.ticket_get_for_user(user=request.user, reference=reference)
     try:
         message_id = int(request.POST.get("message_id", ""))
+        if not 0 < message_id < 2**63:
+            raise ValueError(message_id)
     except ValueError:
         raise ApplicationError(_("Choose a customer message of this ticket.")) from None
     new = services.ticket_split(

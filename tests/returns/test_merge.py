@@ -105,7 +105,7 @@ def test_an_agent_cannot_merge_a_ticket_they_may_not_see(agent_api, storefront, 
     target, hidden = make_ticket(storefront), make_ticket(storefront)
     Ticket.objects.filter(pk=hidden.pk).update(team=other_team, assignee=None)
     response = agent_api.post(f"{DESK}{target.reference}/merge/", {"sources": [hidden.reference]}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert Ticket.objects.get(pk=hidden.pk).merged_into_id is None
 
 

@@ -23,7 +23,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from aftersales.errors import InvalidInput
+from aftersales.errors import InvalidInput, NotFound
 from aftersales.pagination import StrictCursorPagination
 from aftersales.parsers import JSONParser
 from aftersales.schema import STAFF_AUTH
@@ -784,7 +784,8 @@ def _visible_tickets(request: Request, references: list[str], field: str) -> lis
         try:
             tickets.append(selectors.ticket_get_for_user(user=request.user, reference=reference.strip().upper()))
         except Http404:
-            raise InvalidInput(
+            # A reference that names no ticket the user may see is not found, as the ticket in the path would be.
+            raise NotFound(
                 _("No such ticket, or you may not see it: %(reference)s") % {"reference": reference}, field=field
             ) from None
     return tickets

@@ -16,42 +16,15 @@ from tickets import roles
 from tickets.models import Macro, MacroScope, Team, Ticket
 from tickets.services import actions as vocabulary
 from tickets.services.events import Actor
-from tickets.services.tags import tags_validate, ticket_tags_change
-
-_TAG_TYPES = ("add_tags", "remove_tags")
 
 
-def _vocabulary_has(kind: Any) -> bool:
-    return kind in vocabulary.ACTION_TYPES
-
-
-def person_actions_validate(actions: Any, *, path: str = "actions") -> list[dict[str, Any]]:
+def person_actions_validate(actions: Any) -> list[dict[str, Any]]:
     """A person's list of actions (a macro, a bulk action), checked by the action vocabulary (automation.md): 400
-    naming the path (`actions.0.value`); returned as the vocabulary's `{"type", "value"}` JSON, as they are kept."""
+    naming the path (`actions.0.value`). Kept as given: the vocabulary checks them again when it applies them."""
     if not isinstance(actions, list) or not actions:
-        raise InvalidInput(_("Give at least one action."), errors={path: [_("Give at least one action.")]})
-    checked = []
-    for index, raw in enumerate(actions):
-        at = f"{path}.{index}"
-        kind = raw.get("type") if isinstance(raw, dict) else None
-        if kind in _TAG_TYPES and not _vocabulary_has(kind):
-            # Tag actions until the vocabulary has them (tickets.services.tags does the work either way).
-            if set(raw) != {"type", "value"}:
-                message = _('An action is {"type": ..., "value": ...}.')
-                raise InvalidInput(message, errors={at: [message]})
-            try:
-                checked.append({"type": kind, "value": tags_validate(raw["value"])})
-            except InvalidInput as exc:
-                raise InvalidInput(exc.message, errors={f"{at}.value": [str(exc.message)]}) from None
-            continue
-        try:
-            vocabulary.actions_validate([raw])
-        except InvalidInput as exc:
-            errors = {key.replace("actions.0", at, 1): value for key, value in (exc.errors or {}).items()}
-            raise InvalidInput(exc.message, errors=errors or {at: [str(exc.message)]}) from None
-        # Kept as given (checked): the vocabulary checks it again when it applies it.
-        checked.append({"type": raw["type"], "value": raw.get("value")})
-    return checked
+        raise InvalidInput(_("Give at least one action."), field="actions")
+    vocabulary.actions_validate(actions)
+    return [{"type": raw["type"], "value": raw.get("value")} for raw in actions]
 
 
 def actions_permitted_check(*, actions: list[dict[str, Any]], ticket: Ticket, user: AbstractUser) -> None:
@@ -70,11 +43,6 @@ def actions_permitted_check(*, actions: list[dict[str, Any]], ticket: Ticket, us
                 raise NotPermitted(_("No such member of the ticket's team."), field="assignee")
 
 
-class _Rollback(Exception):
-    def __init__(self, result: vocabulary.ActionResult) -> None:
-        self.result = result
-
-
 def actions_run(
     *,
     ticket: Ticket,
@@ -84,39 +52,12 @@ def actions_run(
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> vocabulary.ActionResult:
-    """A person's checked actions on one ticket, all or none, through the vocabulary (`vocabulary.actions_apply`);
-    tag actions through tickets.services.tags while the vocabulary has none. `dry_run`: done, then rolled back."""
-    now = now or timezone.now()
+    """A person's checked actions on one ticket, all or none, through the vocabulary, after checking they may do
+    them by hand. `dry_run`: done, then rolled back."""
     actions_permitted_check(actions=actions, ticket=ticket, user=user)
-    actor = Actor(user=user)
-    try:
-        with transaction.atomic():
-            result = vocabulary.ActionResult(ticket=ticket)
-            pending: list[dict[str, Any]] = []
-            for action in [*actions, None]:
-                if action is not None and not (action["type"] in _TAG_TYPES and not _vocabulary_has(action["type"])):
-                    pending.append(action)
-                    continue
-                if pending:
-                    done = vocabulary.actions_apply(
-                        ticket=ticket, actions=pending, actor=actor, rule_name=rule_name, now=now
-                    )
-                    rule_name = None  # the timeline names the macro once
-                    result.changes += done.changes
-                    result.reply, result.note = done.reply or result.reply, done.note or result.note
-                    result.ticket = ticket = done.ticket
-                    pending = []
-                if action is not None:
-                    add = action["value"] if action["type"] == "add_tags" else ()
-                    remove = action["value"] if action["type"] == "remove_tags" else ()
-                    names = ticket_tags_change(ticket=ticket, actor=actor, add=add, remove=remove, now=now)
-                    result.changes.append({"type": action["type"], "value": action["value"], "tags": names})
-            if dry_run:
-                raise _Rollback(result)
-    except _Rollback as rolled_back:
-        rolled_back.result.dry_run = True
-        return rolled_back.result
-    return result
+    return vocabulary.actions_apply(
+        ticket=ticket, actions=actions, actor=Actor(user=user), rule_name=rule_name, dry_run=dry_run, now=now
+    )
 
 
 def _checked(*, user: AbstractUser, name: Any, scope: Any, team: Team | None, actions: Any) -> dict[str, Any]:
@@ -128,12 +69,11 @@ def _checked(*, user: AbstractUser, name: Any, scope: Any, team: Team | None, ac
         raise NotPermitted(_("Only supervisors keep team and global macros."), field="scope")
     if scope == MacroScope.TEAM and team is None:
         raise InvalidInput(_("A team macro names its team."), field="team")
-    checked = person_actions_validate(actions)
     return {
         "name": name.strip(),
         "scope": scope,
         "team": team if scope == MacroScope.TEAM else None,
-        "actions": checked,
+        "actions": person_actions_validate(actions),
     }
 
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from aftersales.errors import IllegalStateChange, InvalidInput
+from aftersales.errors import IllegalStateChange, InvalidInput, NotFound
 from tickets.models import Attachment, EventKind, Message, MessageKind, Status, Ticket, TicketEvent
 from tickets.services.events import Actor, ticket_event, ticket_events_save
 from tickets.services.lifecycle import ticket_create, ticket_lock, ticket_move
@@ -157,7 +157,9 @@ def ticket_split(
     now = now or timezone.now()
     ticket = ticket_lock(ticket.pk)
     message = Message.objects.filter(ticket=ticket, pk=message_id).first()
-    if message is None or message.kind != MessageKind.CUSTOMER:
+    if message is None:
+        raise NotFound(_("No such message on this ticket."), field="message_id")
+    if message.kind != MessageKind.CUSTOMER:
         raise InvalidInput(_("Choose a customer message of this ticket."), field="message_id")
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be split."), field="message_id")

@@ -80,7 +80,7 @@ def test_storefront_ticket_answered_with_a_canned_response_in_the_desk(
     login(page, live_server, agent.username, PASSWORD)
     page.get_by_role("link", name="Team", exact=True).click()
     page.get_by_label("Search").fill(reference)
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Apply", exact=True).click()
     results = page.locator("#queue-results")
     expect(results).to_contain_text("1 ticket")
     expect(results.get_by_role("row")).to_have_count(2)  # the header and our ticket

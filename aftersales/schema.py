@@ -29,6 +29,7 @@ class AutoSchema(SpectacularAutoSchema):
       blanks only: DRF refuses both.
     - A request body whose serializer refuses unknown fields (`refuses_unknown_fields`) says so:
       `additionalProperties: false`; an empty one is then kept as an empty object instead of being dropped.
+    - A request body with fields of which exactly one must be given (`exactly_one_of`) says so with oneOf/required.
     - An operation lists only the credentials its view accepts (`openapi_auth`, a tuple of scheme names): every view
       runs every authenticator, so that a storefront's key on a staff endpoint is answered 403 (known, not allowed)
       rather than 401, but a generated client must not be told it may call a staff endpoint with a key, or a
@@ -76,4 +77,10 @@ class AutoSchema(SpectacularAutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and getattr(serializer, "refuses_unknown_fields", False):
             schema["additionalProperties"] = False
+        if direction == "request":
+            # Fields of which exactly one must be given (`exactly_one_of`, groups of names), as the serializer's
+            # validate() refuses both or neither.
+            groups = getattr(serializer, "exactly_one_of", ())
+            if groups:
+                schema["allOf"] = [{"oneOf": [{"required": [name]} for name in group]} for group in groups]
         return schema

@@ -7,8 +7,8 @@ import zoneinfo
 from datetime import tzinfo
 from typing import Any
 
-from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -28,6 +28,7 @@ from alerts.report_forms import ReportForm
 from alerts.reports import report_data
 from tickets import roles
 from tickets.api.common import (
+    CREATE_ERRORS,
     IDEMPOTENCY_KEY,
     LIST_ERRORS,
     POST_ERRORS,
@@ -177,17 +178,18 @@ class DeskAlertAcknowledgeRowsApi(APIView):
         operation_id="desk_alerts_acknowledge_rows",
         tags=DESK_TAGS,
         summary="Acknowledge rows of the alerts page: every open stage of each ticket and clock",
-        description="Supervisors, or the tickets' assignee; all or nothing. 404 when an alert is not yours to see.",
+        description="Supervisors, or the tickets' assignee; all or nothing. An alert that does not exist or is not "
+        "yours to see is 400 naming `alerts`.",
         parameters=[IDEMPOTENCY_KEY],
         request=AcknowledgeRowsIn,
-        responses={200: AcknowledgedOut, **POST_ERRORS},
+        responses={200: AcknowledgedOut, **CREATE_ERRORS},
     )
     @idempotent
     def post(self, request: Request) -> Response:
         ids = set(validated(AcknowledgeRowsIn, request.data)["alerts"])
         alerts = list(selectors.alert_list(user=request.user, open_only=False).filter(pk__in=ids))
         if len(alerts) != len(ids):
-            raise Http404("No such alert.")
+            raise InvalidInput(_("No such alert, or it is not yours to see."), field="alerts")
         done = services.alerts_acknowledge_stages(alerts=alerts, user=request.user)
         return Response(AcknowledgedOut({"acknowledged": done}).data)
 

@@ -151,12 +151,13 @@ def test_the_bulk_acknowledge_api_refuses_malformed_bodies_naming_the_field(supe
     assert "alerts" in response.content.decode()
 
 
-def test_the_bulk_acknowledge_api_is_404_for_an_alert_not_yours(storefront, agent, other_agent):
+def test_the_bulk_acknowledge_api_is_400_naming_alerts_for_an_alert_not_yours(storefront, agent, other_agent):
     from rest_framework.test import APIClient
 
     _ticket_overdue(storefront, hours_ago=3, subject="Not yours")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {other_agent.token}")
     response = api.post("/api/v1/desk/alerts/acknowledge/", {"alerts": [Alert.objects.first().pk]}, format="json")
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert "alerts" in response.json()["errors"]
     assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()

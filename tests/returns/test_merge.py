@@ -138,14 +138,13 @@ def test_a_split_moves_a_customer_message_into_a_new_linked_ticket_of_the_same_c
     assert SlaClock.objects.filter(ticket=new, metric="response", stopped_at__isnull=True).exists()
 
 
-def test_a_split_of_the_only_message_or_a_note_is_400(agent_api, storefront, agent):
+def test_a_split_of_the_only_message_or_a_note_is_409(agent_api, storefront, agent):
     ticket = make_ticket(storefront)
     only = ticket.messages.get()
     note = services.ticket_add_note(ticket=ticket, user=agent, body="internal")
     for message_id in (only.pk, note.pk):
         response = agent_api.post(f"{DESK}{ticket.reference}/split/", {"message_id": message_id}, format="json")
-        assert response.status_code == 400
-        assert "message_id" in response.json()["errors"]
+        assert response.status_code == 409
     assert Ticket.objects.count() == 1
     assert ticket.messages.filter(kind=MessageKind.CUSTOMER).count() == 1
 

@@ -540,6 +540,20 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# A tag as tickets.services.tags_validate takes it: 1-50 characters once trimmed (str.strip(), which the pattern's \s
+# shares), no comma; the blanks around it are trimmed, so the length sent is bounded only by the field's max_length.
+TAG_PATTERN = r"^\s*[^\s,\u0000](?:[^,\u0000]{0,48}[^\s,\u0000])?\s*$"
+TAG_SENT_MAX = 1000
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": TAG_SENT_MAX, "pattern": TAG_PATTERN})
+class TagText(Text):
+    """A tag's name as sent: validated by tickets.services.tags_validate (400 naming `tags`), described exactly."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=TAG_SENT_MAX, trim_whitespace=False, **kwargs)
+
+
 class Integer(serializers.IntegerField):
     """A JSON integer: strings, floats and booleans are refused instead of being turned into numbers."""
 

@@ -48,6 +48,7 @@ from tickets.api.common import (
     PageIn,
     QueryBoolean,
     QueryInteger,
+    TagText,
     Text,
     cursor_field,
     desk_ticket_after_action,
@@ -545,13 +546,13 @@ class DeskCannedRenderApi(DeskApi):
 
 class TagsIn(Input):
     add = serializers.ListField(
-        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        child=TagText(),
         required=False,
         default=list,
         max_length=50,
     )
     remove = serializers.ListField(
-        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        child=TagText(),
         required=False,
         default=list,
         max_length=50,
@@ -616,6 +617,8 @@ class BulkFilterIn(Input):
 
 
 class BulkIn(Input):
+    exactly_one_of = (("references", "filter"), ("actions", "macro"))
+
     references = serializers.ListField(
         child=Text(max_length=20),
         required=False,
@@ -828,7 +831,8 @@ class DeskSplitApi(DeskApi):
     @_desk_action(
         operation_id="desk_tickets_split",
         summary="Split a customer message into a new ticket",
-        description="The new ticket (same customer, linked to this one) is the answer.",
+        description="The new ticket (same customer, linked to this one) is the answer. Only a customer message, "
+        "never the ticket's last one, and never on a closed ticket: 409 (a message not on the ticket: 404).",
         request=SplitIn,
         created=True,
     )
@@ -974,7 +978,9 @@ class MacroIn(Input):
     scope = serializers.ChoiceField(choices=MacroScope.choices, default=MacroScope.PERSONAL)
     team = Integer(required=False, allow_null=True, default=None, help_text="A team macro's team (id).")
     actions = serializers.ListField(
-        child=serializers.DictField(), help_text="The action vocabulary's [{type, value}]; texts per language."
+        child=serializers.DictField(),
+        min_length=1,
+        help_text="The action vocabulary's [{type, value}]; texts per language.",
     )
     send_reply = Boolean(required=False, default=True, help_text="Off: the desk puts the reply in the reply box.")
     is_active = Boolean(required=False, default=True)

@@ -18,6 +18,7 @@ from tickets.api.common import (
     CustomerIn,
     Input,
     StorefrontApi,
+    TagText,
     Text,
     TicketOut,
     new_ticket_body,
@@ -41,7 +42,7 @@ class TicketCreateIn(Input):
     customer = CustomerIn(required=False)
     order_external_id = Text(max_length=100, required=False, allow_blank=True, default="")
     tags = serializers.ListField(
-        child=Text(max_length=1000, allow_blank=True, trim_whitespace=False),
+        child=TagText(),
         required=False,
         max_length=20,
         help_text="Labels for the desk (1-50 characters each, no commas); storefront reads do not show them.",

@@ -160,7 +160,7 @@ def ticket_split(
     if message is None:
         raise NotFound(_("No such message on this ticket."), field="message_id")
     if message.kind != MessageKind.CUSTOMER:
-        raise InvalidInput(_("Choose a customer message of this ticket."), field="message_id")
+        raise IllegalStateChange(_("Choose a customer message of this ticket."), field="message_id")
     if ticket.status == Status.CLOSED:
         raise IllegalStateChange(_("A closed ticket cannot be split."), field="message_id")
     chosen = [message]
@@ -173,7 +173,7 @@ def ticket_split(
     chosen_ids = {chosen_message.pk for chosen_message in chosen}
     customer_ids = set(Message.objects.filter(ticket=ticket, kind=MessageKind.CUSTOMER).values_list("pk", flat=True))
     if customer_ids <= chosen_ids:
-        raise InvalidInput(_("A split leaves at least one customer message on the ticket."), field="message_id")
+        raise IllegalStateChange(_("A split leaves at least one customer message on the ticket."), field="message_id")
     new = ticket_create(
         storefront=ticket.storefront,
         subject=ticket.subject,

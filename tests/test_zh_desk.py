@@ -22,7 +22,10 @@ from returns.models import ReturnPolicy
 from tests.factories import CustomerFactory, make_ticket
 from tests.returns.conftest import make_return
 from tickets import services
-from tickets.models import Team
+from tickets.models import InboundMessage, Team, Ticket, TimeRule, Trigger
+from tickets.services.automation import rule_save
+from tickets.services.inbound import inbound_receive
+from tickets.services.mailboxes import mailbox_create
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +61,11 @@ KEPT = {
     "Asia",
     "Shanghai",
     "Message",
+    "JSON",
 }
-# kbd: key names (Enter, Esc) are printed on the keys themselves.
-SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd"}
+# kbd: key names (Enter, Esc) are printed on the keys themselves. textarea: what it holds is a value being edited
+# (a rule's conditions and actions in their JSON language), never a label; its placeholder is still read.
+SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd", "textarea"}
 
 
 class _Text(HTMLParser):
@@ -134,13 +139,53 @@ def zh_world(storefront, team, agent, supervisor, finance_user):
         customer=customer,
         order_external_id="SO-10001",
     )
-    return {"inquiry": inquiry, "return": return_request, "complaint": complaint}
+    # Today's pages: a macro, a trigger and a time rule, a finished bulk job, a saved view, an e-mail ticket.
+    services.macro_create(
+        user=supervisor, name="退货说明", scope="global", actions=[{"type": "add_tags", "value": ["退货"]}]
+    )
+    trigger = rule_save(
+        model=Trigger,
+        data={"name": "新工单备注", "event": "ticket.created", "actions": [{"type": "note", "value": "已收到。"}]},
+    )
+    time_rule = rule_save(
+        model=TimeRule,
+        data={
+            "name": "待回复提醒",
+            "active": False,
+            "conditions": {"all": [{"field": "hours_since.pending_since", "op": "gt", "value": 0}]},
+            "actions": [{"type": "add_tags", "value": ["提醒"]}],
+        },
+    )
+    job = services.bulk_job_create(
+        user=supervisor, actions=[{"type": "add_tags", "value": ["批量"]}], ticket_ids=[inquiry.pk]
+    )
+    services.bulk_job_run(job_id=job.pk)
+    services.saved_view_create(user=supervisor, name="我的待办", filters={"status": "open"})
+    mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
+    raw = (
+        "From: 韩梅梅 <hmm@customer.example>\r\nTo: care@shop.example\r\nSubject: 杯子碎了\r\n"
+        "Message-ID: <cup-1@customer.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n杯子碎了。\r\n"
+    ).encode()
+    inbound_receive(mailbox=mailbox, raw=raw)
+    mail_ticket = Ticket.objects.get(subject="杯子碎了")
+    return {
+        "inquiry": inquiry,
+        "return": return_request,
+        "complaint": complaint,
+        "trigger": trigger,
+        "time_rule": time_rule,
+        "job": job,
+        "mail_ticket": mail_ticket,
+        "inbound": InboundMessage.objects.get(),
+    }
 
 
 # What the fixture's own data puts on the pages in Latin letters (the customer's words, product names).
 DATA = ["It leaks.", "Electric kettle", "KET-01", "Li Lei", "SF Express", "example.com"]
 # The audit page quotes what was recorded as it was: the storefront's and team's names then, the roles' group names.
-AUDIT_DATA = ["Acme Shop", "Customer service", "agents", "supervisors", "finance"]
+# and the e-mail provider and IMAP folder a mailbox was given.
+AUDIT_DATA = ["Acme Shop", "Customer service", "agents", "supervisors", "finance", "mailgun", "INBOX"]
 
 
 def _pages(world) -> list[str]:
@@ -162,6 +207,17 @@ def _pages(world) -> list[str]:
         "/desk/audit/",
         "/desk/preferences/",
         "/desk/sign-in-locks/",
+        "/desk/macros/",
+        f"/desk/bulk/{world['job'].pk}/",
+        "/desk/automation/",
+        "/desk/automation/triggers/new/",
+        "/desk/automation/time-rules/new/",
+        f"/desk/automation/triggers/{world['trigger'].pk}/",
+        f"/desk/automation/time-rules/{world['time_rule'].pk}/",
+        f"/desk/automation/triggers/{world['trigger'].pk}/?reference={world['inquiry'].reference}",
+        f"/desk/automation/time-rules/{world['time_rule'].pk}/?reference={world['inquiry'].reference}",
+        f"/desk/tickets/{world['mail_ticket'].reference}/",
+        f"/desk/tickets/{world['mail_ticket'].reference}/mail/{world['inbound'].pk}/",
     ]
 
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from aftersales.mail import FILE_BACKEND
 from alerts import services as alert_services
 from complaints import services as complaint_services
 from returns import services as return_services
@@ -23,7 +25,9 @@ from tests.factories import CustomerFactory, make_ticket
 from tests.returns.conftest import make_return
 from tickets import services
 from tickets.models import InboundMessage, Team, Ticket, TimeRule, Trigger
+from tickets.services import merge
 from tickets.services.automation import rule_save
+from tickets.services.chat import chat_channel_save, chat_post
 from tickets.services.inbound import inbound_receive
 from tickets.services.mailboxes import mailbox_create
 
@@ -62,6 +66,7 @@ KEPT = {
     "Shanghai",
     "Message",
     "JSON",
+    "README",
 }
 # kbd: key names (Enter, Esc) are printed on the keys themselves. textarea: what it holds is a value being edited
 # (a rule's conditions and actions in their JSON language), never a label; its placeholder is still read.
@@ -140,7 +145,7 @@ def zh_world(storefront, team, agent, supervisor, finance_user):
         order_external_id="SO-10001",
     )
     # Today's pages: a macro, a trigger and a time rule, a finished bulk job, a saved view, an e-mail ticket.
-    services.macro_create(
+    macro = services.macro_create(
         user=supervisor, name="退货说明", scope="global", actions=[{"type": "add_tags", "value": ["退货"]}]
     )
     trigger = rule_save(
@@ -161,6 +166,21 @@ def zh_world(storefront, team, agent, supervisor, finance_user):
     )
     services.bulk_job_run(job_id=job.pk)
     services.saved_view_create(user=supervisor, name="我的待办", filters={"status": "open"})
+    team_view = services.saved_view_create(user=supervisor, name="团队待办", team=team, filters={"status": "open"})
+    channel = chat_channel_save(
+        data={
+            "name": "售后值班群",
+            "kind": "dingtalk",
+            "url": "https://oapi.dingtalk.com/robot/send?access_token=t",
+            "language": "zh-hans",
+        }
+    )
+    chat_post(channel=channel, title="新工单", text="水壶漏水", ticket=inquiry)  # queued: the test never commits
+    # The ticket page's related tickets: one linked, one merged in.
+    linked = make_ticket(storefront, subject="壶盖松了", body="壶盖松了。", customer=customer)
+    merge.ticket_link(ticket=inquiry, other=linked, user=supervisor)
+    duplicate = make_ticket(storefront, subject="水壶又漏了", body="还是漏。", customer=customer)
+    merge.ticket_merge(target=inquiry, sources=[duplicate], user=supervisor)
     mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
     raw = (
         "From: 韩梅梅 <hmm@customer.example>\r\nTo: care@shop.example\r\nSubject: 杯子碎了\r\n"
@@ -178,6 +198,9 @@ def zh_world(storefront, team, agent, supervisor, finance_user):
         "job": job,
         "mail_ticket": mail_ticket,
         "inbound": InboundMessage.objects.get(),
+        "macro": macro,
+        "team_view": team_view,
+        "duplicate": duplicate,
     }
 
 
@@ -218,6 +241,9 @@ def _pages(world) -> list[str]:
         f"/desk/automation/time-rules/{world['time_rule'].pk}/?reference={world['inquiry'].reference}",
         f"/desk/tickets/{world['mail_ticket'].reference}/",
         f"/desk/tickets/{world['mail_ticket'].reference}/mail/{world['inbound'].pk}/",
+        f"/desk/tickets/{world['inquiry'].reference}/?macro_preview={world['macro'].pk}",
+        f"/desk/tickets/{world['duplicate'].reference}/",
+        f"/desk/?view={world['team_view'].pk}",
     ]
 
 
@@ -261,6 +287,25 @@ def test_the_timeline_says_return_states_and_team_names_in_chinese(client, super
     assert "in transit" not in returned
     inquiry = client.get(f"/desk/tickets/{zh_world['inquiry'].reference}/").content.decode()
     assert "客服部" in inquiry and "Customer service" not in inquiry
+
+
+def test_the_development_outbox_speaks_chinese(settings, tmp_path, client, supervisor, zh_world):
+    # given the development outbox (DEBUG, no mail server) holding a reply in Chinese
+    settings.EMAIL_BACKEND = FILE_BACKEND
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    EmailMultiAlternatives(
+        "回复：水壶漏水", "您好，已为您安排换货。", "service@shop.example", ["li@example.com"]
+    ).send()
+    (name,) = [path.name for path in (tmp_path / "mail").iterdir()]
+    client.force_login(supervisor)
+
+    # when the supervisor opens the outbox and the mail, then both are in Chinese
+    for path in ("/desk/outbox/", f"/desk/outbox/{name}/0/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert (
+            english_words(response.content.decode(), data=["li@example.com", *DATA, supervisor.username, name]) == []
+        ), path
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")

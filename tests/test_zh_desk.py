@@ -239,6 +239,7 @@ def _pages(world) -> list[str]:
         f"/desk/automation/time-rules/{world['time_rule'].pk}/",
         f"/desk/automation/triggers/{world['trigger'].pk}/?reference={world['inquiry'].reference}",
         f"/desk/automation/time-rules/{world['time_rule'].pk}/?reference={world['inquiry'].reference}",
+        f"/desk/automation/triggers/{world['trigger'].pk}/?reference=T-999999",
         f"/desk/tickets/{world['mail_ticket'].reference}/",
         f"/desk/tickets/{world['mail_ticket'].reference}/mail/{world['inbound'].pk}/",
         f"/desk/tickets/{world['inquiry'].reference}/?macro_preview={world['macro'].pk}",
@@ -287,6 +288,18 @@ def test_the_timeline_says_return_states_and_team_names_in_chinese(client, super
     assert "in transit" not in returned
     inquiry = client.get(f"/desk/tickets/{zh_world['inquiry'].reference}/").content.decode()
     assert "客服部" in inquiry and "Customer service" not in inquiry
+
+
+def test_the_shipped_example_rules_are_named_in_the_readers_language(client, supervisor, zh_world):
+    # given the example rules migration 0063 stored in English, and one a person named
+    client.force_login(supervisor)
+
+    # when a Chinese supervisor opens the automation page
+    page = client.get("/desk/automation/").content.decode()
+
+    # then the shipped ones are named in Chinese, the typed one as typed
+    assert "严重投诉：通知主管" in page and "Severe complaints: tell the supervisors" not in page
+    assert "新工单备注" in page
 
 
 def test_the_development_outbox_speaks_chinese(settings, tmp_path, client, supervisor, zh_world):

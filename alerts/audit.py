@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 PAGE_SIZE = 50
@@ -65,7 +66,7 @@ def _changes(entry: LogEntry) -> list[Change]:
     model = entry.content_type.model_class()
     out = []
     for name, values in (entry.changes_dict or {}).items():
-        label = name
+        label, choices = name, {}
         if model is not None:
             try:
                 field = model._meta.get_field(name)
@@ -76,19 +77,24 @@ def _changes(entry: LogEntry) -> list[Change]:
                 # ("tickets.ApiKey.None") on create, which says nothing.
                 continue
             if field is not None:
-                label = str(getattr(field, "verbose_name", name))
+                # A field without its own verbose name gets Django's ("storefront"): said in the reader's language
+                # when the catalog knows the word.
+                label = gettext(str(getattr(field, "verbose_name", name)))
+                choices = {str(value): str(shown) for value, shown in getattr(field, "flatchoices", None) or ()}
         if isinstance(values, dict) and values.get("type") == "m2m":
             out.append(
                 Change(field=label, operation=values.get("operation", ""), objects=tuple(values.get("objects", ())))
             )
         elif isinstance(values, list | tuple) and len(values) == 2:
-            out.append(Change(field=label, before=_show(values[0]), after=_show(values[1])))
+            out.append(Change(field=label, before=_show(values[0], choices), after=_show(values[1], choices)))
     return out
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, choices: dict[str, str] | None = None) -> str:
     if value in (None, "None"):
         return ""
+    if choices and str(value) in choices:
+        return choices[str(value)]  # a choice's label (the reader's language), not its stored code
     # auditlog stores values as text: booleans are said in the reader's language.
     return {"True": str(_("yes")), "False": str(_("no"))}.get(str(value), str(value))
 

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from aftersales.mail import FILE_BACKEND
 from alerts import services as alert_services
 from complaints import services as complaint_services
 from returns import services as return_services
@@ -22,7 +24,12 @@ from returns.models import ReturnPolicy
 from tests.factories import CustomerFactory, make_ticket
 from tests.returns.conftest import make_return
 from tickets import services
-from tickets.models import Team
+from tickets.models import InboundMessage, Team, Ticket, TimeRule, Trigger
+from tickets.services import merge
+from tickets.services.automation import rule_save
+from tickets.services.chat import chat_channel_save, chat_post
+from tickets.services.inbound import inbound_receive
+from tickets.services.mailboxes import mailbox_create
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +65,12 @@ KEPT = {
     "Asia",
     "Shanghai",
     "Message",
+    "JSON",
+    "README",
 }
-# kbd: key names (Enter, Esc) are printed on the keys themselves.
-SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd"}
+# kbd: key names (Enter, Esc) are printed on the keys themselves. textarea: what it holds is a value being edited
+# (a rule's conditions and actions in their JSON language), never a label; its placeholder is still read.
+SKIPPED_TAGS = {"script", "style", "datalist", "code", "pre", "svg", "kbd", "textarea"}
 
 
 class _Text(HTMLParser):
@@ -134,13 +144,71 @@ def zh_world(storefront, team, agent, supervisor, finance_user):
         customer=customer,
         order_external_id="SO-10001",
     )
-    return {"inquiry": inquiry, "return": return_request, "complaint": complaint}
+    # Today's pages: a macro, a trigger and a time rule, a finished bulk job, a saved view, an e-mail ticket.
+    macro = services.macro_create(
+        user=supervisor, name="退货说明", scope="global", actions=[{"type": "add_tags", "value": ["退货"]}]
+    )
+    trigger = rule_save(
+        model=Trigger,
+        data={"name": "新工单备注", "event": "ticket.created", "actions": [{"type": "note", "value": "已收到。"}]},
+    )
+    time_rule = rule_save(
+        model=TimeRule,
+        data={
+            "name": "待回复提醒",
+            "active": False,
+            "conditions": {"all": [{"field": "hours_since.pending_since", "op": "gt", "value": 0}]},
+            "actions": [{"type": "add_tags", "value": ["提醒"]}],
+        },
+    )
+    job = services.bulk_job_create(
+        user=supervisor, actions=[{"type": "add_tags", "value": ["批量"]}], ticket_ids=[inquiry.pk]
+    )
+    services.bulk_job_run(job_id=job.pk)
+    services.saved_view_create(user=supervisor, name="我的待办", filters={"status": "open"})
+    team_view = services.saved_view_create(user=supervisor, name="团队待办", team=team, filters={"status": "open"})
+    channel = chat_channel_save(
+        data={
+            "name": "售后值班群",
+            "kind": "dingtalk",
+            "url": "https://oapi.dingtalk.com/robot/send?access_token=t",
+            "language": "zh-hans",
+        }
+    )
+    chat_post(channel=channel, title="新工单", text="水壶漏水", ticket=inquiry)  # queued: the test never commits
+    # The ticket page's related tickets: one linked, one merged in.
+    linked = make_ticket(storefront, subject="壶盖松了", body="壶盖松了。", customer=customer)
+    merge.ticket_link(ticket=inquiry, other=linked, user=supervisor)
+    duplicate = make_ticket(storefront, subject="水壶又漏了", body="还是漏。", customer=customer)
+    merge.ticket_merge(target=inquiry, sources=[duplicate], user=supervisor)
+    mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
+    raw = (
+        "From: 韩梅梅 <hmm@customer.example>\r\nTo: care@shop.example\r\nSubject: 杯子碎了\r\n"
+        "Message-ID: <cup-1@customer.example>\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n杯子碎了。\r\n"
+    ).encode()
+    inbound_receive(mailbox=mailbox, raw=raw)
+    mail_ticket = Ticket.objects.get(subject="杯子碎了")
+    return {
+        "inquiry": inquiry,
+        "return": return_request,
+        "complaint": complaint,
+        "trigger": trigger,
+        "time_rule": time_rule,
+        "job": job,
+        "mail_ticket": mail_ticket,
+        "inbound": InboundMessage.objects.get(),
+        "macro": macro,
+        "team_view": team_view,
+        "duplicate": duplicate,
+    }
 
 
 # What the fixture's own data puts on the pages in Latin letters (the customer's words, product names).
 DATA = ["It leaks.", "Electric kettle", "KET-01", "Li Lei", "SF Express", "example.com"]
 # The audit page quotes what was recorded as it was: the storefront's and team's names then, the roles' group names.
-AUDIT_DATA = ["Acme Shop", "Customer service", "agents", "supervisors", "finance"]
+# and the e-mail provider and IMAP folder a mailbox was given.
+AUDIT_DATA = ["Acme Shop", "Customer service", "agents", "supervisors", "finance", "mailgun", "INBOX"]
 
 
 def _pages(world) -> list[str]:
@@ -162,6 +230,21 @@ def _pages(world) -> list[str]:
         "/desk/audit/",
         "/desk/preferences/",
         "/desk/sign-in-locks/",
+        "/desk/macros/",
+        f"/desk/bulk/{world['job'].pk}/",
+        "/desk/automation/",
+        "/desk/automation/triggers/new/",
+        "/desk/automation/time-rules/new/",
+        f"/desk/automation/triggers/{world['trigger'].pk}/",
+        f"/desk/automation/time-rules/{world['time_rule'].pk}/",
+        f"/desk/automation/triggers/{world['trigger'].pk}/?reference={world['inquiry'].reference}",
+        f"/desk/automation/time-rules/{world['time_rule'].pk}/?reference={world['inquiry'].reference}",
+        f"/desk/automation/triggers/{world['trigger'].pk}/?reference=T-999999",
+        f"/desk/tickets/{world['mail_ticket'].reference}/",
+        f"/desk/tickets/{world['mail_ticket'].reference}/mail/{world['inbound'].pk}/",
+        f"/desk/tickets/{world['inquiry'].reference}/?macro_preview={world['macro'].pk}",
+        f"/desk/tickets/{world['duplicate'].reference}/",
+        f"/desk/?view={world['team_view'].pk}",
     ]
 
 
@@ -205,6 +288,37 @@ def test_the_timeline_says_return_states_and_team_names_in_chinese(client, super
     assert "in transit" not in returned
     inquiry = client.get(f"/desk/tickets/{zh_world['inquiry'].reference}/").content.decode()
     assert "客服部" in inquiry and "Customer service" not in inquiry
+
+
+def test_the_shipped_example_rules_are_named_in_the_readers_language(client, supervisor, zh_world):
+    # given the example rules migration 0063 stored in English, and one a person named
+    client.force_login(supervisor)
+
+    # when a Chinese supervisor opens the automation page
+    page = client.get("/desk/automation/").content.decode()
+
+    # then the shipped ones are named in Chinese, the typed one as typed
+    assert "严重投诉：通知主管" in page and "Severe complaints: tell the supervisors" not in page
+    assert "新工单备注" in page
+
+
+def test_the_development_outbox_speaks_chinese(settings, tmp_path, client, supervisor, zh_world):
+    # given the development outbox (DEBUG, no mail server) holding a reply in Chinese
+    settings.EMAIL_BACKEND = FILE_BACKEND
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    EmailMultiAlternatives(
+        "回复：水壶漏水", "您好，已为您安排换货。", "service@shop.example", ["li@example.com"]
+    ).send()
+    (name,) = [path.name for path in (tmp_path / "mail").iterdir()]
+    client.force_login(supervisor)
+
+    # when the supervisor opens the outbox and the mail, then both are in Chinese
+    for path in ("/desk/outbox/", f"/desk/outbox/{name}/0/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert (
+            english_words(response.content.decode(), data=["li@example.com", *DATA, supervisor.username, name]) == []
+        ), path
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="gettext's msgfmt is not installed")

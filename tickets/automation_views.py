@@ -12,6 +12,7 @@ from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -46,13 +47,21 @@ class RuleForm(forms.Form):
         label=gettext_lazy("Conditions"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         initial='{"all": [], "any": []}',
-        help_text=gettext_lazy('{"all": [{"field": "ticket.status", "op": "is", "value": "pending"}], "any": []}'),
+        help_text=format_lazy(
+            "{} <code>{}</code>",
+            gettext_lazy("For example:"),
+            '{"all": [{"field": "ticket.status", "op": "is", "value": "pending"}], "any": []}',
+        ),
     )
     actions = forms.CharField(
         label=gettext_lazy("Actions"),
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         initial="[]",
-        help_text=gettext_lazy('[{"type": "reply", "value": {"en": "...", "zh-hans": "..."}}]'),
+        help_text=format_lazy(
+            "{} <code>{}</code>",
+            gettext_lazy("For example:"),
+            '[{"type": "reply", "value": {"en": "...", "zh-hans": "..."}}]',
+        ),
     )
 
     def json_of(self, name: str) -> Any:

@@ -4,9 +4,11 @@ kept as files under var/mail by Django's file-based backend; staff read it here)
 
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,14 @@ class OutboxMessage:
     @property
     def headers(self) -> dict[str, str]:
         return {name: str(self.mail.get(name, "")) for name in ("From", "To", "Date", "Subject", "In-Reply-To")}
+
+    @property
+    def sent_at(self) -> datetime | None:
+        """The Date header as a time (shown in the desk's format, not the header's English day and month)."""
+        try:
+            return parsedate_to_datetime(str(self.mail.get("Date", "")))
+        except (TypeError, ValueError):
+            return None
 
     @property
     def in_reply_to(self) -> str:
@@ -88,7 +98,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         messages += reversed(_messages_of(directory, entry.name))
         if len(messages) >= OUTBOX_PAGE:
             break
-    return render(request, "tickets/outbox.html", {"messages": messages[:OUTBOX_PAGE], "directory": directory})
+    return render(request, "tickets/outbox.html", {"mails": messages[:OUTBOX_PAGE], "directory": directory})
 
 
 @desk_view

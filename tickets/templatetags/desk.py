@@ -7,7 +7,7 @@ from django import template
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from tickets import masking, panels
 from tickets.forms import team_label
@@ -20,6 +20,46 @@ register = template.Library()
 def team_name(team: Any) -> str:
     """A team's name in the user's language (Team.name_zh for Chinese, when set)."""
     return team_label(team)
+
+
+# The actions' names in the automation language (macros, triggers, time rules), as a reader sees them.
+ACTION_LABELS = {
+    "reply": gettext_lazy("Reply"),
+    "note": gettext_lazy("Internal note"),
+    "set_status": gettext_lazy("Set the status"),
+    "set_severity": gettext_lazy("Set the severity"),
+    "set_category": gettext_lazy("Set the category"),
+    "assign_team": gettext_lazy("Assign to a team"),
+    "assign_agent": gettext_lazy("Assign to an agent"),
+    "add_tags": gettext_lazy("Add tags"),
+    "remove_tags": gettext_lazy("Remove tags"),
+    "notify": gettext_lazy("Notify"),
+    "send_webhook": gettext_lazy("Send a webhook"),
+}
+# The example rules migration 0063 ships (stored in English): shown in the reader's language. A rule someone
+# named, or one renamed since, is shown as typed.
+SHIPPED_RULE_NAMES = {
+    "Remind the customer after 48 business hours pending": gettext_lazy(
+        "Remind the customer after 48 business hours pending"
+    ),
+    "Resolve after another 72 business hours pending": gettext_lazy("Resolve after another 72 business hours pending"),
+    "A new ticket nobody took in 1 hour: tell the team's supervisors": gettext_lazy(
+        "A new ticket nobody took in 1 hour: tell the team's supervisors"
+    ),
+    "Severe complaints: tell the supervisors": gettext_lazy("Severe complaints: tell the supervisors"),
+}
+
+
+@register.filter
+def action_label(kind: str) -> str:
+    """An action type (add_tags...) in the reader's language; an unknown one as it is."""
+    return str(ACTION_LABELS.get(kind, kind))
+
+
+@register.filter
+def rule_name(name: str) -> str:
+    """A rule's name: a shipped example's in the reader's language, any other as it was typed."""
+    return str(SHIPPED_RULE_NAMES.get(name, name))
 
 
 @register.filter

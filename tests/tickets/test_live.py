@@ -1,9 +1,9 @@
 """The live ticket page's websocket (tickets/consumers.py): who may subscribe, what a subscriber hears."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -17,6 +17,13 @@ from tickets import services
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1")
+
+
+def run(scenario):
+    """The scenario on an event loop of its own thread: in a whole run, the browser tests' Playwright keeps an event
+    loop running in the main thread, where asgiref's async_to_sync refuses to start another."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, scenario()).result()
 
 
 def session_cookie(user) -> bytes:
@@ -57,7 +64,7 @@ def test_staff_who_may_not_see_the_ticket_are_refused(storefront, other_agent, a
         return results
 
     # when the outsider, an anonymous visitor, and the agent from another site's page subscribe
-    results = async_to_sync(scenario)()
+    results = run(scenario)
     # then all three are refused
     assert [connected for connected, _code in results] == [False, False, False]
     assert results[0][1] == 4403
@@ -89,7 +96,7 @@ def test_a_page_hears_of_new_events_and_sees_who_else_is_here(storefront, agent,
         await b.disconnect()
         return seen_by_a, replying, changed, event_id
 
-    seen_by_a, replying, changed, event_id = async_to_sync(scenario)()
+    seen_by_a, replying, changed, event_id = run(scenario)
     # then A sees B, then B replying, then hears of the new event
     assert seen_by_a["people"] == [{"name": "Na Li", "replying": False}]
     assert replying["people"] == [{"name": "Na Li", "replying": True}]

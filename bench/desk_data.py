@@ -310,6 +310,8 @@ def _select(model: Any, alias: str, overrides: dict[str, str]) -> tuple[str, str
 
     columns, expressions = [], []
     for field in model._meta.concrete_fields:
+        if field.generated:  # written by PostgreSQL (the references)
+            continue
         columns.append(f'"{field.column}"')
         if field.column in overrides:
             expressions.append(overrides[field.column])
@@ -399,7 +401,6 @@ def _copy(templates: dict[str, list[int]], tickets: int, customers: int) -> None
         "t",
         {
             "id": "c.new_ticket",
-            "reference": new_reference,
             "public_id": "md5('bench' || c.new_ticket)::uuid",
             "customer_id": "c.customer_id",
             "assignee_id": "coalesce(c.assignee_new, t.assignee_id)",

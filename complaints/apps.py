@@ -22,6 +22,13 @@ class ComplaintsConfig(AppConfig):
         from tickets.panels import register_nav_item, register_ticket_panel
 
         register_ticket_panel(kind="complaint", build=views.build_complaint_panel, order=20)
+        # The desk's search finds a complaint's ticket by the complaint's reference.
+        from complaints.models import Complaint
+        from tickets.panels import register_reference
+
+        register_reference(
+            prefix="C-", ticket_ids=lambda reference: Complaint.objects.filter(reference=reference).values("ticket_id")
+        )
         # The timeline's lines about the complaint (its steps, its department), in the reader's language.
         from complaints.models import ComplaintStatus, Department
         from tickets.panels import register_event_values

@@ -19,6 +19,14 @@ class ReturnsConfig(AppConfig):
         from tickets.panels import register_ticket_context
 
         register_ticket_context(key="order", build=build_order_context)
+        # The desk's search finds a return's ticket by the return's reference.
+        from returns.models import ReturnRequest
+        from tickets.panels import register_reference
+
+        register_reference(
+            prefix="R-",
+            ticket_ids=lambda reference: ReturnRequest.objects.filter(reference=reference).values("ticket_id"),
+        )
         # The timeline's lines about returns and refunds, in the reader's language.
         from returns.models import RefundStatus, ReturnStatus
         from tickets.panels import register_event_values

@@ -14,6 +14,10 @@ Context providers fill facts the ticket's own page and the desk API both show be
 defines (e.g. "order": tickets.api.common.OrderContextOut), from models of the apps above:
 
     register_ticket_context(key="order", build=build_order_context)  # build(ticket, user) -> dict | None
+
+References of other apps' objects (a return's R-000123) find their tickets in the queue's search:
+
+    register_reference(prefix="R-", ticket_ids=lambda reference: ReturnRequest.objects.filter(...).values("ticket_id"))
 """
 
 from collections.abc import Callable
@@ -55,6 +59,7 @@ _contexts: dict[str, Callable[[Any, Any], Any]] = {}
 _landings: dict[str, Callable[[Any], bool]] = {}
 _event_values: dict[str, dict[str, Any]] = {}
 _nav_items: dict[str, NavItem] = {}
+_references: dict[str, Callable[[str], Any]] = {}
 
 
 def register_ticket_panel(*, kind: str, build: PanelBuilder, order: int = 100) -> None:
@@ -73,6 +78,20 @@ def register_ticket_context(*, key: str, build: Callable[[Any, Any], Any]) -> No
     """Provide one fact beside the ticket (page and desk API), as `user` may see it. Registering the same key again
     replaces it."""
     _contexts[key] = build
+
+
+def register_reference(*, prefix: str, ticket_ids: Callable[[str], Any]) -> None:
+    """Let the desk's search find tickets by another app's reference: `ticket_ids(reference)` (the reference in upper
+    case) is a queryset of the ids of the tickets it names, used as a subquery."""
+    _references[prefix.upper()] = ticket_ids
+
+
+def reference_ticket_ids(reference: str) -> Any:
+    """The subquery of the tickets another app's reference names; None when no app knows its prefix."""
+    for prefix, ticket_ids in _references.items():
+        if reference.upper().startswith(prefix):
+            return ticket_ids(reference.upper())
+    return None
 
 
 def register_event_values(*, kind: str, labels: Any) -> None:

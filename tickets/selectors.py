@@ -35,6 +35,7 @@ from tickets.models import (
     Ticket,
     TicketEvent,
 )
+from tickets.panels import reference_ticket_ids
 
 QUEUE_SCOPES = ("mine", "team", "unassigned", "all")
 QUEUE_FILTERS = ("status", "kind", "category", "severity", "channel", "storefront", "tags")
@@ -73,7 +74,7 @@ def ticket_queue(
         tickets = tickets.filter(assignee__isnull=True)
     status = filters.get("status")
     search = search.strip()
-    if REFERENCE_PATTERN.fullmatch(search) or status == STATUS_ANY:
+    if status == STATUS_ANY or _reference_q(search) is not None:
         # A reference names one ticket: it is found whatever the status filter says (a resolved ticket too).
         pass
     elif status:
@@ -216,11 +217,25 @@ def ticket_clocks(*, ticket: Ticket) -> list[SlaClock]:
     return running + stopped
 
 
-# What agents and customers quote: `T-000123`, typed in any case.
-REFERENCE_PATTERN = re.compile(r"T-\d+", re.IGNORECASE)
+# What agents and customers quote, typed in any case: a ticket's reference (T-000123) or its return's or complaint's.
+REFERENCE_PATTERN = re.compile(r"[A-Z]-\d+", re.IGNORECASE)
 
 # A term matching more rows than this in customer names, subjects and messages is common (a word like "refund").
 COMMON_TERM_ROWS = 10_000
+
+
+def _reference_q(text: str) -> Q | None:
+    """The ticket a reference names: its own (T-000123) or its return's or complaint's (R-, C-: the apps register
+    theirs in tickets.panels); None when the text is no reference."""
+    if not REFERENCE_PATTERN.fullmatch(text):
+        return None
+    # References are stored upper-case: `reference = 'T-000123'` uses the unique index; iexact would compile to
+    # UPPER(reference) and could not.
+    reference = text.upper()
+    if reference.startswith("T-"):
+        return Q(reference=reference)
+    ticket_ids = reference_ticket_ids(reference)
+    return Q(pk__in=ticket_ids) if ticket_ids is not None else None
 
 
 def _search_q(text: str) -> Q:
@@ -233,10 +248,9 @@ def _search_q(text: str) -> Q:
     its order and testing each ticket stops at the first page. So one probe query first counts the word's matches
     up to COMMON_TERM_ROWS, and a common word is tested ticket by ticket instead.
     """
-    if REFERENCE_PATTERN.fullmatch(text):
-        # References are stored upper-case: `reference = 'T-000123'` uses the unique index; iexact would compile to
-        # UPPER(reference) and could not.
-        return Q(reference=text.upper())
+    reference = _reference_q(text)
+    if reference is not None:
+        return reference
     # One branch per field, each with its own index.
     exact = [
         Ticket.objects.filter(reference=text.upper()).values("pk"),

@@ -1,9 +1,13 @@
-"""The provider's inbound webhook (Mailgun through Anymail, its signature checked with the mailbox's key) and the
-development outbox staff read in the browser when no mail server is configured."""
+"""The providers' inbound webhooks (through Anymail: Mailgun's signature checked with the mailbox's key, Postmark's and
+SendGrid's basic auth with its secret) and the development outbox staff read in the browser when no mail server is
+configured."""
 
+import base64
 import hashlib
 import hmac
+import json
 import time
+from typing import Any
 
 import pytest
 from django.core.mail import EmailMultiAlternatives
@@ -160,3 +164,42 @@ def test_a_mailbox_change_is_audited_with_its_secrets_masked(storefront, admin_c
     changes = " ".join(str(entry.changes) for entry in LogEntry.objects.get_for_object(mailbox))
     assert "s2-new-secret" not in changes and "'s1'" not in changes and '"s1"' not in changes
     assert "webhook_secret" in changes and "********" in changes
+
+
+# Providers proven by HTTP basic auth: the mailbox's secret is "user:password", set in the provider's webhook URL.
+
+BASIC_SECRET = "inbound:s3cret-words"
+
+
+def basic_auth(secret: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(secret.encode()).decode()}
+
+
+def postmark_post(client: Client, raw: str, secret: str) -> Any:
+    # Postmark's inbound JSON with the whole message ("Include raw email content" on).
+    body = {"FromFull": {"Email": "zhoujie@customer.example", "Name": "Zhou Jie"}, "Subject": "发票", "RawEmail": raw}
+    return client.post("/inbound/postmark/", json.dumps(body), content_type="application/json", **basic_auth(secret))
+
+
+def sendgrid_post(client: Client, raw: str, secret: str) -> Any:
+    # SendGrid's Inbound Parse with "Send Raw": the whole message in the form field `email`.
+    envelope = json.dumps({"from": "zhoujie@customer.example", "to": ["help@shop.example"]})
+    return client.post("/inbound/sendgrid/", {"email": raw, "envelope": envelope}, **basic_auth(secret))
+
+
+@pytest.mark.parametrize("provider, post", [("postmark", postmark_post), ("sendgrid", sendgrid_post)])
+def test_a_basic_auth_provider_post_opens_a_ticket_once_and_a_wrong_password_keeps_nothing(
+    storefront, team, provider, post
+):
+    mailbox_create(storefront=storefront, address="help@shop.example", provider=provider, webhook_secret=BASIC_SECRET)
+    client = Client()
+
+    refused = post(client, RAW, "inbound:wrong-password")
+    assert refused.status_code == 403 and InboundMessage.objects.count() == 0
+
+    first, again = post(client, RAW, BASIC_SECRET), post(client, RAW, BASIC_SECRET)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    ticket = Ticket.objects.get()
+    assert (ticket.subject, ticket.channel, ticket.messages.get().body) == ("发票", Channel.EMAIL, "请开一张发票。")
+    assert InboundMessage.objects.get().mailbox.provider == provider

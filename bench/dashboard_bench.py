@@ -9,32 +9,15 @@ htmx refresh), with their query counts. Each timing is the median of five reques
 """
 
 import importlib
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import sla_data
+from bench.common import timed
 
 RUNS = 5
-
-
-def timed(call) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    call()
-    timings = []
-    queries = 0
-    for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            call()
-            timings.append(time.perf_counter() - started)
-        queries = len(captured.captured_queries)
-    return statistics.median(timings), queries
 
 
 def main() -> None:
@@ -72,9 +55,9 @@ def main() -> None:
         response = client.get("/alerts/", headers={"HX-Request": "true"})
         assert response.status_code == 200, response.status_code
 
-    figures, figure_queries = timed(lambda: dashboard_figures())
-    full, full_queries = timed(page)
-    live, live_queries = timed(refresh)
+    figures, figure_queries = timed(dashboard_figures, RUNS)
+    full, full_queries = timed(page, RUNS)
+    live, live_queries = timed(refresh, RUNS)
     print(f"dashboard figures: {figures * 1000:.0f} ms ({figure_queries} queries)")
     print(f"GET /alerts/: {full * 1000:.0f} ms ({full_queries} queries)")
     print(f"GET /alerts/ (htmx refresh): {live * 1000:.0f} ms ({live_queries} queries)")

@@ -5,6 +5,7 @@ Nothing here touches the development or test databases: every database it create
 names (`aftersales_bench_*`).
 """
 
+import importlib
 import os
 import statistics
 import subprocess
@@ -108,6 +109,14 @@ def vacuum_analyze(tables: list[str], *, checkpoint: bool = False) -> None:
         sql(f"VACUUM ANALYZE {table}")
     if checkpoint:
         sql("CHECKPOINT")
+
+
+def seed_kpi_thresholds() -> None:
+    """Put back the default KPI warning lines (analytics.md) through the migration that first wrote them: a build's
+    TRUNCATE ... CASCADE empties them."""
+    from django.apps import apps
+
+    importlib.import_module("alerts.migrations.0005_default_kpi_thresholds").seed(apps, None)
 
 
 def median_ms(call: Callable[[], Any], runs: int) -> float:

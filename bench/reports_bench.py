@@ -24,7 +24,6 @@ the number of queries. Target: under 1 second at 1,000,000 tickets, with the que
 """
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -36,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import setup_django, sql, timed, vacuum_analyze  # noqa: E402
+from bench.common import seed_kpi_thresholds, setup_django, sql, timed, vacuum_analyze  # noqa: E402
 
 BENCH_URL = os.environ.get("BENCH_REPORTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_bench_reports")
 RUNS = 5
@@ -52,7 +51,6 @@ def build(tickets: int) -> float:
     from django.contrib.auth.models import Group, User
     from django.db import transaction
 
-    from alerts.models import KpiThreshold
     from tickets import services
     from tickets.models import Storefront, Team
 
@@ -77,10 +75,7 @@ def build(tickets: int) -> float:
             teams[k % TEAMS].members.add(user)
             agents.append(user.pk)
         services.staff_create(username=SUPERVISOR, role="supervisor", password="bench-pass-2026", teams=teams[:1])
-        # TRUNCATE ... CASCADE emptied the warning lines: the defaults of analytics.md again.
-        defaults = importlib.import_module("alerts.migrations.0005_default_kpi_thresholds").DEFAULTS
-        for kpi, comparison, value, value_max, period in defaults:
-            KpiThreshold.objects.create(kpi=kpi, comparison=comparison, value=value, value_max=value_max, period=period)
+        seed_kpi_thresholds()
     params = {
         "n": tickets,
         "now": NOW,

@@ -24,12 +24,14 @@ import os
 import statistics
 import sys
 import time
-import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import setup_django, sql, vacuum_analyze
+
 BENCH_URL = os.environ.get(
     "BENCH_AUTOMATION_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_bench_automation"
 )
@@ -40,39 +42,6 @@ RUNS = 5
 # A Wednesday 10:00 in Shanghai, outside any Chinese holiday week.
 NOW = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)
 RULE = "Remind the customer after 48 business hours pending"
-
-
-def setup_django() -> None:
-    import psycopg2
-
-    parts = urllib.parse.urlparse(BENCH_URL)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def sql(statement: str, params: dict[str, Any] | None = None) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
 
 
 def build() -> float:
@@ -106,7 +75,7 @@ def build() -> float:
         """,
         {"n": TICKETS, "active": ACTIVE, "due": DUE, "now": NOW, "storefront": storefront.pk},
     )
-    sql("VACUUM ANALYZE tickets_ticket")
+    vacuum_analyze(["tickets_ticket"])
     return time.perf_counter() - started
 
 
@@ -164,7 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rebuild", action="store_true")
     args = parser.parse_args()
-    setup_django()
+    setup_django(BENCH_URL)
     from tickets.models import Ticket
 
     if args.rebuild or Ticket.objects.count() != TICKETS:

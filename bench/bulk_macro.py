@@ -19,10 +19,8 @@ It works in its own database, `aftersales_bench_power` (BENCH_DATABASE_URL), wit
 
 import argparse
 import os
-import statistics
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,42 +29,18 @@ os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/
 sys.path.insert(0, str(ROOT))
 
 from bench import queue_bench  # noqa: E402
+from bench.common import counting_queries, median_ms, setup_django, sql  # noqa: E402
 
 BULK = 10_000
 RUNS = 5
 ACTIONS = [{"type": "set_status", "value": "pending"}, {"type": "add_tags", "value": ["festival"]}]
 
 
-@contextmanager
-def counting_queries():
-    """Count the queries run inside (a database execute wrapper: no query log kept)."""
-    from django.db import connection
-
-    counter = {"queries": 0}
-
-    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        counter["queries"] += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        yield counter
-
-
-def median_ms(call: Any) -> float:
-    call()
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def tag_vip() -> None:
     from tickets.models import Tag
 
     tag, _ = Tag.objects.get_or_create(name="vip")
-    queue_bench.sql(
+    sql(
         """
         INSERT INTO tickets_ticket_tags (ticket_id, tag_id)
         SELECT t.id, %(tag)s FROM tickets_ticket t
@@ -75,7 +49,7 @@ def tag_vip() -> None:
         """,
         {"tag": tag.pk},
     )
-    queue_bench.sql("ANALYZE tickets_ticket_tags")
+    sql("ANALYZE tickets_ticket_tags")
 
 
 def saved_views() -> None:
@@ -121,9 +95,9 @@ def saved_views() -> None:
     print(f"\n{'tab':<28} {'count ms':>9} {'count':>6} {'page ms':>8}")
     for name, _user, build in cases:
         queryset = build()
-        count_ms = median_ms(lambda qs=queryset: qs.order_by()[: QUEUE_COUNT_CAP + 1].count())
+        count_ms = median_ms(lambda qs=queryset: qs.order_by()[: QUEUE_COUNT_CAP + 1].count(), RUNS)
         count = queryset.order_by()[: QUEUE_COUNT_CAP + 1].count()
-        page_ms = median_ms(lambda qs=queryset: list(qs[: QUEUE_PAGE_SIZE + 1]))
+        page_ms = median_ms(lambda qs=queryset: list(qs[: QUEUE_PAGE_SIZE + 1]), RUNS)
         shown = f"{min(count, QUEUE_COUNT_CAP)}{'+' if count > QUEUE_COUNT_CAP else ''}"
         print(f"{name:<28} {count_ms:>9.1f} {shown:>6} {page_ms:>8.1f}", flush=True)
 
@@ -225,7 +199,7 @@ def main() -> None:
     parser.add_argument("--skip-views", action="store_true")
     parser.add_argument("--skip-bulk", action="store_true")
     args = parser.parse_args()
-    queue_bench.setup_django()
+    setup_django(queue_bench.BENCH_URL)
     if args.rebuild or queue_bench.ticket_count() != queue_bench.TICKETS:
         print(f"building {queue_bench.TICKETS:,} tickets in {queue_bench.BENCH_URL} ...", flush=True)
         print(f"built in {queue_bench.build():.0f} s", flush=True)

@@ -8,33 +8,15 @@ breaches, and times the figures alone and the whole page (GET /alerts/ as a sign
 htmx refresh), with their query counts. Each timing is the median of five requests after one warm-up.
 """
 
-import importlib
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import sla_data
+from bench.common import seed_kpi_thresholds, timed
 
 RUNS = 5
-
-
-def timed(call) -> tuple[float, int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    call()
-    timings = []
-    queries = 0
-    for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            call()
-            timings.append(time.perf_counter() - started)
-        queries = len(captured.captured_queries)
-    return statistics.median(timings), queries
 
 
 def main() -> None:
@@ -48,11 +30,8 @@ def main() -> None:
 
     now = timezone.now()
     built = sla_data.build(tickets=1_000_000, running=100_000, due=1000, now=now, history_alerts=50_000)
-    # The rebuild's TRUNCATE ... CASCADE empties the KPI warning lines too: put the defaults back, so the page's KPI
-    # strip (today's and this week's KPIs against them) is part of what is timed.
-    from django.apps import apps
-
-    importlib.import_module("alerts.migrations.0005_default_kpi_thresholds").seed(apps, None)
+    # The page's KPI strip (today's and this week's KPIs against the warning lines) is part of what is timed.
+    seed_kpi_thresholds()
     sla_sweep(now=now)
     sizes = sla_data.counts()
     print(
@@ -72,9 +51,9 @@ def main() -> None:
         response = client.get("/alerts/", headers={"HX-Request": "true"})
         assert response.status_code == 200, response.status_code
 
-    figures, figure_queries = timed(lambda: dashboard_figures())
-    full, full_queries = timed(page)
-    live, live_queries = timed(refresh)
+    figures, figure_queries = timed(dashboard_figures, RUNS)
+    full, full_queries = timed(page, RUNS)
+    live, live_queries = timed(refresh, RUNS)
     print(f"dashboard figures: {figures * 1000:.0f} ms ({figure_queries} queries)")
     print(f"GET /alerts/: {full * 1000:.0f} ms ({full_queries} queries)")
     print(f"GET /alerts/ (htmx refresh): {live * 1000:.0f} ms ({live_queries} queries)")

@@ -28,6 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import desk_data
+from bench.common import production_env
 
 PEER = Path(os.environ.get("PEER_DIR", "/tmp/peer"))
 RUN_DB = "aftersales_bench_lists"
@@ -37,19 +38,7 @@ def measure(size: int, reps: int) -> None:
     """In a process of its own (Django is set up for one database): time the lists on a copy of one snapshot."""
     snapshot = desk_data.ensure_snapshot(size)
     desk_data.copy_database(snapshot, RUN_DB)
-    os.environ.update(
-        {
-            "DATABASE_URL": desk_data.database_url(RUN_DB),
-            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-not-for-production",
-            "EMAIL_URL": "smtp://127.0.0.1:2525",
-            "ALLOWED_HOSTS": "testserver",
-            "SECURE_SSL_REDIRECT": "0",
-            "CONN_MAX_AGE": "60",
-            "DJANGO_SETTINGS_MODULE": "aftersales.settings",
-        }
-    )
+    os.environ.update(production_env(RUN_DB, ALLOWED_HOSTS="testserver", SECURE_SSL_REDIRECT="0", CONN_MAX_AGE="60"))
     import django
 
     django.setup()

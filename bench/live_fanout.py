@@ -17,31 +17,21 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import desk_data
+from bench.common import fresh_database, production_env
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from tests.e2e.asgi_servers import AsgiServer
+
 RUN_DB = "aftersales_bench_live"
-
-
-def prepare_database() -> None:
-    connection = desk_data.admin_connection()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{RUN_DB}"')
-            cursor.execute(f'CREATE DATABASE "{RUN_DB}"')
-    finally:
-        connection.close()
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=os.environ, check=True
-    )
 
 
 def setup_world(pages: int) -> tuple[str, str, str, list[str]]:
@@ -66,49 +56,6 @@ def setup_world(pages: int) -> tuple[str, str, str, list[str]]:
     return storefront.plain_key, ticket.reference, str(ticket.public_id), cookies
 
 
-def start_servers(count: int) -> list[tuple[int, subprocess.Popen]]:
-    from tests.conftest import closed_port
-
-    servers = []
-    for _ in range(count):
-        port = closed_port()
-        process = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/daphne"),
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--access-log",
-                os.devnull,
-                "aftersales.asgi:application",
-            ],
-            cwd=ROOT,
-            env=os.environ,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        servers.append((port, process))
-    for port, process in servers:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("daphne did not start") from None
-                time.sleep(0.2)
-    return servers
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 async def _listen(ws: object, arrived: list[float]) -> None:
     while True:
         message = json.loads(await ws.recv())  # type: ignore[attr-defined]
@@ -123,16 +70,11 @@ def _post(request: urllib.request.Request) -> None:
 
 
 async def fan_out(
-    ports: list[int],
-    cookies: list[str],
-    reference: str,
-    public_id: str,
-    key: str,
-    rounds: int,
-    servers: list[tuple[int, subprocess.Popen]],
+    servers: list["AsgiServer"], cookies: list[str], reference: str, public_id: str, key: str, rounds: int
 ) -> None:
     import websockets
 
+    ports = [server.port for server in servers]
     sockets = []
     connect_started = time.perf_counter()
     for index, cookie in enumerate(cookies):
@@ -147,7 +89,7 @@ async def fan_out(
     connected = time.perf_counter() - connect_started
     # Let the presence hellos settle (every page answers each newcomer).
     await asyncio.sleep(3)
-    memory = [rss_mib(process.pid) for _port, process in servers]
+    memory = [server.rss_kib() / 1024 for server in servers]
     print(
         f"{len(sockets)} pages connected in {connected:.2f} s; web processes' memory with them open (MiB): "
         + ", ".join(f"{value:.0f}" for value in memory)
@@ -175,7 +117,7 @@ async def fan_out(
             f"median {statistics.median(delays):.0f} ms, p95 {p95:.0f} ms, last {delays[-1]:.0f} ms "
             f"({len(delays)} pages)"
         )
-    memory = [rss_mib(process.pid) for _port, process in servers]
+    memory = [server.rss_kib() / 1024 for server in servers]
     print("web processes' memory after the rounds (MiB): " + ", ".join(f"{value:.0f}" for value in memory))
     for ws in sockets:
         await ws.close()
@@ -188,30 +130,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     os.environ.update(
-        {
-            "DATABASE_URL": desk_data.database_url(RUN_DB),
-            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-            "DEBUG": "0",
-            "SECRET_KEY": "bench-only-secret-not-for-production",
-            "EMAIL_URL": "smtp://127.0.0.1:2525",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0",
-            "CELERY_TASK_ALWAYS_EAGER": "1",
-            "DJANGO_SETTINGS_MODULE": "aftersales.settings",
-        }
+        production_env(
+            RUN_DB,
+            SECURE_SSL_REDIRECT="0",
+            SESSION_COOKIE_SECURE="0",
+            CELERY_TASK_ALWAYS_EAGER="1",
+        )
     )
-    prepare_database()
+    fresh_database(RUN_DB)
     key, reference, public_id, cookies = setup_world(args.pages)
-    servers = start_servers(args.processes)
-    try:
-        idle = [rss_mib(process.pid) for _port, process in servers]
+    # The servers of the live page's browser tests, with this bench's settings (its own database, DEBUG=0).
+    from tests.e2e.asgi_servers import asgi_servers
+
+    with (
+        tempfile.TemporaryDirectory() as logs,
+        asgi_servers(args.processes, Path(logs), env=dict(os.environ)) as servers,
+    ):
+        idle = [server.rss_kib() / 1024 for server in servers]
         print(f"{args.processes} daphne processes, idle memory (MiB): " + ", ".join(f"{v:.0f}" for v in idle))
-        asyncio.run(fan_out([port for port, _ in servers], cookies, reference, public_id, key, args.rounds, servers))
-    finally:
-        for _port, process in servers:
-            process.terminate()
-            process.wait(timeout=10)
+        asyncio.run(fan_out(servers, cookies, reference, public_id, key, args.rounds))
 
 
 if __name__ == "__main__":

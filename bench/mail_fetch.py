@@ -13,25 +13,16 @@ in-process, every message in its own transaction as in production. Queries are c
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import counting_queries, fresh_database, production_env
+
 DB = "aftersales_bench_mail"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
-    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-secret-not-for-production",
-    "EMAIL_URL": "smtp://127.0.0.1:2525",
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "DJANGO_SETTINGS_MODULE": "aftersales.settings",
-    "LOG_LEVEL": "WARNING",
-}
 USER, PASSWORD = "service@bench.example", "bench-imap-password"
 
 
@@ -64,12 +55,8 @@ def main() -> None:
     count = parser.parse_args().messages
     # A stopped bench still stops its dovecot (the `finally` below).
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(1))
-    os.environ.update(ENV)
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DB], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DB], check=True)
-    subprocess.run(
-        [sys.executable, "-W", "ignore", "manage.py", "migrate", "-v", "0"], cwd=ROOT, check=True, env=os.environ
-    )
+    os.environ.update(production_env(DB, LOG_LEVEL="WARNING"))
+    fresh_database(DB)
     import django
 
     django.setup()
@@ -102,18 +89,12 @@ def main() -> None:
             imap_password=PASSWORD,
             imap_security="plain",
         )
-        queries = 0
-
-        def counter(execute, sql, params, many, context):
-            nonlocal queries
-            queries += 1
-            return execute(sql, params, many, context)
-
         load = os.getloadavg()[0]
         started = time.perf_counter()
-        with connection.execute_wrapper(counter):
+        with counting_queries() as counted:
             counts = mailbox_fetch(mailbox=mailbox)
         wall = time.perf_counter() - started
+        queries = counted["queries"]
         first_kept = InboundMessage.objects.order_by("received_at").values_list("received_at", flat=True).first()
         last_ticket = Ticket.objects.order_by("-created_at").values_list("created_at", flat=True).first()
         to_last = (last_ticket - first_kept).total_seconds() if first_kept and last_ticket else float("nan")

@@ -24,15 +24,16 @@ plan's top nodes from EXPLAIN.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
-import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import median_ms, setup_django, sql, vacuum_analyze
+
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_bench")
 TICKETS = 1_000_000
 CUSTOMERS = 200_000
@@ -43,40 +44,6 @@ RUNS = 7
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def setup_django() -> None:
-    import psycopg2
-
-    parts = urllib.parse.urlparse(BENCH_URL)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
-
-def sql(statement: str, params: dict[str, Any] | None = None) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
-
-
 def ticket_count() -> int:
     from tickets.models import Ticket
 
@@ -85,7 +52,7 @@ def ticket_count() -> int:
 
 def build() -> float:
     from django.contrib.auth.models import Group, User
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from tickets.models import Storefront, Team
 
@@ -178,15 +145,7 @@ def build() -> float:
         FROM tickets_ticket t
         """
     )
-    # VACUUM cannot run inside a transaction block.
-    connection.ensure_connection()
-    raw = connection.connection
-    autocommit = raw.autocommit
-    raw.autocommit = True
-    with raw.cursor() as cursor:
-        for table in ("tickets_customer", "tickets_ticket", "tickets_message"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-    raw.autocommit = autocommit
+    vacuum_analyze(["tickets_customer", "tickets_ticket", "tickets_message"])
     return time.perf_counter() - started
 
 
@@ -211,21 +170,11 @@ def plan_summary(queryset: Any) -> str:
     return " > ".join(chain)
 
 
-def median_ms(call: Any) -> float:
-    call()
-    timings = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        call()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings) * 1000
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="drop the bench data and build it again")
     args = parser.parse_args()
-    setup_django()
+    setup_django(BENCH_URL)
 
     from django.contrib.auth.models import User
 
@@ -286,8 +235,8 @@ def main() -> None:
         def count(queryset: Any = queryset) -> int:
             return queryset.order_by()[: QUEUE_COUNT_CAP + 1].count()
 
-        probe_ms = median_ms(queue) if search else 0.0
-        rows_ms, count_ms = median_ms(rows), median_ms(count)
+        probe_ms = median_ms(queue, RUNS) if search else 0.0
+        rows_ms, count_ms = median_ms(rows, RUNS), median_ms(count, RUNS)
         shown = count()
         shown_text = f"{QUEUE_COUNT_CAP}+" if shown > QUEUE_COUNT_CAP else str(shown)
         plan = plan_summary(queryset[start : start + QUEUE_PAGE_SIZE + 1])

@@ -24,9 +24,7 @@ the number of queries. Target: under 1 second at 1,000,000 tickets, with the que
 """
 
 import argparse
-import importlib
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import sla_data  # noqa: E402
+from bench.common import seed_kpi_thresholds, setup_django, sql, timed, vacuum_analyze  # noqa: E402
 
 BENCH_URL = os.environ.get("BENCH_REPORTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_bench_reports")
 RUNS = 5
@@ -48,19 +46,11 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 SUPERVISOR = "bench-supervisor"
 
 
-def sql(statement: str, params: dict[str, Any] | None = None) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
-
-
 def build(tickets: int) -> float:
     """Throw the data away and write `tickets` tickets and everything around them. Returns the seconds it took."""
     from django.contrib.auth.models import Group, User
-    from django.db import connection, transaction
+    from django.db import transaction
 
-    from alerts.models import KpiThreshold
     from tickets import services
     from tickets.models import Storefront, Team
 
@@ -85,10 +75,7 @@ def build(tickets: int) -> float:
             teams[k % TEAMS].members.add(user)
             agents.append(user.pk)
         services.staff_create(username=SUPERVISOR, role="supervisor", password="bench-pass-2026", teams=teams[:1])
-        # TRUNCATE ... CASCADE emptied the warning lines: the defaults of analytics.md again.
-        defaults = importlib.import_module("alerts.migrations.0005_default_kpi_thresholds").DEFAULTS
-        for kpi, comparison, value, value_max, period in defaults:
-            KpiThreshold.objects.create(kpi=kpi, comparison=comparison, value=value, value_max=value_max, period=period)
+        seed_kpi_thresholds()
     params = {
         "n": tickets,
         "now": NOW,
@@ -246,12 +233,8 @@ def build(tickets: int) -> float:
         """,
         params,
     )
-    connection.ensure_connection()
-    raw = connection.connection
-    old_autocommit = raw.autocommit
-    raw.autocommit = True
-    with raw.cursor() as cursor:
-        for table in (
+    vacuum_analyze(
+        [
             "tickets_ticket",
             "tickets_slaclock",
             "tickets_survey",
@@ -262,10 +245,9 @@ def build(tickets: int) -> float:
             "returns_refund",
             "complaints_complaint",
             "tickets_salesstat",
-        ):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-        cursor.execute("CHECKPOINT")
-    raw.autocommit = old_autocommit
+        ],
+        checkpoint=True,
+    )
     return time.perf_counter() - started
 
 
@@ -283,23 +265,6 @@ def counts() -> dict[str, int]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {table})" for table in tables.values()))
         return dict(zip(tables, cursor.fetchone(), strict=True))
-
-
-def timed(call: Callable[[], Any]) -> tuple[float, int]:
-    """Median seconds of RUNS calls after one warm-up, and the queries of one call."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    call()
-    timings = []
-    queries = 0
-    for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            call()
-            timings.append(time.perf_counter() - started)
-        queries = len(captured.captured_queries)
-    return statistics.median(timings), queries
 
 
 def measure() -> dict[str, tuple[float, int]]:
@@ -325,15 +290,15 @@ def measure() -> dict[str, tuple[float, int]]:
         return call
 
     return {
-        "GET /reports/ (30 days)": timed(get("/reports/", {"period": "30"})),
+        "GET /reports/ (30 days)": timed(get("/reports/", {"period": "30"}), RUNS),
         "GET /reports/ (30 days, one storefront)": timed(
-            get("/reports/", {"period": "30", "storefront": storefront.pk})
+            get("/reports/", {"period": "30", "storefront": storefront.pk}), RUNS
         ),
-        "GET /reports/ (30 days, one team)": timed(get("/reports/", {"period": "30", "team": team.pk})),
+        "GET /reports/ (30 days, one team)": timed(get("/reports/", {"period": "30", "team": team.pk}), RUNS),
         "GET /api/v1/desk/reports/ (30 days)": timed(
-            get("/api/v1/desk/reports/", {"period": "30"}, HTTP_AUTHORIZATION=f"Token {token}")
+            get("/api/v1/desk/reports/", {"period": "30"}, HTTP_AUTHORIZATION=f"Token {token}"), RUNS
         ),
-        "GET /reports/by_category.csv (30 days)": timed(get("/reports/by_category.csv", {"period": "30"})),
+        "GET /reports/by_category.csv (30 days)": timed(get("/reports/by_category.csv", {"period": "30"}), RUNS),
     }
 
 
@@ -344,8 +309,7 @@ def main() -> None:
         "--rebuild", action="store_true", help="build even when the database already holds that many tickets"
     )
     args = parser.parse_args()
-    sla_data.BENCH_URL = BENCH_URL
-    sla_data.setup_django()
+    setup_django(BENCH_URL, memory_broker=True)
 
     results: dict[int, dict[str, tuple[float, int]]] = {}
     for size in [int(part) for part in args.sizes.split(",")]:

@@ -6,56 +6,20 @@ by `build()`. Nothing here touches the development or test databases.
 """
 
 import os
-import sys
 import time
-import urllib.parse
 from datetime import datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import setup_django as setup_django_on
+from bench.common import sql, vacuum_analyze
+
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aftersales_bench_sla")
 
 
 def setup_django() -> None:
     """Point Django at the bench database (created if missing), migrate it, and set it up."""
-    import psycopg2
-
-    parts = urllib.parse.urlparse(BENCH_URL)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password, dbname="postgres"
-    )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ.setdefault("DEBUG", "1")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aftersales.settings")
-    # Notifications are enqueued after commit as in production; a bench without a broker must not wait on one.
-    os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "0")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from aftersales.celery import app
-
-    # Publishing is part of a sweep's cost, but no worker runs here: a local in-memory broker takes the messages.
-    app.conf.broker_url = "memory://"
-    app.conf.task_always_eager = False
-
-
-def _sql(statement: str, params: dict | None = None) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params or {})
+    # A sweep publishes its notification tasks after commit, as in production; no worker runs here, so an in-memory
+    # broker takes them.
+    setup_django_on(BENCH_URL, memory_broker=True)
 
 
 def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts: int = 0) -> float:
@@ -63,17 +27,16 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
     running resolution clock, `due` of those falling due within the minute before `now` (already warned, not yet
     breached); the rest resolved with stopped acknowledgement and resolution clocks. Returns the seconds it took."""
     from django.contrib.auth.models import Group, User
-    from django.db import connection, transaction
+    from django.db import transaction
 
     from tickets.models import SlaPolicy, Storefront, Team
 
     started = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE alerts_notification, alerts_alert, tickets_slaclock, tickets_ticketevent, tickets_message, "
-            "tickets_ticket, tickets_team_members, tickets_team, tickets_storefront, tickets_customer "
-            "RESTART IDENTITY CASCADE"
-        )
+    sql(
+        "TRUNCATE alerts_notification, alerts_alert, tickets_slaclock, tickets_ticketevent, tickets_message, "
+        "tickets_ticket, tickets_team_members, tickets_team, tickets_storefront, tickets_customer "
+        "RESTART IDENTITY CASCADE"
+    )
     with transaction.atomic():
         storefront = Storefront.objects.create(name="Bench shop", webhook_secret="whsec_x")
         supervisors, _ = Group.objects.get_or_create(name="supervisors")
@@ -108,7 +71,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
         "year": timedelta(days=365),
     }
     # Ticket i was created (n - i) / n of a year ago; the newest `running` are open.
-    _sql(
+    sql(
         """
         INSERT INTO tickets_ticket (public_id, kind, category, severity, channel, status, storefront_id,
             subject, order_external_id, team_id, assignee_id, assigned_by_hand, created_at, updated_at,
@@ -128,7 +91,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
         params,
     )
     # Stopped clocks of the resolved tickets: acknowledgement and resolution, mostly met.
-    _sql(
+    sql(
         """
         INSERT INTO tickets_slaclock (ticket_id, team_id, metric, key, policy_id, target_minutes, started_at, warn_at,
             due_at, escalate2_at, escalate3_at, paused_seconds, stopped_at, warned_at, breached_at, escalation_level)
@@ -143,7 +106,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
     )
     # Running resolution clocks: `due` of them fall due in the minute before now (warned already), the others
     # later (spread over the next 24 hours).
-    _sql(
+    sql(
         """
         INSERT INTO tickets_slaclock (ticket_id, team_id, metric, key, policy_id, target_minutes, started_at, warn_at,
             due_at, escalate2_at, escalate3_at, paused_seconds, warned_at, escalation_level)
@@ -161,7 +124,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
         """,
         params,
     )
-    _sql(
+    sql(
         """
         UPDATE tickets_ticket t SET next_due_at = c.due_at, next_warn_at = c.warn_at
         FROM tickets_slaclock c WHERE c.ticket_id = t.id AND c.stopped_at IS NULL
@@ -169,7 +132,7 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
     )
     if history_alerts:
         # Past breaches, mostly resolved: the dashboard's chart and lists read these.
-        _sql(
+        sql(
             """
             INSERT INTO alerts_alert (kind, metric, level, clock_id, ticket_id, team_id, key, message, occurred_at,
                 created_at, resolved_at)
@@ -180,26 +143,16 @@ def build(*, tickets: int, running: int, due: int, now: datetime, history_alerts
             """,
             {"limit": history_alerts},
         )
-    # VACUUM cannot run in a transaction: use the raw connection in autocommit for it.
-    connection.ensure_connection()
-    raw = connection.connection
-    old_autocommit = raw.autocommit
-    raw.autocommit = True
-    with raw.cursor() as cursor:
-        for table in ("tickets_ticket", "tickets_slaclock", "alerts_alert", "alerts_notification"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
-        # Flush the build's dirty pages now, so a checkpoint does not land in the middle of a timed sweep.
-        cursor.execute("CHECKPOINT")
-    raw.autocommit = old_autocommit
+    vacuum_analyze(["tickets_ticket", "tickets_slaclock", "alerts_alert", "alerts_notification"], checkpoint=True)
     return time.perf_counter() - started
 
 
 def reset_due(*, now: datetime) -> None:
     """Undo what a sweep did at `now`, so the same sweep can be timed again on the same data."""
-    _sql("DELETE FROM alerts_notification WHERE created_at = %(now)s", {"now": now})
-    _sql("DELETE FROM tickets_ticketevent WHERE created_at = %(now)s AND actor_type = 'system'", {"now": now})
-    _sql("DELETE FROM alerts_alert WHERE created_at = %(now)s", {"now": now})
-    _sql(
+    sql("DELETE FROM alerts_notification WHERE created_at = %(now)s", {"now": now})
+    sql("DELETE FROM tickets_ticketevent WHERE created_at = %(now)s AND actor_type = 'system'", {"now": now})
+    sql("DELETE FROM alerts_alert WHERE created_at = %(now)s", {"now": now})
+    sql(
         """
         UPDATE tickets_slaclock SET breached_at = NULL, escalation_level = 0
         WHERE stopped_at IS NULL AND breached_at IS NOT NULL AND due_at <= %(now)s

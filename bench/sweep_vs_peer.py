@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import desk_data
+from bench.common import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 PEER = Path(os.environ.get("PEER_DIR", "/tmp/peer"))
@@ -54,16 +55,7 @@ FROM tickets_slaclock WHERE stopped_at IS NULL AND paused_at IS NULL
 def env() -> dict[str, str]:
     return {
         **os.environ,
-        "DATABASE_URL": desk_data.database_url(RUN_DB),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-not-for-production",
-        "EMAIL_URL": "smtp://127.0.0.1:2525",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "CONN_MAX_AGE": "60",
-        "DJANGO_SETTINGS_MODULE": "aftersales.settings",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "LOG_LEVEL": "WARNING",
+        **production_env(RUN_DB, CONN_MAX_AGE="60", CELERY_TASK_ALWAYS_EAGER="0", LOG_LEVEL="WARNING"),
     }
 
 

@@ -55,16 +55,20 @@ def _answers(url: str) -> bool:
 
 
 @contextmanager
-def asgi_servers(count: int, log_dir: Path, timeout: float = 60) -> Iterator[list[AsgiServer]]:
-    """`count` daphne processes on free ports, ready to serve; stopped afterwards."""
-    env = {
-        **os.environ,
-        "DEBUG": "1",
-        "DATABASE_URL": _test_database_url(),
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "DJANGO_SETTINGS_MODULE": "aftersales.settings",
-    }
-    assert env.get("REDIS_URL"), "the live servers share the tests' Redis (REDIS_URL)"
+def asgi_servers(
+    count: int, log_dir: Path, timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[list[AsgiServer]]:
+    """`count` daphne processes on free ports, ready to serve; stopped afterwards. They run with `env` when given (a
+    bench's production settings), else with the tests' own: the test database, eager Celery."""
+    if env is None:
+        env = {
+            **os.environ,
+            "DEBUG": "1",
+            "DATABASE_URL": _test_database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "DJANGO_SETTINGS_MODULE": "aftersales.settings",
+        }
+    assert env.get("REDIS_URL"), "the live servers share one Redis (REDIS_URL)"
     servers: list[AsgiServer] = []
     try:
         for index in range(count):

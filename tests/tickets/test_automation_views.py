@@ -70,6 +70,22 @@ def test_test_against_a_ticket_and_preview_a_time_rule(supervisor_desk, storefro
     assert not ticket.messages.filter(kind="public").exists()
 
 
+def test_test_against_a_ticket_names_a_status_change_by_its_labels(supervisor_desk, storefront, agent):
+    # given a pending ticket and a time rule that puts tickets on hold
+    ticket = make_ticket(storefront)
+    services.ticket_change_status(ticket=ticket, status=Status.PENDING, user=agent)
+    rule = rule_save(
+        model=TimeRule,
+        data={"name": "Hold", "active": False, "actions": [{"type": "set_status", "value": "on_hold"}]},
+    )
+
+    # when the supervisor tests it against the ticket
+    page = supervisor_desk.get(f"/desk/automation/time-rules/{rule.pk}/?reference={ticket.reference}").content.decode()
+
+    # then what it would do reads in words, as the status menu does, not in the codes the rule stores
+    assert "Pending → On hold" in page
+
+
 def test_a_malformed_chat_url_from_the_page_is_refused_naming_the_url(supervisor_desk):
     answer = supervisor_desk.post(
         "/desk/automation/chat-channels/", {"name": "Room", "kind": "wecom", "url": "not a url"}, follow=True

@@ -174,7 +174,7 @@ def test_a_bounce_of_our_reply_marks_it_failed_on_the_ticket(mailbox):
     # then the reply is failed and the ticket's timeline says so
     assert OutboundEmail.objects.get().status == OutboundStatus.FAILED
     event = TicketEvent.objects.get(ticket=ticket, kind=EventKind.EMAIL_FAILED)
-    assert event.data == {"to": "nobody@customer.example", "reason": "bounced"}
+    assert event.data == {"to": "n***@customer.example", "reason": "bounced"}
 
 
 def test_spam_broken_mime_and_oversize_mail_are_quarantined_and_kept(mailbox):

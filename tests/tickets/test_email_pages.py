@@ -203,3 +203,24 @@ def test_a_basic_auth_provider_post_opens_a_ticket_once_and_a_wrong_password_kee
     ticket = Ticket.objects.get()
     assert (ticket.subject, ticket.channel, ticket.messages.get().body) == ("发票", Channel.EMAIL, "请开一张发票。")
     assert InboundMessage.objects.get().mailbox.provider == provider
+
+
+def test_the_full_mail_page_shows_the_senders_address_masked(storefront, agent_desk):
+    # given an e-mail ticket opened by Li Lei's mail
+    from tickets.services.inbound import inbound_receive
+
+    mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
+    raw = (
+        b"From: Li Lei <lilei@customer.example>\r\nTo: care@shop.example\r\nSubject: Broken cup\r\n"
+        b"Message-ID: <cup-2@customer.example>\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n"
+    )
+    inbound_receive(mailbox=mailbox, raw=raw)
+    ticket, kept = Ticket.objects.get(), InboundMessage.objects.get()
+
+    # when an agent opens the mail as it came in
+    full = agent_desk.get(f"/desk/tickets/{ticket.reference}/mail/{kept.pk}/").content.decode()
+
+    # then the address is masked as everywhere on the desk (the full one only through a logged reveal)
+    assert "l***@customer.example" in full
+    assert "lilei@customer.example" not in full

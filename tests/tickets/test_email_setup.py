@@ -212,6 +212,31 @@ def test_a_mail_server_away_is_retried_later_and_a_refusal_shows_on_the_ticket(
     assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.EMAIL_FAILED).count() == 1
 
 
+def test_a_refused_reply_shows_on_the_timeline_with_the_address_masked(
+    storefront, agent, agent_desk, mailbox, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given an e-mail ticket whose customer's server refuses the address
+    customer = CustomerFactory(storefront=storefront, email="bob.smith@example.com")
+    ticket = make_ticket(storefront, customer=customer, channel=Channel.EMAIL)
+
+    def refuse(self, fail_silently=False):
+        raise smtplib.SMTPRecipientsRefused({"bob.smith@example.com": (550, b"no such user")})
+
+    monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+
+    # when the agent replies and then reads the ticket, in the desk and through the desk API
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply(ticket=ticket, user=agent, body="On its way")
+    page = agent_desk.get(f"/desk/tickets/{ticket.reference}/").content.decode()
+    api = agent_desk.get(f"/api/v1/desk/tickets/{ticket.reference}/").content.decode()
+
+    # then the timeline says the mail was not delivered, naming the address masked as everywhere on the desk
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.EMAIL_FAILED).exists()
+    assert "b***@example.com" in page
+    assert "bob.smith@example.com" not in page
+    assert "bob.smith@example.com" not in api
+
+
 def test_erasing_a_customer_erases_the_mails_they_sent_and_the_address_ours_went_to(
     mailbox, agent, django_capture_on_commit_callbacks
 ):

@@ -153,6 +153,25 @@ def test_the_desk_previews_then_applies_and_a_macro_that_does_not_send_fills_the
     assert response.context["reply_form"].initial["body"] == f"Hello {ticket.customer.name}"
 
 
+def test_the_macro_preview_names_the_new_status_and_severity_in_the_agents_language(agent_desk, agent, storefront):
+    # given a Chinese-speaking agent's macro that puts a ticket on hold and raises its severity
+    services.staff_set_preferences(user=agent, language="zh-hans")
+    macro = services.macro_create(
+        user=agent,
+        name="Hold",
+        actions=[{"type": "set_status", "value": "on_hold"}, {"type": "set_severity", "value": "severe"}],
+    )
+    ticket = make_ticket(storefront, status=Status.OPEN)
+
+    # when previewed on the ticket page
+    html = agent_desk.get(f"/desk/tickets/{ticket.reference}/", {"macro_preview": macro.pk}).content.decode()
+
+    # then the preview reads as the rest of the page: labels, not the codes the actions store
+    preview = html[html.index("macro-preview") :]
+    assert "挂起" in preview and "严重" in preview
+    assert ": on_hold" not in preview and ": severe" not in preview
+
+
 def test_the_macros_page_saves_a_personal_macro(agent_desk, agent):
     response = agent_desk.post(
         "/desk/macros/",

@@ -10,8 +10,8 @@ settings cache and are matched in memory, so a change no trigger matches costs n
 position order, each seeing what the earlier ones changed, each at most once per event, each in a savepoint: one
 that fails is skipped (none of its actions stick, the person's change goes through) with an alert to supervisors,
 and after AUTOMATION_MAX_FAILURES failures in a row it is switched off with an alert. A trigger's changes raise
-events in turn; they are handled after the current event, breadth first, and a chain deeper than MAX_DEPTH is cut
-with an alert naming the triggers in it.
+events in turn; they are handled after the current event, breadth first; no trigger acts twice for one original
+event, and a chain deeper than MAX_DEPTH is cut; either cut raises an alert naming the triggers in the chain.
 
 Time rules: `time_rules_run(now=...)` selects, per rule, the tickets matching its conditions now that it has not yet
 fired on in their current state (status and since when), in SQL, and fires on each under the ticket's row lock; the
@@ -424,6 +424,7 @@ class _Run:
     depth: int = 1
     chain: list[str] = field(default_factory=list)
     cut: bool = False
+    fired: set[int] = field(default_factory=set)
 
 
 _current: ContextVar[_Run | None] = ContextVar("automation_run", default=None)
@@ -461,9 +462,7 @@ def automation_event(
         while run.queue:
             event, ticket, context, depth = run.queue.pop(0)
             if depth > MAX_DEPTH:
-                if not run.cut:
-                    run.cut = True
-                    _chain_cut(run, ticket, now)
+                _chain_cut(run, ticket, now)
                 continue
             run.depth = depth
             if depth > 1:
@@ -478,15 +477,27 @@ def automation_event(
     return False
 
 
-def _chain_cut(run: _Run, ticket: Ticket, now: datetime) -> None:
-    chain = " → ".join(run.chain)
-    logger.warning("Automation chain cut at depth %s on %s: %s", MAX_DEPTH, ticket.reference, chain)
-    supervisors_alert(
-        text=_("Triggers stopped after %(depth)s steps on %(reference)s (a loop?): %(chain)s")
-        % {"depth": MAX_DEPTH, "reference": ticket.reference, "chain": chain},
-        ticket=ticket,
-        now=now,
-    )
+def _chain_cut(run: _Run, ticket: Ticket, now: datetime, *, again: str = "") -> None:
+    """Tell the supervisors once per original event that its chain was cut: at the depth limit, or because the
+    trigger `again` would have acted a second time (a loop)."""
+    if run.cut:
+        return
+    run.cut = True
+    chain = " → ".join([*run.chain, again] if again else run.chain)
+    logger.warning("Automation chain cut on %s: %s", ticket.reference, chain)
+    if again:
+        text = _("Trigger %(rule)s would have acted twice for one change on %(reference)s (a loop?): %(chain)s") % {
+            "rule": again,
+            "reference": ticket.reference,
+            "chain": chain,
+        }
+    else:
+        text = _("Triggers stopped after %(depth)s steps on %(reference)s (a loop?): %(chain)s") % {
+            "depth": MAX_DEPTH,
+            "reference": ticket.reference,
+            "chain": chain,
+        }
+    supervisors_alert(text=text, ticket=ticket, now=now)
 
 
 def _fire_triggers(run: _Run, event: str, ticket: Ticket, context: dict[str, Any] | None, now: datetime) -> None:
@@ -495,6 +506,11 @@ def _fire_triggers(run: _Run, event: str, ticket: Ticket, context: dict[str, Any
 
     for rule in active_triggers().get(event, []):
         if not conditions_match(rule.conditions, Facts(ticket, context, now)):
+            continue
+        if rule.id in run.fired:
+            # No trigger acts twice for one original event (automation.md): two triggers undoing each other stop
+            # after one turn each.
+            _chain_cut(run, ticket, now, again=rule.name)
             continue
         queued = len(run.queue)
         try:
@@ -507,6 +523,7 @@ def _fire_triggers(run: _Run, event: str, ticket: Ticket, context: dict[str, Any
             continue
         if rule.failures:
             rule_succeeded(model=Trigger, rule=rule)
+        run.fired.add(rule.id)
         run.chain.append(rule.name)
         ticket = result.ticket
 

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
 
+from tickets.masking import mask_email
 from tickets.models import (
     Channel,
     EventKind,
@@ -167,7 +168,9 @@ def _fail(outbound: OutboundEmail, *, reason: str, now: datetime) -> None:
         ticket=outbound.ticket,
         kind=EventKind.EMAIL_FAILED,
         message=outbound.ticket_message,
-        data={"to": outbound.to_address, "reason": reason[:200]},
+        # Masked: the timeline and the desk API show event data to every agent (operations.md, personal data); the
+        # outbox row keeps the full address for sending.
+        data={"to": mask_email(outbound.to_address), "reason": reason[:200]},
         now=now,
     )
 

@@ -56,6 +56,21 @@ def action_label(kind: str) -> str:
     return str(ACTION_LABELS.get(kind, kind))
 
 
+# The actions whose values are codes of a choice: a preview or a test shows their label.
+_ACTION_CHOICES = {"set_status": Status, "set_severity": Severity, "set_category": Category}
+
+
+@register.filter
+def change_value(change: dict[str, Any], key: str) -> str:
+    """A value of an action's change (its `from` or `to`) as the reader reads it: a status, severity or category by
+    its label in their language; anything else (a team's or an agent's name) as it is."""
+    value = change.get(key)
+    if value in (None, ""):
+        return ""
+    choices = _ACTION_CHOICES.get(change.get("type", ""))
+    return _label(choices, value) if choices is not None else str(value)
+
+
 @register.filter
 def rule_name(name: str) -> str:
     """A rule's name: a shipped example's in the reader's language, any other as it was typed."""

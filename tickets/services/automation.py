@@ -71,10 +71,6 @@ class Field:
     orm: str | None = None
 
 
-def _ticket_has_tags() -> bool:
-    return any(f.name == "tags" for f in Ticket._meta.get_fields())
-
-
 FIELDS: dict[str, Field] = {
     "ticket.status": Field("enum", EQ, tuple(Status.values), "status"),
     "ticket.severity": Field("enum", EQ, tuple(Severity.values), "severity"),
@@ -94,9 +90,8 @@ FIELDS: dict[str, Field] = {
     "complaint.category": Field("string", EQ),
     "complaint.severity": Field("string", EQ),
     "time.business_hours": Field("bool", ("is", "is_not"), (), "time"),
+    "ticket.tags": Field("tags", ("contains", "not_contains", "in", "not_in"), (), "tags__name"),
 }
-if _ticket_has_tags():
-    FIELDS["ticket.tags"] = Field("tags", ("contains", "not_contains", "in", "not_in"), (), "tags__name")
 
 # Time rules only: hours since an instant of the ticket, in calendar hours or in a business calendar's hours.
 HOURS_SINCE = {

@@ -1,6 +1,7 @@
 """Admin of the e-mail channel (email.md): mailboxes, whose password and webhook secret are never shown again after
 saving (an empty field keeps the one stored); the messages that came in, browsed and, when quarantined, released;
-the mail outbox, browsed. Imported by `tickets.admin`."""
+the mail outbox, browsed. Customers' addresses are masked here as on the desk and in the customers' admin (the search
+finds a message by the whole address). Imported by `tickets.admin`."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.utils.translation import ngettext
 
 from aftersales.errors import ApplicationError
 from tickets.mailparse import Undecodable
+from tickets.masking import mask_email
 from tickets.models import InboundKind, InboundMessage, InboundStatus, Mailbox, OutboundEmail
 from tickets.services.inbound import inbound_release
 from tickets.services.mailboxes import PROVIDERS, mailbox_create
@@ -111,16 +113,16 @@ class MailboxAdmin(admin.ModelAdmin):
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "mailbox", "from_address", "subject", "status", "reason", "ticket")
+    list_display = ("received_at", "mailbox", "sender", "subject", "status", "reason", "ticket")
     list_filter = ("status", "reason", "mailbox")
-    search_fields = ("message_id", "from_address", "subject")
+    search_fields = ("message_id", "=from_address", "subject")
     date_hierarchy = "received_at"
     list_select_related = ("mailbox", "ticket")
     fields = (
         "mailbox",
         "message_id",
         "received_at",
-        "from_address",
+        "sender",
         "subject",
         "size",
         "status",
@@ -138,6 +140,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("from"), ordering="from_address")
+    def sender(self, obj: InboundMessage) -> str:
+        return mask_email(obj.from_address)
 
     @admin.action(description=_("Release the selected quarantined messages"), permissions=["change"])
     def release(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
@@ -159,11 +165,17 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "ticket", "kind", "to_address", "subject", "status", "attempts", "last_error")
+    list_display = ("created_at", "ticket", "kind", "recipient", "subject", "status", "attempts", "last_error")
     list_filter = ("status", "kind")
-    search_fields = ("message_id", "to_address", "subject")
+    search_fields = ("message_id", "=to_address", "subject")
     list_select_related = ("ticket",)
-    readonly_fields = [field.name for field in OutboundEmail._meta.fields]
+    fields = readonly_fields = [
+        "recipient" if field.name == "to_address" else field.name for field in OutboundEmail._meta.fields
+    ]
+
+    @admin.display(description=_("to"), ordering="to_address")
+    def recipient(self, obj: OutboundEmail) -> str:
+        return mask_email(obj.to_address)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -224,3 +224,40 @@ def test_the_full_mail_page_shows_the_senders_address_masked(storefront, agent_d
     # then the address is masked as everywhere on the desk (the full one only through a logged reveal)
     assert "l***@customer.example" in full
     assert "lilei@customer.example" not in full
+
+
+def test_the_mail_admin_masks_customers_addresses_and_finds_by_the_whole_one(storefront, team, admin_client):
+    # given a mail that came in from Zhou Jie and a reply going out to him
+    from django.utils import timezone
+
+    from tickets.models import OutboundEmail
+    from tickets.services.inbound import inbound_receive
+
+    mailbox = mailbox_create(storefront=storefront, address="help@shop.example", provider="mailgun", webhook_secret=KEY)
+    inbound_receive(mailbox=mailbox, raw=RAW.encode())
+    inbound, ticket = InboundMessage.objects.get(), Ticket.objects.get()
+    outbound = OutboundEmail.objects.create(
+        ticket=ticket,
+        mailbox=mailbox,
+        message_id="<reply-1@shop.example>",
+        to_address="zhoujie@customer.example",
+        subject="Re: 发票",
+        body="Attached.",
+        next_attempt_at=timezone.now(),
+        created_at=timezone.now(),
+    )
+
+    # when an administrator browses both, searching by the whole address
+    pages = [
+        admin_client.get("/admin/tickets/inboundmessage/", {"q": "zhoujie@customer.example"}),
+        admin_client.get(f"/admin/tickets/inboundmessage/{inbound.pk}/change/"),
+        admin_client.get("/admin/tickets/outboundemail/", {"q": "zhoujie@customer.example"}),
+        admin_client.get(f"/admin/tickets/outboundemail/{outbound.pk}/change/"),
+    ]
+
+    # then each finds its row and shows the address masked (the whole one only echoes in the search box)
+    for page in pages:
+        assert page.status_code == 200 and "z***@customer.example" in page.content.decode()
+    for page in pages[1::2]:
+        assert "zhoujie@customer.example" not in page.content.decode()
+    assert "1 inbound e-mail" in pages[0].content.decode() and "1 outgoing e-mail" in pages[2].content.decode()

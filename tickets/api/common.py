@@ -735,10 +735,9 @@ class StorefrontApi(APIView):
 # --- Objects the desk keeps -------------------------------------------------------------------------------------
 
 
-# Something the desk keeps and edits as a whole (a saved view, a macro, an automation rule, a chat channel): KeptList
-# and KeptDetail answer its endpoints through these hooks alone; each kind says how it finds its objects (404 for one
-# the user may not see or change), which service writes them and how it answers. (A comment, not a docstring: the
-# schema would show it as the description of every endpoint of a kind.)
+# Something the desk keeps and edits whole (saved views, macros, automation rules): KeptList and KeptDetail answer
+# its endpoints through these hooks; `kept` finds the path's object or raises Http404. (Comments, not docstrings, on
+# these views: the schema would show a docstring as the description of every endpoint.)
 class Kept:
     input: type[Serializer]
     output: type[Serializer]
@@ -747,7 +746,6 @@ class Kept:
         raise NotImplementedError
 
     def kept(self, request: Request, **path: int) -> Any:
-        """The object the path names, or Http404."""
         raise NotImplementedError
 
     def kept_input(self, request: Request) -> dict[str, Any]:

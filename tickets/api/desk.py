@@ -890,21 +890,14 @@ class SavedViewPageOut(Serializer):
     results = SavedViewOut(many=True)
 
 
-def _view_team(team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        raise InvalidInput(_("No such team."), field="team")
-    return team
-
-
-# Kept by a person for themselves or for a team (saved views, macros): the input names the team by its id. (Comments,
-# not docstrings, on these views: the schema would show a docstring as the endpoints' description.)
+# Kept by a person for themselves or for a team (saved views, macros): the input names the team by its id.
 class _KeptForTeam(Kept, DeskApi):
     def kept_input(self, request: Request) -> dict[str, Any]:
         data = validated(self.input, request.data)
-        data["team"] = _view_team(data.pop("team"))
+        team_id = data.pop("team")
+        data["team"] = None if team_id is None else Team.objects.filter(pk=team_id).first()
+        if team_id is not None and data["team"] is None:
+            raise InvalidInput(_("No such team."), field="team")
         return data
 
 

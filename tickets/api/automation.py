@@ -56,6 +56,7 @@ class IsDeskSupervisor(BasePermission):
         return bool(user and user.is_authenticated and not is_storefront(user) and roles.is_supervisor(user))
 
 
+@extend_schema(tags=TAGS)
 class AutomationApi(APIView):
     permission_classes = [IsDeskSupervisor]
     openapi_auth = STAFF_AUTH
@@ -215,13 +216,11 @@ def _test(model: type[Trigger] | type[TimeRule], request: Request, id: int) -> R
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_automation_triggers_list",
-        tags=TAGS,
         summary="Triggers, in position order, with how often each fired",
         responses={200: TriggerListOut, **LIST_ERRORS},
     ),
     post=extend_schema(
         operation_id="desk_automation_triggers_create",
-        tags=TAGS,
         summary="Create a trigger",
         parameters=[IDEMPOTENCY_KEY],
         request=TriggerIn,
@@ -232,27 +231,22 @@ class TriggerListApi(KeptList, _Rules):
     model, input = Trigger, TriggerIn
 
 
+@extend_schema(parameters=[ID])
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_automation_triggers_read",
-        tags=TAGS,
         summary="A trigger",
-        parameters=[ID],
         responses={200: TriggerOut, **READ_ERRORS},
     ),
     put=extend_schema(
         operation_id="desk_automation_triggers_update",
-        tags=TAGS,
         summary="Replace a trigger",
-        parameters=[ID],
         request=TriggerIn,
         responses={200: TriggerOut, **PUT_ERRORS},
     ),
     delete=extend_schema(
         operation_id="desk_automation_triggers_delete",
-        tags=TAGS,
         summary="Delete a trigger",
-        parameters=[ID],
         responses={204: None, **DELETE_ERRORS},
     ),
 )
@@ -263,7 +257,6 @@ class TriggerDetailApi(KeptDetail, _Rules):
 class TriggerTestApi(AutomationApi):
     @extend_schema(
         operation_id="desk_automation_triggers_test",
-        tags=TAGS,
         summary="Test a trigger against a ticket: which conditions hold, what would change (nothing is changed)",
         parameters=[ID, IDEMPOTENCY_KEY],
         request=TestIn,
@@ -277,13 +270,11 @@ class TriggerTestApi(AutomationApi):
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_automation_time_rules_list",
-        tags=TAGS,
         summary="Time rules, with how often each fired",
         responses={200: TimeRuleListOut, **LIST_ERRORS},
     ),
     post=extend_schema(
         operation_id="desk_automation_time_rules_create",
-        tags=TAGS,
         summary="Create a time rule",
         parameters=[IDEMPOTENCY_KEY],
         request=RuleIn,
@@ -294,27 +285,22 @@ class TimeRuleListApi(KeptList, _Rules):
     model, input = TimeRule, RuleIn
 
 
+@extend_schema(parameters=[ID])
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_automation_time_rules_read",
-        tags=TAGS,
         summary="A time rule",
-        parameters=[ID],
         responses={200: RuleOut, **READ_ERRORS},
     ),
     put=extend_schema(
         operation_id="desk_automation_time_rules_update",
-        tags=TAGS,
         summary="Replace a time rule",
-        parameters=[ID],
         request=RuleIn,
         responses={200: RuleOut, **PUT_ERRORS},
     ),
     delete=extend_schema(
         operation_id="desk_automation_time_rules_delete",
-        tags=TAGS,
         summary="Delete a time rule",
-        parameters=[ID],
         responses={204: None, **DELETE_ERRORS},
     ),
 )
@@ -325,7 +311,6 @@ class TimeRuleDetailApi(KeptDetail, _Rules):
 class TimeRuleTestApi(AutomationApi):
     @extend_schema(
         operation_id="desk_automation_time_rules_test",
-        tags=TAGS,
         summary="Test a time rule against a ticket: whether it matches now, what would change (nothing is changed)",
         parameters=[ID, IDEMPOTENCY_KEY],
         request=TestIn,
@@ -339,7 +324,6 @@ class TimeRuleTestApi(AutomationApi):
 class TimeRulePreviewApi(AutomationApi):
     @extend_schema(
         operation_id="desk_automation_time_rules_preview",
-        tags=TAGS,
         summary="Which tickets the time rule matches now",
         parameters=[ID],
         responses={200: PreviewOut, **READ_ERRORS},
@@ -351,13 +335,11 @@ class TimeRulePreviewApi(AutomationApi):
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_automation_chat_channels_list",
-        tags=TAGS,
         summary="Chat channels (the secret is never shown back)",
         responses={200: ChatChannelListOut, **LIST_ERRORS},
     ),
     post=extend_schema(
         operation_id="desk_automation_chat_channels_create",
-        tags=TAGS,
         summary="Create a chat channel (WeCom, DingTalk, Feishu or generic JSON)",
         parameters=[IDEMPOTENCY_KEY],
         request=ChatChannelIn,

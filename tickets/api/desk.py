@@ -901,6 +901,7 @@ class _KeptForTeam(Kept, DeskApi):
         return data
 
 
+@extend_schema(tags=VIEW_TAGS)
 class _SavedViews(_KeptForTeam):
     input, output = SavedViewIn, SavedViewOut
 
@@ -929,13 +930,11 @@ VIEW_ID = OpenApiParameter("view_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_views_list",
-        tags=VIEW_TAGS,
         summary="Your saved views and your teams'",
         responses={200: SavedViewPageOut, **LIST_ERRORS},
     ),
     post=extend_schema(
         operation_id="desk_views_create",
-        tags=VIEW_TAGS,
         summary="Save a view (a team's: supervisors)",
         parameters=[IDEMPOTENCY_KEY],
         request=SavedViewIn,
@@ -946,27 +945,22 @@ class DeskSavedViewListApi(KeptList, _SavedViews):
     pass
 
 
+@extend_schema(parameters=[VIEW_ID])
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_views_retrieve",
-        tags=VIEW_TAGS,
         summary="A saved view",
-        parameters=[VIEW_ID],
         responses={200: SavedViewOut, **READ_ERRORS},
     ),
     put=extend_schema(
         operation_id="desk_views_update",
-        tags=VIEW_TAGS,
         summary="Change a saved view (yours; a team's: supervisors)",
-        parameters=[VIEW_ID],
         request=SavedViewIn,
         responses={200: SavedViewOut, **errors(400, 401, 403, 404, 413, 415, 429)},
     ),
     delete=extend_schema(
         operation_id="desk_views_destroy",
-        tags=VIEW_TAGS,
         summary="Delete a saved view (yours; a team's: supervisors)",
-        parameters=[VIEW_ID],
         responses={204: None, **READ_ERRORS},
     ),
 )
@@ -1021,6 +1015,7 @@ class MacroApplyOut(Serializer):
     ticket = DeskTicketDetailOut(help_text="The ticket after the macro (unchanged with dry_run).")
 
 
+@extend_schema(tags=MACRO_TAGS)
 class _Macros(_KeptForTeam):
     input, output = MacroIn, MacroOut
 
@@ -1046,13 +1041,11 @@ class _Macros(_KeptForTeam):
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_macros_list",
-        tags=MACRO_TAGS,
         summary="The macros you may apply: global, your teams' and your own",
         responses={200: MacroListOut, **LIST_ERRORS},
     ),
     post=extend_schema(
         operation_id="desk_macros_create",
-        tags=MACRO_TAGS,
         summary="Save a macro (team and global: supervisors)",
         parameters=[IDEMPOTENCY_KEY],
         request=MacroIn,
@@ -1066,27 +1059,22 @@ class DeskMacroListApi(KeptList, _Macros):
 MACRO_ID = OpenApiParameter("macro_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
+@extend_schema(parameters=[MACRO_ID])
 @extend_schema_view(
     get=extend_schema(
         operation_id="desk_macros_retrieve",
-        tags=MACRO_TAGS,
         summary="A macro you keep",
-        parameters=[MACRO_ID],
         responses={200: MacroOut, **READ_ERRORS},
     ),
     put=extend_schema(
         operation_id="desk_macros_update",
-        tags=MACRO_TAGS,
         summary="Change a macro you keep",
-        parameters=[MACRO_ID],
         request=MacroIn,
         responses={200: MacroOut, **errors(400, 401, 403, 404, 413, 415, 429)},
     ),
     delete=extend_schema(
         operation_id="desk_macros_destroy",
-        tags=MACRO_TAGS,
         summary="Delete a macro you keep",
-        parameters=[MACRO_ID],
         responses={204: None, **READ_ERRORS},
     ),
 )

@@ -735,9 +735,9 @@ class StorefrontApi(APIView):
 # --- Objects the desk keeps -------------------------------------------------------------------------------------
 
 
-# Something the desk keeps and edits whole (saved views, macros, automation rules): KeptList and KeptDetail answer
-# its endpoints through these hooks; `kept` finds the path's object or raises Http404. (Comments, not docstrings, on
-# these views: the schema would show a docstring as the description of every endpoint.)
+# Something the desk keeps and edits whole (saved views, macros, automation rules, chat channels): KeptList and
+# KeptDetail answer its endpoints through these hooks; `kept` finds the path's object or raises Http404. (Comments,
+# not docstrings, on these views: the schema would show a docstring as the description of every endpoint.)
 class Kept:
     input: type[Serializer]
     output: type[Serializer]
@@ -779,7 +779,7 @@ class KeptDetail(Kept):
         return Response(self.answer(self.kept(request, **path)))
 
     def put(self, request: Request, **path: int) -> Response:
-        # Found before the body is read: an object the user may not change is 404 whatever they send.
+        # Found before the body is read: an object the user may not see is 404 whatever they send.
         kept = self.kept(request, **path)
         return Response(self.answer(self.update(request, kept, self.kept_input(request))))
 

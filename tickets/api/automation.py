@@ -9,8 +9,8 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,9 @@ from tickets.api.common import (
     Boolean,
     Input,
     Integer,
+    Kept,
+    KeptDetail,
+    KeptList,
     Text,
     errors,
     validated,
@@ -53,6 +56,7 @@ class IsDeskSupervisor(BasePermission):
         return bool(user and user.is_authenticated and not is_storefront(user) and roles.is_supervisor(user))
 
 
+@extend_schema(tags=TAGS)
 class AutomationApi(APIView):
     permission_classes = [IsDeskSupervisor]
     openapi_auth = STAFF_AUTH
@@ -170,53 +174,38 @@ def _get(model: type[Trigger] | type[TimeRule], pk: int) -> Trigger | TimeRule:
     return rule
 
 
-def _data(serializer: type[Serializer], request: Request) -> dict[str, Any]:
-    data = validated(serializer, request.data)
-    for key in ("conditions", "actions"):
-        if key in data:
-            _no_nul(data[key], key)
-    return data
-
-
-class _RuleList(AutomationApi):
+class _Rules(Kept, AutomationApi):
     model: type[Trigger] | type[TimeRule]
-    input: type[Serializer]
-    output: type[Serializer]
 
-    def get(self, request: Request) -> Response:
-        return Response({"results": [_out(rule) for rule in _rules(self.model)]})
+    def kept_list(self, request: Request) -> QuerySet:
+        return _rules(self.model)
 
-    def _create(self, request: Request) -> Response:
-        rule = rule_save(model=self.model, data=_data(self.input, request))
-        return Response(_out(_get(self.model, rule.pk)), status=status.HTTP_201_CREATED)
+    def kept(self, request: Request, id: int) -> Trigger | TimeRule:
+        return _get(self.model, id)
 
+    def kept_input(self, request: Request) -> dict[str, Any]:
+        data = validated(self.input, request.data)
+        for key in ("conditions", "actions"):
+            if key in data:
+                _no_nul(data[key], key)
+        return data
 
-class _RuleDetail(AutomationApi):
-    model: type[Trigger] | type[TimeRule]
-    input: type[Serializer]
+    # Read again after the write: the answer counts the rule's firings, and shows what the database kept.
+    def create(self, request: Request, data: dict[str, Any]) -> Trigger | TimeRule:
+        return _get(self.model, rule_save(model=self.model, data=data).pk)
 
-    def get(self, request: Request, id: int) -> Response:
-        return Response(_out(_get(self.model, id)))
+    def update(self, request: Request, rule: Trigger | TimeRule, data: dict[str, Any]) -> Trigger | TimeRule:
+        return _get(self.model, rule_save(model=self.model, data=data, rule=rule).pk)
 
-    def put(self, request: Request, id: int) -> Response:
-        rule = self.model.objects.filter(pk=id).first()
-        if rule is None:
-            raise Http404("No such rule.")
-        rule_save(model=self.model, data=_data(self.input, request), rule=rule)
-        return Response(_out(_get(self.model, id)))
-
-    def delete(self, request: Request, id: int) -> Response:
-        rule = self.model.objects.filter(pk=id).first()
-        if rule is None:
-            raise Http404("No such rule.")
+    def remove(self, request: Request, rule: Trigger | TimeRule) -> None:
         rule_delete(rule=rule)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def answer(self, rule: Any, *, many: bool = False) -> Any:
+        return [_out(one) for one in rule] if many else _out(rule)
 
 
 def _test(model: type[Trigger] | type[TimeRule], request: Request, id: int) -> Response:
-    rule = model.objects.filter(pk=id).first()
-    if rule is None:
-        raise Http404("No such rule.")
+    rule = _get(model, id)
     reference = validated(TestIn, request.data)["reference"].strip()
     ticket = Ticket.objects.select_related("storefront").filter(reference=reference).first()
     if ticket is None:
@@ -224,70 +213,50 @@ def _test(model: type[Trigger] | type[TimeRule], request: Request, id: int) -> R
     return Response(rule_test(rule=rule, ticket=ticket))
 
 
-class TriggerListApi(_RuleList):
-    model, input, output = Trigger, TriggerIn, TriggerOut
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="desk_automation_triggers_list",
-        tags=TAGS,
         summary="Triggers, in position order, with how often each fired",
         responses={200: TriggerListOut, **LIST_ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    @extend_schema(
+    ),
+    post=extend_schema(
         operation_id="desk_automation_triggers_create",
-        tags=TAGS,
         summary="Create a trigger",
         parameters=[IDEMPOTENCY_KEY],
         request=TriggerIn,
         responses={201: TriggerOut, **CREATE_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        return self._create(request)
-
-
-class TriggerDetailApi(_RuleDetail):
+    ),
+)
+class TriggerListApi(KeptList, _Rules):
     model, input = Trigger, TriggerIn
 
-    @extend_schema(
-        operation_id="desk_automation_triggers_read",
-        tags=TAGS,
-        summary="A trigger",
-        parameters=[ID],
-        responses={200: TriggerOut, **READ_ERRORS},
-    )
-    def get(self, request: Request, id: int) -> Response:
-        return super().get(request, id)
 
-    @extend_schema(
+@extend_schema(parameters=[ID])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="desk_automation_triggers_read",
+        summary="A trigger",
+        responses={200: TriggerOut, **READ_ERRORS},
+    ),
+    put=extend_schema(
         operation_id="desk_automation_triggers_update",
-        tags=TAGS,
         summary="Replace a trigger",
-        parameters=[ID],
         request=TriggerIn,
         responses={200: TriggerOut, **PUT_ERRORS},
-    )
-    def put(self, request: Request, id: int) -> Response:
-        return super().put(request, id)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="desk_automation_triggers_delete",
-        tags=TAGS,
         summary="Delete a trigger",
-        parameters=[ID],
         responses={204: None, **DELETE_ERRORS},
-    )
-    def delete(self, request: Request, id: int) -> Response:
-        return super().delete(request, id)
+    ),
+)
+class TriggerDetailApi(KeptDetail, _Rules):
+    model, input = Trigger, TriggerIn
 
 
 class TriggerTestApi(AutomationApi):
     @extend_schema(
         operation_id="desk_automation_triggers_test",
-        tags=TAGS,
         summary="Test a trigger against a ticket: which conditions hold, what would change (nothing is changed)",
         parameters=[ID, IDEMPOTENCY_KEY],
         request=TestIn,
@@ -298,70 +267,50 @@ class TriggerTestApi(AutomationApi):
         return _test(Trigger, request, id)
 
 
-class TimeRuleListApi(_RuleList):
-    model, input, output = TimeRule, RuleIn, RuleOut
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="desk_automation_time_rules_list",
-        tags=TAGS,
         summary="Time rules, with how often each fired",
         responses={200: TimeRuleListOut, **LIST_ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
-
-    @extend_schema(
+    ),
+    post=extend_schema(
         operation_id="desk_automation_time_rules_create",
-        tags=TAGS,
         summary="Create a time rule",
         parameters=[IDEMPOTENCY_KEY],
         request=RuleIn,
         responses={201: RuleOut, **CREATE_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        return self._create(request)
-
-
-class TimeRuleDetailApi(_RuleDetail):
+    ),
+)
+class TimeRuleListApi(KeptList, _Rules):
     model, input = TimeRule, RuleIn
 
-    @extend_schema(
-        operation_id="desk_automation_time_rules_read",
-        tags=TAGS,
-        summary="A time rule",
-        parameters=[ID],
-        responses={200: RuleOut, **READ_ERRORS},
-    )
-    def get(self, request: Request, id: int) -> Response:
-        return super().get(request, id)
 
-    @extend_schema(
+@extend_schema(parameters=[ID])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="desk_automation_time_rules_read",
+        summary="A time rule",
+        responses={200: RuleOut, **READ_ERRORS},
+    ),
+    put=extend_schema(
         operation_id="desk_automation_time_rules_update",
-        tags=TAGS,
         summary="Replace a time rule",
-        parameters=[ID],
         request=RuleIn,
         responses={200: RuleOut, **PUT_ERRORS},
-    )
-    def put(self, request: Request, id: int) -> Response:
-        return super().put(request, id)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="desk_automation_time_rules_delete",
-        tags=TAGS,
         summary="Delete a time rule",
-        parameters=[ID],
         responses={204: None, **DELETE_ERRORS},
-    )
-    def delete(self, request: Request, id: int) -> Response:
-        return super().delete(request, id)
+    ),
+)
+class TimeRuleDetailApi(KeptDetail, _Rules):
+    model, input = TimeRule, RuleIn
 
 
 class TimeRuleTestApi(AutomationApi):
     @extend_schema(
         operation_id="desk_automation_time_rules_test",
-        tags=TAGS,
         summary="Test a time rule against a ticket: whether it matches now, what would change (nothing is changed)",
         parameters=[ID, IDEMPOTENCY_KEY],
         request=TestIn,
@@ -375,38 +324,36 @@ class TimeRuleTestApi(AutomationApi):
 class TimeRulePreviewApi(AutomationApi):
     @extend_schema(
         operation_id="desk_automation_time_rules_preview",
-        tags=TAGS,
         summary="Which tickets the time rule matches now",
         parameters=[ID],
         responses={200: PreviewOut, **READ_ERRORS},
     )
     def get(self, request: Request, id: int) -> Response:
-        rule = TimeRule.objects.filter(pk=id).first()
-        if rule is None:
-            raise Http404("No such rule.")
-        return Response(time_rule_preview(rule))
+        return Response(time_rule_preview(_get(TimeRule, id)))
 
 
-class ChatChannelListApi(AutomationApi):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="desk_automation_chat_channels_list",
-        tags=TAGS,
         summary="Chat channels (the secret is never shown back)",
         responses={200: ChatChannelListOut, **LIST_ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        return Response({"results": [chat_channel_as_json(channel) for channel in ChatChannel.objects.all()]})
-
-    @extend_schema(
+    ),
+    post=extend_schema(
         operation_id="desk_automation_chat_channels_create",
-        tags=TAGS,
         summary="Create a chat channel (WeCom, DingTalk, Feishu or generic JSON)",
         parameters=[IDEMPOTENCY_KEY],
         request=ChatChannelIn,
         responses={201: ChatChannelOut, **CREATE_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        data = validated(ChatChannelIn, request.data)
-        channel = chat_channel_save(data=dict(data))
-        return Response(chat_channel_as_json(channel), status=status.HTTP_201_CREATED)
+    ),
+)
+class ChatChannelListApi(KeptList, AutomationApi):
+    input = ChatChannelIn
+
+    def kept_list(self, request: Request) -> QuerySet[ChatChannel]:
+        return ChatChannel.objects.all()
+
+    def create(self, request: Request, data: dict[str, Any]) -> ChatChannel:
+        return chat_channel_save(data=dict(data))
+
+    def answer(self, channel: Any, *, many: bool = False) -> Any:
+        return [chat_channel_as_json(one) for one in channel] if many else chat_channel_as_json(channel)

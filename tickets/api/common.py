@@ -2,7 +2,7 @@
 schema, output serializers, strict input fields, the storefront base view."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -14,13 +14,16 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from aftersales.money import decimal_pattern
 from aftersales.schema import STOREFRONT_AUTH
 from tickets import selectors
+from tickets.idempotency import idempotent
 from tickets.masking import mask_email, mask_phone
 from tickets.models import (
     MESSAGE_BODY_MAX,
@@ -727,3 +730,59 @@ class CustomerIn(Input):
 class StorefrontApi(APIView):
     permission_classes = [IsStorefront]
     openapi_auth = STOREFRONT_AUTH
+
+
+# --- Objects the desk keeps -------------------------------------------------------------------------------------
+
+
+# Something the desk keeps and edits whole (saved views, macros, automation rules, chat channels): KeptList and
+# KeptDetail answer its endpoints through these hooks; `kept` finds the path's object or raises Http404. (Comments,
+# not docstrings, on these views: the schema would show a docstring as the description of every endpoint.)
+class Kept:
+    input: type[Serializer]
+    output: type[Serializer]
+
+    def kept_list(self, request: Request) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def kept(self, request: Request, **path: int) -> Any:
+        raise NotImplementedError
+
+    def kept_input(self, request: Request) -> dict[str, Any]:
+        return validated(self.input, request.data)
+
+    def create(self, request: Request, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def update(self, request: Request, kept: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def remove(self, request: Request, kept: Any) -> None:
+        raise NotImplementedError
+
+    def answer(self, kept: Any, *, many: bool = False) -> Any:
+        return self.output(kept, many=many).data
+
+
+class KeptList(Kept):
+    def get(self, request: Request) -> Response:
+        return Response({"results": self.answer(self.kept_list(request), many=True)})
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        kept = self.create(request, self.kept_input(request))
+        return Response(self.answer(kept), status=status.HTTP_201_CREATED)
+
+
+class KeptDetail(Kept):
+    def get(self, request: Request, **path: int) -> Response:
+        return Response(self.answer(self.kept(request, **path)))
+
+    def put(self, request: Request, **path: int) -> Response:
+        # Found before the body is read: an object the user may not see is 404 whatever they send.
+        kept = self.kept(request, **path)
+        return Response(self.answer(self.update(request, kept, self.kept_input(request))))
+
+    def delete(self, request: Request, **path: int) -> Response:
+        self.remove(request, self.kept(request, **path))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.fields import empty
 from rest_framework.pagination import BasePagination
@@ -44,6 +44,9 @@ from tickets.api.common import (
     EmptyIn,
     Input,
     Integer,
+    Kept,
+    KeptDetail,
+    KeptList,
     NamedRefOut,
     PageIn,
     QueryBoolean,
@@ -64,7 +67,9 @@ from tickets.models import (
     Category,
     Channel,
     Kind,
+    Macro,
     MacroScope,
+    SavedView,
     Severity,
     Status,
     Team,
@@ -885,87 +890,82 @@ class SavedViewPageOut(Serializer):
     results = SavedViewOut(many=True)
 
 
-def _view_team(team_id: int | None) -> Team | None:
-    if team_id is None:
-        return None
-    team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        raise InvalidInput(_("No such team."), field="team")
-    return team
+# Kept by a person for themselves or for a team (saved views, macros): the input names the team by its id.
+class _KeptForTeam(Kept, DeskApi):
+    def kept_input(self, request: Request) -> dict[str, Any]:
+        data = validated(self.input, request.data)
+        team_id = data.pop("team")
+        data["team"] = None if team_id is None else Team.objects.filter(pk=team_id).first()
+        if team_id is not None and data["team"] is None:
+            raise InvalidInput(_("No such team."), field="team")
+        return data
 
 
-class DeskSavedViewListApi(DeskApi):
-    @extend_schema(
-        operation_id="desk_views_list",
-        tags=VIEW_TAGS,
-        summary="Your saved views and your teams'",
-        responses={200: SavedViewPageOut, **LIST_ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        views = selectors.saved_views_for(user=request.user).select_related("owner")
-        return Response({"results": SavedViewOut(views, many=True).data})
+@extend_schema(tags=VIEW_TAGS)
+class _SavedViews(_KeptForTeam):
+    input, output = SavedViewIn, SavedViewOut
 
-    @extend_schema(
-        operation_id="desk_views_create",
-        tags=VIEW_TAGS,
-        summary="Save a view (a team's: supervisors)",
-        parameters=[IDEMPOTENCY_KEY],
-        request=SavedViewIn,
-        responses={201: SavedViewOut, **CREATE_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        data = validated(SavedViewIn, request.data)
-        team = _view_team(data.pop("team"))
-        view = services.saved_view_create(user=request.user, team=team, **data)
-        return Response(SavedViewOut(view).data, status=status.HTTP_201_CREATED)
+    def kept_list(self, request: Request) -> QuerySet[SavedView]:
+        return selectors.saved_views_for(user=request.user).select_related("owner")
 
-
-VIEW_ID = OpenApiParameter("view_id", OpenApiTypes.INT, OpenApiParameter.PATH)
-
-
-class DeskSavedViewDetailApi(DeskApi):
-    def _view(self, request: Request, view_id: int) -> Any:
+    def kept(self, request: Request, view_id: int) -> SavedView:
         view = selectors.saved_view_get_for_user(user=request.user, view_id=view_id)
         if view is None:
             raise Http404("No such view.")
         return view
 
-    @extend_schema(
-        operation_id="desk_views_retrieve",
-        tags=VIEW_TAGS,
-        summary="A saved view",
-        parameters=[VIEW_ID],
-        responses={200: SavedViewOut, **READ_ERRORS},
-    )
-    def get(self, request: Request, view_id: int) -> Response:
-        return Response(SavedViewOut(self._view(request, view_id)).data)
+    def create(self, request: Request, data: dict[str, Any]) -> SavedView:
+        return services.saved_view_create(user=request.user, **data)
 
-    @extend_schema(
+    def update(self, request: Request, view: SavedView, data: dict[str, Any]) -> SavedView:
+        return services.saved_view_update(view=view, user=request.user, **data)
+
+    def remove(self, request: Request, view: SavedView) -> None:
+        services.saved_view_delete(view=view, user=request.user)
+
+
+VIEW_ID = OpenApiParameter("view_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="desk_views_list",
+        summary="Your saved views and your teams'",
+        responses={200: SavedViewPageOut, **LIST_ERRORS},
+    ),
+    post=extend_schema(
+        operation_id="desk_views_create",
+        summary="Save a view (a team's: supervisors)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=SavedViewIn,
+        responses={201: SavedViewOut, **CREATE_ERRORS},
+    ),
+)
+class DeskSavedViewListApi(KeptList, _SavedViews):
+    pass
+
+
+@extend_schema(parameters=[VIEW_ID])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="desk_views_retrieve",
+        summary="A saved view",
+        responses={200: SavedViewOut, **READ_ERRORS},
+    ),
+    put=extend_schema(
         operation_id="desk_views_update",
-        tags=VIEW_TAGS,
         summary="Change a saved view (yours; a team's: supervisors)",
-        parameters=[VIEW_ID],
         request=SavedViewIn,
         responses={200: SavedViewOut, **errors(400, 401, 403, 404, 413, 415, 429)},
-    )
-    def put(self, request: Request, view_id: int) -> Response:
-        view = self._view(request, view_id)
-        data = validated(SavedViewIn, request.data)
-        team = _view_team(data.pop("team"))
-        view = services.saved_view_update(view=view, user=request.user, team=team, **data)
-        return Response(SavedViewOut(view).data)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="desk_views_destroy",
-        tags=VIEW_TAGS,
         summary="Delete a saved view (yours; a team's: supervisors)",
-        parameters=[VIEW_ID],
         responses={204: None, **READ_ERRORS},
-    )
-    def delete(self, request: Request, view_id: int) -> Response:
-        services.saved_view_delete(view=self._view(request, view_id), user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    ),
+)
+class DeskSavedViewDetailApi(KeptDetail, _SavedViews):
+    pass
 
 
 # --- Macros -------------------------------------------------------------------------------------------------------
@@ -1015,80 +1015,71 @@ class MacroApplyOut(Serializer):
     ticket = DeskTicketDetailOut(help_text="The ticket after the macro (unchanged with dry_run).")
 
 
-def _macro_fields(data: dict[str, Any]) -> dict[str, Any]:
-    team_id = data.pop("team")
-    data["team"] = _view_team(team_id)
-    return data
+@extend_schema(tags=MACRO_TAGS)
+class _Macros(_KeptForTeam):
+    input, output = MacroIn, MacroOut
 
+    def kept_list(self, request: Request) -> QuerySet[Macro]:
+        return selectors.macros_for(user=request.user)
 
-class DeskMacroListApi(DeskApi):
-    @extend_schema(
-        operation_id="desk_macros_list",
-        tags=MACRO_TAGS,
-        summary="The macros you may apply: global, your teams' and your own",
-        responses={200: MacroListOut, **LIST_ERRORS},
-    )
-    def get(self, request: Request) -> Response:
-        return Response({"results": MacroOut(selectors.macros_for(user=request.user), many=True).data})
-
-    @extend_schema(
-        operation_id="desk_macros_create",
-        tags=MACRO_TAGS,
-        summary="Save a macro (team and global: supervisors)",
-        parameters=[IDEMPOTENCY_KEY],
-        request=MacroIn,
-        responses={201: MacroOut, **CREATE_ERRORS},
-    )
-    @idempotent
-    def post(self, request: Request) -> Response:
-        data = _macro_fields(validated(MacroIn, request.data))
-        macro = services.macro_create(user=request.user, **data)
-        return Response(MacroOut(macro).data, status=status.HTTP_201_CREATED)
-
-
-MACRO_ID = OpenApiParameter("macro_id", OpenApiTypes.INT, OpenApiParameter.PATH)
-
-
-class DeskMacroDetailApi(DeskApi):
-    def _macro(self, request: Request, macro_id: int) -> Any:
+    def kept(self, request: Request, macro_id: int) -> Macro:
         macro = selectors.macros_managed_by(user=request.user).filter(pk=macro_id).first()
         if macro is None:
             raise Http404("No such macro.")
         return macro
 
-    @extend_schema(
-        operation_id="desk_macros_retrieve",
-        tags=MACRO_TAGS,
-        summary="A macro you keep",
-        parameters=[MACRO_ID],
-        responses={200: MacroOut, **READ_ERRORS},
-    )
-    def get(self, request: Request, macro_id: int) -> Response:
-        return Response(MacroOut(self._macro(request, macro_id)).data)
+    def create(self, request: Request, data: dict[str, Any]) -> Macro:
+        return services.macro_create(user=request.user, **data)
 
-    @extend_schema(
+    def update(self, request: Request, macro: Macro, data: dict[str, Any]) -> Macro:
+        return services.macro_update(macro=macro, user=request.user, **data)
+
+    def remove(self, request: Request, macro: Macro) -> None:
+        services.macro_delete(macro=macro, user=request.user)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="desk_macros_list",
+        summary="The macros you may apply: global, your teams' and your own",
+        responses={200: MacroListOut, **LIST_ERRORS},
+    ),
+    post=extend_schema(
+        operation_id="desk_macros_create",
+        summary="Save a macro (team and global: supervisors)",
+        parameters=[IDEMPOTENCY_KEY],
+        request=MacroIn,
+        responses={201: MacroOut, **CREATE_ERRORS},
+    ),
+)
+class DeskMacroListApi(KeptList, _Macros):
+    pass
+
+
+MACRO_ID = OpenApiParameter("macro_id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+@extend_schema(parameters=[MACRO_ID])
+@extend_schema_view(
+    get=extend_schema(
+        operation_id="desk_macros_retrieve",
+        summary="A macro you keep",
+        responses={200: MacroOut, **READ_ERRORS},
+    ),
+    put=extend_schema(
         operation_id="desk_macros_update",
-        tags=MACRO_TAGS,
         summary="Change a macro you keep",
-        parameters=[MACRO_ID],
         request=MacroIn,
         responses={200: MacroOut, **errors(400, 401, 403, 404, 413, 415, 429)},
-    )
-    def put(self, request: Request, macro_id: int) -> Response:
-        macro = self._macro(request, macro_id)
-        data = _macro_fields(validated(MacroIn, request.data))
-        return Response(MacroOut(services.macro_update(macro=macro, user=request.user, **data)).data)
-
-    @extend_schema(
+    ),
+    delete=extend_schema(
         operation_id="desk_macros_destroy",
-        tags=MACRO_TAGS,
         summary="Delete a macro you keep",
-        parameters=[MACRO_ID],
         responses={204: None, **READ_ERRORS},
-    )
-    def delete(self, request: Request, macro_id: int) -> Response:
-        services.macro_delete(macro=self._macro(request, macro_id), user=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    ),
+)
+class DeskMacroDetailApi(KeptDetail, _Macros):
+    pass
 
 
 class DeskMacroApplyApi(DeskApi):

@@ -23,7 +23,7 @@ Types and values (automation.md, "Shapes"):
 | send_webhook | {} (the storefront's webhook, event `ticket.automation`, with the rule's name) |
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -355,20 +355,21 @@ class _Context:
     path: str
 
 
-def _reply(ticket: Ticket, value: dict, ctx: "_Context") -> Ticket:
-    text = placeholders_fill(text_for(value, ctx.language), ticket=ticket, agent=ctx.actor.user)
-    message = ticket_reply(ticket=ticket, body=text, actor=ctx.actor, now=ctx.now)
-    ctx.result.reply = message.body
-    ctx.result.changes.append({"type": "reply", "text": message.body})
-    return message.ticket
+# An action's code: it changes the ticket (or, dry, says what it would change) and notes that in ctx.result.
+_Apply = Callable[[Ticket, Any, _Context], Ticket]
 
 
-def _note(ticket: Ticket, value: dict, ctx: "_Context") -> Ticket:
-    text = placeholders_fill(text_for(value, ctx.language), ticket=ticket, agent=ctx.actor.user)
-    message = ticket_add_note(ticket=ticket, body=text, actor=ctx.actor, now=ctx.now)
-    ctx.result.note = message.body
-    ctx.result.changes.append({"type": "note", "text": message.body})
-    return message.ticket
+def _message(kind: str, write: Callable[..., Any]) -> _Apply:
+    """reply, note: the text in the run's language (the storefront's), placeholders filled, written by its service."""
+
+    def apply(ticket: Ticket, value: dict, ctx: _Context) -> Ticket:
+        text = placeholders_fill(text_for(value, ctx.language), ticket=ticket, agent=ctx.actor.user)
+        message = write(ticket=ticket, body=text, actor=ctx.actor, now=ctx.now)
+        setattr(ctx.result, kind, message.body)
+        ctx.result.changes.append({"type": kind, "text": message.body})
+        return message.ticket
+
+    return apply
 
 
 def _set_status(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
@@ -379,20 +380,17 @@ def _set_status(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
     return ticket
 
 
-def _set_severity(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
-    previous = ticket.severity
-    ticket = ticket_change_severity(ticket=ticket, severity=value, actor=ctx.actor, now=ctx.now)
-    if previous != ticket.severity:
-        ctx.result.changes.append({"type": "set_severity", "from": previous, "to": ticket.severity})
-    return ticket
+def _set_field(field: str, change: Callable[..., Ticket]) -> _Apply:
+    """set_severity, set_category: the field changed through its service; the result notes a move that happened."""
 
+    def apply(ticket: Ticket, value: str, ctx: _Context) -> Ticket:
+        previous = getattr(ticket, field)
+        ticket = change(ticket=ticket, **{field: value}, actor=ctx.actor, now=ctx.now)
+        if previous != getattr(ticket, field):
+            ctx.result.changes.append({"type": f"set_{field}", "from": previous, "to": getattr(ticket, field)})
+        return ticket
 
-def _set_category(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
-    previous = ticket.category
-    ticket = ticket_change_category(ticket=ticket, category=value, actor=ctx.actor, now=ctx.now)
-    if previous != ticket.category:
-        ctx.result.changes.append({"type": "set_category", "from": previous, "to": ticket.category})
-    return ticket
+    return apply
 
 
 def _team(name: str, path: str) -> Team:
@@ -538,11 +536,11 @@ def _send_webhook(ticket: Ticket, value: dict, ctx: "_Context") -> Ticket:
 
 
 _APPLY = {
-    "reply": _reply,
-    "note": _note,
+    "reply": _message("reply", ticket_reply),
+    "note": _message("note", ticket_add_note),
     "set_status": _set_status,
-    "set_severity": _set_severity,
-    "set_category": _set_category,
+    "set_severity": _set_field("severity", ticket_change_severity),
+    "set_category": _set_field("category", ticket_change_category),
     "assign_team": _assign_team,
     "assign_agent": _assign_agent,
     "add_tags": _add_tags,

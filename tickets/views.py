@@ -44,6 +44,7 @@ from tickets.forms import (
     PreferencesForm,
     QueueFilterForm,
     ReplyForm,
+    SeenForm,
     SeverityForm,
     StatusForm,
 )
@@ -476,7 +477,14 @@ def ticket_macro(request: HttpRequest, reference: str) -> HttpResponse:
     macro = _macro_of(request, ticket, request.POST.get("macro"))
     if macro is None:
         raise ApplicationError(_("Choose a macro."))
-    services.macro_apply(macro=macro, ticket=ticket, user=request.user, without_reply=not macro.send_reply)
+    seen = SeenForm(request.POST)
+    seen.is_valid()
+    try:
+        services.macro_apply(
+            macro=macro, ticket=ticket, user=request.user, without_reply=not macro.send_reply, **seen.seen()
+        )
+    except services.TicketChanged as changed:
+        return _held(request, ticket, changed)
     messages.success(request, _("Macro %(name)s applied.") % {"name": macro.name})
     url = reverse("tickets:ticket", args=[reference])
     if not macro.send_reply and any(action["type"] == "reply" for action in macro.actions):

@@ -179,3 +179,38 @@ def test_the_desk_status_change_is_held_with_a_do_it_anyway_form(agent_desk, sto
     agent_desk.post(url, {"status": Status.PENDING, "seen_event_id": seen, "confirm": "1"})
     ticket.refresh_from_db()
     assert ticket.status == Status.PENDING
+
+
+def test_a_macro_is_held_too_and_its_preview_is_not(agent_api, agent_desk, storefront, agent):
+    # given an agent's macro that replies and sets the ticket pending, and a ticket the customer wrote to again
+    # after the agent opened it
+    macro = services.macro_create(
+        user=agent,
+        name="Waiting",
+        actions=[{"type": "reply", "value": "Please send a photo."}, {"type": "set_status", "value": "pending"}],
+    )
+    ticket = make_ticket(storefront)
+    services.ticket_acknowledge(ticket=ticket, user=agent, send_message=False)
+    seen = _seen(agent_api, ticket)
+    services.ticket_add_customer_message(ticket=ticket, body="I found the receipt!", storefront=storefront)
+    url = f"{DESK}{ticket.reference}/macros/{macro.pk}/apply/"
+    before = list(TicketEvent.objects.filter(ticket=ticket).values_list("pk", flat=True))
+    # the preview still answers (it changes nothing)
+    assert agent_api.post(url, {"dry_run": True, "seen_event_id": seen}, format="json").status_code == 200
+    # when applied through the API with what the agent saw: held, nothing changed
+    held = agent_api.post(url, {"seen_event_id": seen}, format="json")
+    assert held.status_code == 409 and held.json()["type"] == "ticket_changed"
+    assert held.json()["new_events"][-1]["message"]["body"] == "I found the receipt!"
+    assert list(TicketEvent.objects.filter(ticket=ticket).values_list("pk", flat=True)) == before
+    # and on the desk page: the page again with the new message and a "do it anyway" form
+    page_url = reverse("tickets:macro", args=[ticket.reference])
+    response = agent_desk.post(page_url, {"macro": macro.pk, "seen_event_id": seen})
+    assert response.status_code == 409
+    assert "I found the receipt!" in response.content.decode() and f'action="{page_url}"' in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN and not ticket.messages.filter(kind=MessageKind.PUBLIC).exists()
+    # when the agent confirms, the macro runs
+    agent_desk.post(page_url, {"macro": macro.pk, "seen_event_id": seen, "confirm": "1"})
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING
+    assert ticket.messages.get(kind=MessageKind.PUBLIC).body == "Please send a photo."

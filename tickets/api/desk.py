@@ -1003,7 +1003,7 @@ class MacroListOut(Serializer):
     results = MacroOut(many=True)
 
 
-class MacroApplyIn(Input):
+class MacroApplyIn(SeenIn):
     dry_run = Boolean(required=False, default=False, help_text="Say what would change, changing nothing.")
 
 
@@ -1099,6 +1099,13 @@ class DeskMacroApplyApi(DeskApi):
         if macro is None:
             raise Http404("No such macro.")
         data = validated(MacroApplyIn, request.data)
-        result = services.macro_apply(macro=macro, ticket=ticket, user=request.user, dry_run=data["dry_run"])
+        result = services.macro_apply(
+            macro=macro,
+            ticket=ticket,
+            user=request.user,
+            dry_run=data["dry_run"],
+            seen_event_id=data.get("seen_event_id"),
+            confirm=data.get("confirm", False),
+        )
         body = {**result.as_json(), "ticket": desk_ticket_after_action(ticket, user=request.user)}
         return Response(body)

@@ -1,8 +1,8 @@
 """Never answer blind: an action taken on a ticket page (or by a script) that was read before someone else wrote to
 the customer, or before the customer wrote, is held until the person confirms (workspace.md, "Never answer blind").
 
-One check, `ticket_check_seen`, called by each service that acts for a person (reply, note, status, assignment; macros
-and bulk later) after it has locked the ticket: under the row lock no new customer message or reply can slip in
+One check, `ticket_check_seen`, called by each service that acts for a person (reply, note, status, assignment,
+macro) after it has locked the ticket: under the row lock no new customer message or reply can slip in
 between the check and the write.
 """
 

@@ -15,7 +15,9 @@ from aftersales.errors import InvalidInput, NotFound, NotPermitted
 from tickets import roles
 from tickets.models import Macro, MacroScope, Team, Ticket
 from tickets.services import actions as vocabulary
+from tickets.services.collision import ticket_check_seen
 from tickets.services.events import Actor
+from tickets.services.lifecycle import ticket_lock
 
 
 def person_actions_validate(actions: Any) -> list[dict[str, Any]]:
@@ -146,22 +148,29 @@ def macro_apply(
     user: AbstractUser,
     dry_run: bool = False,
     without_reply: bool = False,
+    seen_event_id: int | None = None,
+    confirm: bool = False,
     now: datetime | None = None,
 ) -> vocabulary.ActionResult:
     """Apply the macro's actions to the ticket, all or none, as this agent (their permissions hold; the timeline
     names the macro). `without_reply` leaves out its reply (the desk puts the text in the reply box instead);
-    `dry_run` changes nothing and returns what would change, the reply rendered for this ticket."""
+    `dry_run` changes nothing and returns what would change, the reply rendered for this ticket. Like a reply, it is
+    held (TicketChanged) when the customer or someone else wrote after `seen_event_id`, unless `confirm`."""
     actions = [action for action in macro.actions if not (without_reply and action["type"] == "reply")]
     if not actions:
         return vocabulary.ActionResult(ticket=ticket, dry_run=dry_run)
-    return actions_run(
-        ticket=ticket,
-        actions=actions,
-        user=user,
-        rule_name=_("Macro: %(name)s") % {"name": macro.name},
-        dry_run=dry_run,
-        now=now,
-    )
+    with transaction.atomic():
+        if not dry_run:
+            # Under the ticket's lock, so that nothing new slips in between the check and the actions.
+            ticket_check_seen(ticket=ticket_lock(ticket.pk), user=user, seen_event_id=seen_event_id, confirm=confirm)
+        return actions_run(
+            ticket=ticket,
+            actions=actions,
+            user=user,
+            rule_name=_("Macro: %(name)s") % {"name": macro.name},
+            dry_run=dry_run,
+            now=now,
+        )
 
 
 def macro_reply_text(*, macro: Macro, ticket: Ticket, user: AbstractUser) -> str | None:

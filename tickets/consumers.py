@@ -52,6 +52,7 @@ class TicketLiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=REFUSED)
             return
         self.group = ticket_group(ticket_id)
+        self.reference = reference
         self.me = {
             "channel": self.channel_name,
             "user_id": user.pk,
@@ -80,6 +81,11 @@ class TicketLiveConsumer(AsyncJsonWebsocketConsumer):
     # Messages from the channel layer (their "type" with "." read as "_").
 
     async def ticket_changed(self, event: dict[str, Any]) -> None:
+        # The change may have taken the ticket where this person no longer sees it (another team): then the page
+        # hears no more of it, as a new subscription would be refused.
+        if await _visible_ticket_id(self.scope.get("user"), self.scope.get("session"), self.reference) is None:
+            await self.close(code=REFUSED)
+            return
         await self.send_json({"type": "changed", "event_id": event["event_id"]})
 
     async def presence_hello(self, event: dict[str, Any]) -> None:

@@ -101,3 +101,24 @@ def test_a_page_hears_of_new_events_and_sees_who_else_is_here(storefront, agent,
     assert seen_by_a["people"] == [{"name": "Na Li", "replying": False}]
     assert replying["people"] == [{"name": "Na Li", "replying": True}]
     assert changed == {"type": "changed", "event_id": event_id}
+
+
+def test_a_page_whose_ticket_moves_out_of_sight_is_closed(storefront, agent, supervisor, other_team):
+    # given a ticket of the agent's team open on the agent's page
+    ticket = make_ticket(storefront)
+    cookie = session_cookie(agent)
+
+    def moved_to_another_team() -> None:
+        services.ticket_assign(ticket=ticket, user=supervisor, assignee=None, team=other_team)
+
+    async def scenario() -> dict:
+        page = socket(ticket, cookie)
+        assert (await page.connect())[0]
+        # when a supervisor moves the ticket to a team the agent is not in
+        await database_sync_to_async(moved_to_another_team)()
+        closed = await page.receive_output(timeout=3)
+        await page.wait()
+        return closed
+
+    # then the page hears no more of it: the subscription is closed as a new one would be refused
+    assert run(scenario) == {"type": "websocket.close", "code": 4403}

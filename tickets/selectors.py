@@ -125,15 +125,77 @@ def saved_view_get_for_user(*, user: Any, view_id: int) -> SavedView | None:
     return saved_views_for(user=user).filter(pk=view_id).first()
 
 
-def saved_view_queue(*, user: Any, view: SavedView, ordering: tuple[str, ...] = ()) -> QuerySet[Ticket]:
-    """The tickets a saved view lists for this user (within what they may see), in its sort."""
+def saved_view_queue(
+    *,
+    user: Any,
+    view: SavedView,
+    filters: dict[str, Any] | None = None,
+    search: str = "",
+    scope: str = "all",
+    ordering: tuple[str, ...] = (),
+) -> QuerySet[Ticket]:
+    """The tickets a saved view lists for this user (within what they may see), in its sort.
+
+    `filters`, `search` and `scope` are what the reader picks on top of the view (the queue's filter form, the desk
+    list's parameters): they narrow the view, never widen or replace its own filters (see `view_filters_narrowed`).
+    The queue page, its bulk "all matching" and the desk list all read a view through here, so the three list the
+    same tickets.
+    """
     from tickets.services.views import SORTS
 
-    filters = dict(view.filters)
-    search = filters.pop("q", "")
-    return ticket_queue(
-        user=user, scope="all", filters=filters, search=search, ordering=ordering or SORTS.get(view.sort, ())
-    )
+    view_filters = dict(view.filters)
+    view_search = (view_filters.pop("q", "") or "").strip()
+    narrowed = view_filters_narrowed(view_filters, filters or {})
+    ordering = ordering or SORTS.get(view.sort, ())
+    if narrowed is None:
+        # Picks that cannot hold together with the view (a "pending" view, "open" picked): nothing, without asking
+        # the database (a search would cost its probe query).
+        return Ticket.objects.none()
+    search = search.strip()
+    # The picked search goes to ticket_queue, so that a reference typed in finds its ticket as on the plain queue;
+    # the view's own search is one more condition.
+    tickets = ticket_queue(user=user, scope=scope, filters=narrowed, search=search or view_search, ordering=ordering)
+    if search and view_search:
+        tickets = tickets.filter(_search_q(view_search))
+    view_statuses = view_filters.get("status")
+    if view_statuses and (_reference_q(search) is not None or _reference_q(view_search) is not None):
+        # A reference skips the status filter in ticket_queue; a view's own statuses still hold.
+        tickets = tickets.filter(status__in=view_statuses)
+    return tickets
+
+
+def view_filters_narrowed(view_filters: dict[str, Any], picked: dict[str, Any]) -> dict[str, Any] | None:
+    """A view's filters with the reader's picks on top, each narrowing the view; None when they cannot both hold.
+
+    A key the view leaves unset takes the pick as on the plain queue. Where the view sets it: `status` keeps the
+    statuses in both (none in common: nothing; "any" picked changes nothing); `tags` must carry the view's and the
+    picked ones; `created_from` / `created_to` keep the later start and the earlier end; any other key holds one
+    value, so a different pick matches nothing.
+    """
+    narrowed = dict(view_filters)
+    for key, value in picked.items():
+        held = narrowed.get(key)
+        if value in (None, "", [], ()):
+            continue
+        if held in (None, "", [], ()):
+            narrowed[key] = value
+        elif key == "status":
+            if value == STATUS_ANY:
+                continue
+            chosen = set(value) if isinstance(value, (list, tuple)) else {value}
+            common = sorted(set(held) & chosen)
+            if not common:
+                return None
+            narrowed[key] = common
+        elif key == "tags":
+            narrowed[key] = [*held, *value]
+        elif key == "created_from":
+            narrowed[key] = max(held, value)
+        elif key == "created_to":
+            narrowed[key] = min(held, value)
+        elif str(held) != str(value):
+            return None
+    return narrowed
 
 
 def tagged_q(name: str) -> Q:

@@ -187,15 +187,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     if sort not in SORTS:
         sort = view.sort if view is not None else ""
     if view is not None:
-        # The view's own filters, narrowed by any the filter form adds.
-        view_filters = dict(view.filters)
-        search = form.search() or view_filters.pop("q", "")
-        tickets = selectors.ticket_queue(
-            user=user,
-            scope="all",
-            filters={**view_filters, **form.filters()},
-            search=search,
-            ordering=SORTS.get(sort, ()),
+        tickets = selectors.saved_view_queue(
+            user=user, view=view, filters=form.filters(), search=form.search(), ordering=SORTS.get(sort, ())
         )
     else:
         tickets = selectors.ticket_queue(
@@ -269,12 +262,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
             else None
         )
         if view is not None:
-            # The view's tab: its filters, narrowed by the filter form's, as the queue lists them.
-            view_filters = dict(view.filters)
-            search = form.search() or view_filters.pop("q", "")
-            tickets = selectors.ticket_queue(
-                user=user, scope="all", filters={**view_filters, **form.filters()}, search=search
-            )
+            # The view's tab with the filter form's picks, read as the queue reads it.
+            tickets = selectors.saved_view_queue(user=user, view=view, filters=form.filters(), search=form.search())
         else:
             tickets = selectors.ticket_queue(
                 user=user,

@@ -207,6 +207,16 @@ REFERENCE = OpenApiParameter("reference", OpenApiTypes.STR, OpenApiParameter.PAT
 DESK_TAGS = ["desk: tickets"]
 
 
+def _queue_filters(params: dict[str, Any]) -> dict[str, Any]:
+    fields = ("kind", "category", "severity", "channel", "storefront", "sla")
+    filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
+    if params.get("status"):
+        filters["status"] = sorted(params["status"])
+    if params.get("tag"):
+        filters["tags"] = params["tag"]
+    return filters
+
+
 class DeskTicketListApi(DeskApi):
     @extend_schema(
         operation_id="desk_tickets_list",
@@ -218,23 +228,18 @@ class DeskTicketListApi(DeskApi):
     )
     def get(self, request: Request) -> Response:
         params = validated_query(DeskQueueIn, request.query_params)
-        fields = ("kind", "category", "severity", "channel", "storefront", "sla")
-        filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
-        if params.get("status"):
-            filters["status"] = sorted(params["status"])
-        if params.get("tag"):
-            filters["tags"] = params["tag"]
+        filters = _queue_filters(params)
         search = params.get("q", "")
-        scope = params["scope"]
         if "view" in params:
             view = selectors.saved_view_get_for_user(user=request.user, view_id=params["view"])
             if view is None:
                 raise InvalidInput(_("No such view."), field="view")
-            view_filters = dict(view.filters)
-            search = search or view_filters.pop("q", "")
-            filters = {**view_filters, **filters}
-            scope = params["scope"] if "scope" in request.query_params else "all"
-        tickets = selectors.ticket_queue(user=request.user, scope=scope, filters=filters, search=search)
+            # The parameters given narrow the view, as the filters picked on the queue page do.
+            tickets = selectors.saved_view_queue(
+                user=request.user, view=view, filters=filters, search=search, scope=params["scope"]
+            )
+        else:
+            tickets = selectors.ticket_queue(user=request.user, scope=params["scope"], filters=filters, search=search)
         paginator = QueueCursorPagination()
         page = paginator.paginate_queryset(tickets, request, view=self)
         return paginator.get_paginated_response(DeskTicketOut(page, many=True).data)
@@ -671,16 +676,6 @@ class BulkJobOut(Serializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_results_url(self, job: BulkJob) -> str:
         return self.context["request"].build_absolute_uri(reverse("api-desk-bulk-job-results", args=[job.pk]))
-
-
-def _queue_filters(params: dict[str, Any]) -> dict[str, Any]:
-    fields = ("kind", "category", "severity", "channel", "storefront", "sla")
-    filters: dict[str, Any] = {field: params[field] for field in fields if field in params}
-    if params.get("status"):
-        filters["status"] = sorted(params["status"])
-    if params.get("tag"):
-        filters["tags"] = params["tag"]
-    return filters
 
 
 class DeskBulkApi(DeskApi):

@@ -113,26 +113,34 @@ def test_with_a_real_mail_server_there_is_no_outbox_page(settings, client, team)
     assert client.get("/desk/outbox/").status_code == 404
 
 
-def test_the_ticket_page_lists_its_mails_and_the_full_text_is_a_click_away(storefront, agent_desk):
-    # given an e-mail ticket opened by a mail with quoted history and HTML
+def li_leis_mail(storefront, message_id: str, content: bytes) -> tuple[Ticket, InboundMessage]:
+    """The ticket and the kept mail after Li Lei's mail about a broken cup came in (`content`: its Content-Type
+    header onwards)."""
     from tickets.services.inbound import inbound_receive
 
     mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
     raw = (
         b"From: Li Lei <lilei@customer.example>\r\nTo: care@shop.example\r\nSubject: Broken cup\r\n"
-        b"Message-ID: <cup-1@customer.example>\r\nMIME-Version: 1.0\r\n"
+        b"Message-ID: <" + message_id.encode() + b">\r\nMIME-Version: 1.0\r\n" + content
+    )
+    inbound_receive(mailbox=mailbox, raw=raw)
+    return Ticket.objects.get(), InboundMessage.objects.get()
+
+
+def test_the_ticket_page_lists_its_mails_and_the_full_text_is_a_click_away(storefront, agent_desk):
+    # given an e-mail ticket opened by a mail with quoted history and HTML
+    ticket, kept = li_leis_mail(
+        storefront,
+        "cup-1@customer.example",
         b'Content-Type: multipart/alternative; boundary="b1"\r\n\r\n'
         b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n\r\n"
         b"On Mon, Shop wrote:\r\n> What happened?\r\n"
         b"--b1\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
-        b"<p>The cup is <b>broken</b>.</p><script>alert(1)</script>\r\n--b1--\r\n"
+        b"<p>The cup is <b>broken</b>.</p><script>alert(1)</script>\r\n--b1--\r\n",
     )
-    inbound_receive(mailbox=mailbox, raw=raw)
-    ticket = Ticket.objects.get()
 
     # when the agent opens the ticket, then the mail's full text
     page = agent_desk.get(f"/desk/tickets/{ticket.reference}/").content.decode()
-    kept = InboundMessage.objects.get()
     full = agent_desk.get(f"/desk/tickets/{ticket.reference}/mail/{kept.pk}/").content.decode()
 
     # then the panel links to it, and it holds the quote and the HTML without its script
@@ -207,16 +215,9 @@ def test_a_basic_auth_provider_post_opens_a_ticket_once_and_a_wrong_password_kee
 
 def test_the_full_mail_page_shows_the_senders_address_masked(storefront, agent_desk):
     # given an e-mail ticket opened by Li Lei's mail
-    from tickets.services.inbound import inbound_receive
-
-    mailbox = mailbox_create(storefront=storefront, address="care@shop.example", provider="mailgun", webhook_secret="k")
-    raw = (
-        b"From: Li Lei <lilei@customer.example>\r\nTo: care@shop.example\r\nSubject: Broken cup\r\n"
-        b"Message-ID: <cup-2@customer.example>\r\nMIME-Version: 1.0\r\n"
-        b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n"
+    ticket, kept = li_leis_mail(
+        storefront, "cup-2@customer.example", b"Content-Type: text/plain; charset=utf-8\r\n\r\nThe cup is broken.\r\n"
     )
-    inbound_receive(mailbox=mailbox, raw=raw)
-    ticket, kept = Ticket.objects.get(), InboundMessage.objects.get()
 
     # when an agent opens the mail as it came in
     full = agent_desk.get(f"/desk/tickets/{ticket.reference}/mail/{kept.pk}/").content.decode()

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 
 from aftersales.asgi import application
@@ -22,8 +23,17 @@ ORIGIN = (b"origin", b"http://127.0.0.1")
 def run(scenario):
     """The scenario on an event loop of its own thread: in a whole run, the browser tests' Playwright keeps an event
     loop running in the main thread, where asgiref's async_to_sync refuses to start another."""
+
+    async def then_close():
+        try:
+            return await scenario()
+        finally:
+            # The consumer's database calls ran in asgiref's sync thread, whose connection would outlive the test
+            # and keep the test database from being dropped.
+            await database_sync_to_async(connections.close_all)()
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, scenario()).result()
+        return pool.submit(asyncio.run, then_close()).result()
 
 
 def session_cookie(user) -> bytes:

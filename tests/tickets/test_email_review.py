@@ -156,3 +156,38 @@ def test_a_customers_mail_reply_is_on_the_timeline_as_the_storefronts_channel_no
 
     event = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE).latest("id")
     assert (event.actor_type, event.actor_storefront) == (ActorType.STOREFRONT, storefront)
+
+
+def test_a_reply_to_a_ticket_merged_into_another_is_appended_there_and_not_acknowledged_as_new(
+    storefront, supervisor, django_capture_on_commit_callbacks
+):
+    # given a mailbox that acknowledges new tickets, and Amy's e-mail ticket merged into her web ticket
+    acknowledging = mailbox_create(
+        storefront=storefront,
+        address="help@shop.example",
+        imap_host="h",
+        imap_user="u",
+        imap_password="p",
+        send_acknowledgement=True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        inbound_receive(mailbox=acknowledging, raw=raw_mail("amy@example.com", "Parcel", "Where?", "amy-1@example.com"))
+    by_mail = Ticket.objects.get()
+    amy = by_mail.customer
+    on_the_web = make_ticket(storefront, customer=amy, channel=Channel.WEB)
+    services.ticket_merge(target=on_the_web, sources=[by_mail], user=supervisor)
+    outbox.outbox.clear()
+
+    # when Amy answers in the e-mail ticket's thread
+    answer = raw_mail("amy@example.com", "Re: Parcel", "It came, thanks", "amy-2@example.com")
+    answer = answer.replace(b"Content-Type", b"In-Reply-To: <amy-1@example.com>\r\nContent-Type", 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = inbound_receive(mailbox=acknowledging, raw=answer)
+
+    # then her answer is appended to the ticket the mail ticket was merged into: no ticket opened, none acknowledged
+    assert outcome == "appended"
+    assert Ticket.objects.count() == 2
+    assert on_the_web.messages.filter(body="It came, thanks").exists()
+    kept = InboundMessage.objects.get(message_id="<amy-2@example.com>")
+    assert (kept.ticket, kept.opened_ticket) == (on_the_web, False)
+    assert outbox.outbox == []

@@ -135,3 +135,32 @@ def test_the_shipped_example_rules_are_valid_and_inactive():
         assert rule.is_active is False
         conditions_validate(rule.conditions, time_rule=isinstance(rule, TimeRule))
         actions_validate(rule.actions)
+
+
+@pytest.mark.django_db
+def test_a_time_rule_leaves_closed_tickets_alone_and_the_preview_shows_only_the_others(storefront, team, agent):
+    # given a rule that answers every ticket older than an hour, an older ticket since closed and a new one
+    rule = rule_save(
+        model=TimeRule,
+        data={
+            "name": "Answer what is older than an hour",
+            "conditions": {"all": [{"field": "hours_since.created", "op": "gt", "value": 1}]},
+            "actions": [{"type": "reply", "value": "We are on it: {reference}."}],
+        },
+    )
+    closed = make_ticket(storefront, now=at("2026-11-02T09:00:00"))
+    services.ticket_change_status(ticket=closed, status=Status.RESOLVED, user=agent, now=at("2026-11-02T09:10:00"))
+    services.ticket_change_status(ticket=closed, status=Status.CLOSED, user=agent, now=at("2026-11-02T09:20:00"))
+    waiting = make_ticket(storefront, now=at("2026-11-02T10:00:00"))
+
+    # when the preview is asked for and the rules are checked two hours later
+    preview = time_rule_preview(rule, now=at("2026-11-02T12:00:00"))
+    result = time_rules_run(now=at("2026-11-02T12:00:00"))
+
+    # then only the ticket not closed is shown and answered; the rule did not fail on the closed one
+    assert preview["tickets"] == [waiting.reference]
+    assert result == {"matched": 1, "fired": 1}
+    assert waiting.messages.filter(kind=MessageKind.PUBLIC).count() == 1
+    assert closed.messages.filter(kind=MessageKind.PUBLIC).count() == 0
+    rule.refresh_from_db()
+    assert (rule.is_active, rule.failures) == (True, 0)

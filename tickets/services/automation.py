@@ -559,15 +559,18 @@ def rule_succeeded(*, model: type[Trigger] | type[TimeRule], rule: Rule) -> None
 
 
 def time_rule_matches(rule: TimeRule | Rule, *, now: datetime) -> models.QuerySet[Ticket]:
-    """The tickets the rule would fire on now: its conditions hold and it has not fired on them in their current
-    state. One query; no ticket is looked at in Python."""
+    """The tickets the rule would fire on now: not closed, its conditions hold and it has not fired on them in their
+    current state. One query; no ticket is looked at in Python."""
     fired = TimeRuleFiring.objects.filter(
         rule_id=rule.id if isinstance(rule, Rule) else rule.pk,
         ticket_id=OuterRef("pk"),
         state_since=OuterRef("status_changed_at"),
     )
+    # A closed ticket is final (merged ones too: the customer's next word opens a follow-up): no rule acts on it, and
+    # one that could not (a reply, a move) would fail there run after run until it is switched off.
     return (
         Ticket.objects.filter(conditions_q(rule.conditions, now), status_changed_at__isnull=False)
+        .exclude(status=Status.CLOSED)
         .exclude(Exists(fired))
         .order_by("pk")
     )

@@ -214,12 +214,14 @@ def _deliver(mailbox: Mailbox, mail: ParsedMail, *, now: datetime, limit: bool) 
     body = _within_limit(mail.new_text) or _("(no text)")
     ticket = _thread(mailbox, mail)
     if ticket is not None:
-        # On a closed ticket this opens a follow-up ticket linked to it (tickets.md).
+        # On a closed ticket this opens a follow-up ticket linked to it (tickets.md); on a merged one it lands on the
+        # ticket it was merged into. Only the first opens a ticket: the message is then its ticket's first.
         message = ticket_add_customer_message(
             ticket=ticket, body=body, storefront=mailbox.storefront, channel=Channel.EMAIL, now=now
         )
         _add_attachments(message, mail)
-        return message, CREATED if message.ticket_id != ticket.pk else APPENDED
+        opened = not Message.objects.filter(ticket_id=message.ticket_id, pk__lt=message.pk).exists()
+        return message, CREATED if opened else APPENDED
     if limit:
         opened_lately = InboundMessage.objects.filter(
             mailbox__storefront_id=mailbox.storefront_id,

@@ -356,6 +356,7 @@ SPECTACULAR_SETTINGS = {
         "SlaStateEnum": "tickets.api.common.SLA_STATE_CHOICES",
         "ReturnStatusEnum": "returns.models.ReturnStatus",
         "RefundStatusEnum": "returns.models.RefundStatus",
+        "ReasonEnum": "returns.models.Reason",
         "RefundConfirmStatusEnum": ["succeeded", "failed"],
         "AlertKindEnum": "alerts.models.AlertKind",
         "MacroScopeEnum": "tickets.models.MacroScope",

@@ -393,12 +393,14 @@ def ticket_timeline(*, ticket: Ticket) -> QuerySet[TicketEvent]:
 
 @dataclass(frozen=True)
 class CustomerTickets:
-    """The customer's other tickets beside a ticket (newest first, at most `limit`), and counts over all of theirs."""
+    """The customer's other tickets beside a ticket (newest first, at most `limit`), counts over all of theirs, and
+    the language they are written to in (their storefront's)."""
 
     tickets: list[Ticket]
     total: int
     returns: int
     complaints: int
+    language: str
 
 
 def _same_customer_q(customer: Customer) -> Q:
@@ -419,8 +421,9 @@ def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerT
     """The customer's other tickets this user may see, in the ticket's storefront, and how many tickets, returns and
     complaints they have in all (this one included). Two queries whatever the numbers."""
     customer = ticket.customer
+    language = ticket.storefront.language
     if customer is None:
-        return CustomerTickets(tickets=[], total=0, returns=0, complaints=0)
+        return CustomerTickets(tickets=[], total=0, returns=0, complaints=0, language=language)
     theirs = tickets_visible_to(user).filter(_same_customer_q(customer), storefront_id=ticket.storefront_id)
     others = list(theirs.exclude(pk=ticket.pk).order_by("-created_at", "-id")[:limit])
     counts = theirs.aggregate(
@@ -428,7 +431,7 @@ def customer_tickets(*, ticket: Ticket, user: Any, limit: int = 10) -> CustomerT
         returns=Count("id", filter=Q(kind=Kind.RETURN)),
         complaints=Count("id", filter=Q(kind=Kind.COMPLAINT)),
     )
-    return CustomerTickets(tickets=others, **counts)
+    return CustomerTickets(tickets=others, language=language, **counts)
 
 
 def team_names_shown() -> dict[str, str]:

@@ -162,8 +162,25 @@ class DeskReturnPageOut(Serializer):
     previous = serializers.URLField(allow_null=True)
 
 
+class DeskRefundRowOut(RefundOut):
+    """A row of finance's refunds list, with what the Refunds page shows beside each refund: the customer (masked,
+    as everywhere on the desk), the order and the return's reasons."""
+
+    storefront = serializers.CharField(source="return_request.storefront.name")
+    customer = serializers.CharField(
+        source="return_request.customer", allow_null=True, help_text="The name, else the masked e-mail or phone."
+    )
+    order_external_id = serializers.CharField(source="return_request.order.external_id")
+    reasons = serializers.SerializerMethodField(help_text="The return's reasons, each once.")
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Reason.choices)))
+    def get_reasons(self, refund: Any) -> list[str]:
+        # Prefetched by returns.selectors.refunds_queue: no query per row.
+        return list(dict.fromkeys(item.reason for item in refund.return_request.items.all()))
+
+
 class DeskRefundPageOut(Serializer):
-    results = RefundOut(many=True)
+    results = DeskRefundRowOut(many=True)
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
 

@@ -20,6 +20,7 @@ from returns.api.common import (
     ConfirmIn,
     DeskRefundListIn,
     DeskRefundPageOut,
+    DeskRefundRowOut,
     DeskReturnListIn,
     DeskReturnOut,
     DeskReturnPageOut,
@@ -251,7 +252,7 @@ class DeskRefundListApi(DeskApi):
     def get(self, request: Request) -> Response:
         filters = validated_query(DeskRefundListIn, request.query_params)
         refunds = selectors.refunds_queue(user=request.user, status=filters.get("status"))
-        return paginate(self, request, refunds, RefundOut, pagination=DueCursorPagination)
+        return paginate(self, request, refunds, DeskRefundRowOut, pagination=DueCursorPagination)
 
 
 class DeskRefundDetailApi(DeskApi):

@@ -98,6 +98,17 @@ def test_the_customers_tickets_are_found_by_id_email_or_phone_within_the_storefr
     assert (theirs["total"], theirs["returns"], theirs["complaints"]) == (4, 1, 1)
 
 
+def test_the_desk_api_detail_carries_the_customers_language(supervisor_api, storefront):
+    # Given a customer of a storefront whose customers write Simplified Chinese, and a guest's ticket
+    storefront.language = "zh-hans"
+    storefront.save(update_fields=["language"])
+    _, _, inquiry = _inquiry_about_the_order(storefront)
+    guest = make_ticket(storefront, customer=None)
+    # When the desk reads their tickets, then the customer's language is beside their tickets, as on the page
+    assert supervisor_api.get(f"{DESK}{inquiry.reference}/").json()["customer_tickets"]["language"] == "zh-hans"
+    assert supervisor_api.get(f"{DESK}{guest.reference}/").json()["customer_tickets"]["language"] == "zh-hans"
+
+
 def test_the_ticket_page_shows_the_order_and_the_customers_tickets(supervisor_desk, storefront, other_storefront):
     return_request, _, inquiry = _inquiry_about_the_order(storefront)
     refs = _other_tickets_of_the_same_person(storefront, other_storefront)

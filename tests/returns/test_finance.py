@@ -52,6 +52,23 @@ def test_the_refunds_list_shows_customer_order_reason_amount_and_due_time(financ
     assert f'href="/desk/returns/{return_request.reference}/"' in row
 
 
+def test_the_refunds_list_in_the_api_carries_customer_order_and_reasons(finance_api, storefront, agent):
+    # Given a refund to issue for Li Lei's return of order SO-10001 (a quality issue)
+    return_request, refund = _refund_to_issue(storefront, agent)
+    return_request.customer.email = "li.lei@example.com"
+    return_request.customer.name = ""
+    return_request.customer.save()
+    # When finance lists its refunds through the API
+    [row] = finance_api.get("/api/v1/desk/refunds/").json()["results"]
+    # Then each row says what the page says: the customer (masked), the order, the reasons, the amount, the due time
+    assert row["id"] == str(refund.public_id)
+    assert row["customer"] == "l***@example.com"
+    assert row["order_external_id"] == "SO-10001"
+    assert row["reasons"] == ["quality_issue"]
+    assert row["storefront"] == storefront.name
+    assert (row["amount"], row["currency"]) == (f"{refund.amount}", "CNY") and row["due_at"]
+
+
 def test_the_returns_page_opens_for_finance_with_the_refund_actions(finance_desk, storefront, agent):
     return_request, refund = _refund_to_issue(storefront, agent)
     # Finance cannot open the ticket, but the return's own page opens

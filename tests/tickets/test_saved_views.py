@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils.timezone import now
 
 from tests.factories import make_staff, make_ticket
 from tickets import selectors, services
@@ -194,6 +195,42 @@ def test_bulk_on_all_matching_a_view_acts_on_exactly_what_the_page_lists(
     # then exactly the tickets the page listed are resolved
     assert response.status_code == 302
     assert set(Ticket.objects.filter(status="resolved").values_list("pk", flat=True)) == listed
+
+
+def test_the_apis_bulk_on_all_matching_a_view_acts_on_exactly_what_the_api_lists(
+    agent_api, agent, storefront, django_capture_on_commit_callbacks
+):
+    # given tickets tagged vip, refund or both, and a view of the vip tickets
+    tickets = {subject: make_ticket(storefront, subject=subject) for subject in ("vip", "refund", "both", "plain")}
+    for subject, names in (("vip", ["vip"]), ("refund", ["refund"]), ("both", ["vip", "refund"])):
+        services.ticket_tags_change(ticket=tickets[subject], actor=services.Actor(user=agent), add=names)
+    view_id = _view(agent_api, {"tags": ["vip"]})
+    listed = agent_api.get("/api/v1/desk/tickets/", {"view": view_id, "tag": "refund"}).json()["results"]
+    assert [row["reference"] for row in listed] == [tickets["both"].reference]
+    # when a script resolves all matching that view with refund on top, as the queue page's bulk bar can
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_api.post(
+            "/api/v1/desk/tickets/bulk/",
+            {
+                "filter": {"view": view_id, "tag": ["refund"]},
+                "actions": [{"type": "set_status", "value": "resolved"}],
+            },
+            format="json",
+        )
+    # then exactly the tickets the list gave are resolved
+    assert response.status_code == 202, response.content
+    assert list(Ticket.objects.filter(status="resolved").values_list("pk", flat=True)) == [tickets["both"].pk]
+
+
+def test_the_apis_bulk_on_an_unknown_view_is_400_naming_it(agent_api, supervisor):
+    other = SavedView.objects.create(owner=supervisor, name="Theirs", filters={}, created_at=now(), updated_at=now())
+    response = agent_api.post(
+        "/api/v1/desk/tickets/bulk/",
+        {"filter": {"view": other.pk}, "actions": [{"type": "set_status", "value": "resolved"}]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "filter.view" in response.json()["errors"]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from django.conf import settings
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -437,12 +438,15 @@ class CustomerTicketRowOut(Serializer):
 
 class CustomerTicketsOut(Serializer):
     """The customer's other tickets in the storefront (by storefront id, e-mail or phone), newest first (up to 10),
-    and counts over all their tickets, this one included."""
+    counts over all their tickets, this one included, and their language."""
 
     tickets = CustomerTicketRowOut(many=True)
     total = serializers.IntegerField()
     returns = serializers.IntegerField()
     complaints = serializers.IntegerField()
+    language = serializers.ChoiceField(
+        choices=settings.LANGUAGES, help_text="The customer's language: their storefront's (canned texts and macros)."
+    )
 
 
 class DeskTicketDetailOut(DeskTicketOut):

@@ -217,6 +217,22 @@ def _queue_filters(params: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
+def _listed(request: Request, params: dict[str, Any], *, field: str) -> QuerySet[Ticket]:
+    """The tickets the list gives for these parameters: the queue's, or a saved view's narrowed by them. The bulk
+    endpoint's "all matching" reads them here too, so that it acts on exactly what the list shows."""
+    filters = _queue_filters(params)
+    search = params.get("q", "")
+    if "view" not in params:
+        return selectors.ticket_queue(user=request.user, scope=params["scope"], filters=filters, search=search)
+    view = selectors.saved_view_get_for_user(user=request.user, view_id=params["view"])
+    if view is None:
+        raise InvalidInput(_("No such view."), field=field)
+    # The parameters given narrow the view, as the filters picked on the queue page do.
+    return selectors.saved_view_queue(
+        user=request.user, view=view, filters=filters, search=search, scope=params["scope"]
+    )
+
+
 class DeskTicketListApi(DeskApi):
     @extend_schema(
         operation_id="desk_tickets_list",
@@ -228,18 +244,7 @@ class DeskTicketListApi(DeskApi):
     )
     def get(self, request: Request) -> Response:
         params = validated_query(DeskQueueIn, request.query_params)
-        filters = _queue_filters(params)
-        search = params.get("q", "")
-        if "view" in params:
-            view = selectors.saved_view_get_for_user(user=request.user, view_id=params["view"])
-            if view is None:
-                raise InvalidInput(_("No such view."), field="view")
-            # The parameters given narrow the view, as the filters picked on the queue page do.
-            tickets = selectors.saved_view_queue(
-                user=request.user, view=view, filters=filters, search=search, scope=params["scope"]
-            )
-        else:
-            tickets = selectors.ticket_queue(user=request.user, scope=params["scope"], filters=filters, search=search)
+        tickets = _listed(request, params, field="view")
         paginator = QueueCursorPagination()
         page = paginator.paginate_queryset(tickets, request, view=self)
         return paginator.get_paginated_response(DeskTicketOut(page, many=True).data)
@@ -624,6 +629,12 @@ class BulkFilterIn(Input):
     sla = serializers.ChoiceField(choices=SLA_STATE_CHOICES, required=False)
     q = Text(required=False, max_length=200)
     tag = serializers.ListField(child=Text(max_length=50), required=False, max_length=10)
+    view = Integer(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A saved view's id: its tickets, narrowed by the other filters given (as `view=` on the list).",
+    )
 
 
 class BulkIn(Input):
@@ -706,9 +717,7 @@ class DeskBulkApi(DeskApi):
             ids = services.bulk_ticket_ids(references=data["references"])
         else:
             params = data["filter"]
-            tickets = selectors.ticket_queue(
-                user=request.user, scope=params["scope"], filters=_queue_filters(params), search=params.get("q", "")
-            )
+            tickets = _listed(request, params, field="filter.view")
             ids = list(tickets.values_list("pk", flat=True)[: BULK_JOB_MAX + 1])
         job = services.bulk_job_create(user=request.user, actions=data["actions"], ticket_ids=ids)
         body = BulkJobOut(job, context={"request": request}).data

@@ -70,7 +70,8 @@ class AlertOut(Serializer):
         choices=Metric.choices, allow_blank=True, help_text="The SLA metric; empty for complaint and KPI alerts."
     )
     level = serializers.IntegerField(help_text="1; escalations are 2 or 3.")
-    text = serializers.CharField(help_text="What the alert says, in the caller's language.")
+    message = serializers.CharField(source="text", help_text="What the alert says, in the caller's language.")
+    text = serializers.CharField(help_text="The same as `message` (its earlier name, kept for existing clients).")
     ticket = TicketRefOut(allow_null=True)
     team = NamedRefOut(allow_null=True)
     occurred_at = serializers.DateTimeField(

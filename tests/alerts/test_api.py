@@ -29,7 +29,8 @@ def test_supervisor_lists_open_alerts_newest_first_with_their_ticket(storefront,
     assert [(a["kind"], a["metric"]) for a in body["results"]] == [("breach", "response"), ("at_risk", "response")]
     breach = body["results"][0]
     assert breach["ticket"]["reference"] == ticket.reference
-    assert breach["text"] == "Response deadline missed"
+    # `message` as sla.md names it (and `text`, its earlier name)
+    assert breach["message"] == breach["text"] == "Response deadline missed"
     assert breach["acknowledged_by"] is None and breach["resolved_at"] is None
 
 

@@ -271,3 +271,20 @@ def test_a_view_tab_with_filters_picked_costs_what_the_queue_with_them_costs(
     with django_assert_num_queries(len(queue.captured_queries)):
         response = agent_desk.get("/desk/", {"view": view_id, "tag": "vip", "q": "T"})
     assert len(response.context["page"]["tickets"]) == 25
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/desk/views/",
+        "/api/v1/desk/macros/",
+        "/api/v1/desk/automation/triggers/",
+        "/api/v1/desk/automation/time-rules/",
+        "/api/v1/desk/automation/chat-channels/",
+    ],
+)
+def test_the_lists_a_person_keeps_have_the_shape_of_every_list(supervisor_api, path):
+    # api.md: lists answer {"results", "next", "previous"}; these come whole, so there is no other page
+    body = supervisor_api.get(path).json()
+    assert set(body) == {"results", "next", "previous"}
+    assert body["next"] is None and body["previous"] is None

@@ -33,6 +33,7 @@ from tickets.api.common import (
     KeptDetail,
     KeptList,
     Text,
+    WholeListOut,
     errors,
     validated,
 )
@@ -109,11 +110,11 @@ class TriggerOut(RuleOut):
     event = serializers.ChoiceField(choices=TriggerEvent.choices)
 
 
-class TriggerListOut(Serializer):
+class TriggerListOut(WholeListOut):
     results = TriggerOut(many=True)
 
 
-class TimeRuleListOut(Serializer):
+class TimeRuleListOut(WholeListOut):
     results = RuleOut(many=True)
 
 
@@ -152,7 +153,7 @@ class ChatChannelOut(Serializer):
     active = serializers.BooleanField()
 
 
-class ChatChannelListOut(Serializer):
+class ChatChannelListOut(WholeListOut):
     results = ChatChannelOut(many=True)
 
 

@@ -768,9 +768,17 @@ class Kept:
         return self.output(kept, many=many).data
 
 
+class WholeListOut(Serializer):
+    """A list answered whole (a person's saved views, macros, the automation rules: a few dozen at most), in the
+    shape of every list of the API."""
+
+    next = serializers.URLField(allow_null=True, help_text="Always null: the list comes whole.")
+    previous = serializers.URLField(allow_null=True, help_text="Always null: the list comes whole.")
+
+
 class KeptList(Kept):
     def get(self, request: Request) -> Response:
-        return Response({"results": self.answer(self.kept_list(request), many=True)})
+        return Response({"results": self.answer(self.kept_list(request), many=True), "next": None, "previous": None})
 
     @idempotent
     def post(self, request: Request) -> Response:

@@ -53,6 +53,7 @@ from tickets.api.common import (
     QueryInteger,
     TagText,
     Text,
+    WholeListOut,
     cursor_field,
     desk_ticket_after_action,
     desk_ticket_body,
@@ -890,7 +891,7 @@ class SavedViewOut(Serializer):
     position = serializers.IntegerField()
 
 
-class SavedViewPageOut(Serializer):
+class SavedViewPageOut(WholeListOut):
     results = SavedViewOut(many=True)
 
 
@@ -1003,7 +1004,7 @@ class MacroOut(Serializer):
     position = serializers.IntegerField()
 
 
-class MacroListOut(Serializer):
+class MacroListOut(WholeListOut):
     results = MacroOut(many=True)
 
 

@@ -1003,7 +1003,8 @@ class BulkJobResult(models.Model):
     tickets it already did and never does one twice."""
 
     job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="results")
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # Empty for a reference that named no ticket (refused when the job was made).
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     reference = models.CharField(_("reference"), max_length=20)
     ok = models.BooleanField(_("done"))
     error = models.CharField(_("reason"), max_length=500, blank=True)

@@ -246,10 +246,11 @@ def bulk(request: HttpRequest) -> HttpResponse:
         macro = selectors.macros_for(user=user).filter(pk=int(macro_id)).first()
         if macro is None:
             raise ApplicationError(_("Choose a macro."))
-        actions = [*macro.actions, *actions]
+        actions = [*services.macro_bulk_actions(macro), *actions]
     if not actions:
         messages.error(request, _("Choose what to change."))
         return redirect(_queue_url(request))
+    unknown: list[str] = []
     if request.POST.get("all_matching") == "1":
         query = QueryDict(request.POST.get("filter_query", ""))
         form = QueueFilterForm(query)
@@ -287,8 +288,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 if not row["ok"]:
                     messages.error(request, f"{row['reference']}: {row['error']}")
             return redirect(_queue_url(request))
-        ids = services.bulk_ticket_ids(references=references)
-    job = services.bulk_job_create(user=user, actions=actions, ticket_ids=ids)
+        ids, unknown = services.bulk_tickets_found(references=references)
+    job = services.bulk_job_create(user=user, actions=actions, ticket_ids=ids, unknown_references=unknown)
     return redirect("tickets:bulk_job", job_id=job.pk)
 
 

@@ -254,3 +254,40 @@ def test_the_bulk_form_without_a_change_or_a_ticket_says_so(agent_desk, storefro
     make_ticket(storefront)
     response = agent_desk.post("/desk/bulk/", {"references": ["T-000001"]}, follow=True)
     assert "Choose what to change." in [str(m) for m in response.context["messages"]]
+
+
+def test_a_job_refuses_a_reference_no_ticket_has_with_its_own_result_row(
+    agent_api, storefront, agent, django_capture_on_commit_callbacks
+):
+    # given 100 tickets and a mistyped 101st reference (so the bulk runs as a job)
+    tickets = make_many(storefront, 100)
+    references = [t.reference for t in tickets] + ["T-999999"]
+    # when the agent tags them all
+    with django_capture_on_commit_callbacks(execute=True):
+        response = agent_api.post(
+            BULK, {"references": references, "actions": [{"type": "add_tags", "value": ["x"]}]}, format="json"
+        )
+    # then the job counts the typo as refused, with a row that says why, as an answer of up to 100 would
+    assert response.status_code == 202, response.content
+    job = agent_api.get(f"/api/v1/desk/bulk-jobs/{response.json()['id']}/").json()
+    assert (job["status"], job["total"], job["succeeded"], job["failed"]) == ("done", 101, 100, 1)
+    rows = agent_api.get(job["results_url"]).json()["results"]
+    assert rows[0] == {"reference": "T-999999", "ok": False, "error": "No such ticket, or you may not change it."}
+
+
+def test_a_macro_that_puts_its_reply_in_the_reply_box_sends_no_reply_in_bulk(agent_api, storefront, agent):
+    # given the agent's macro whose reply is meant for the reply box (not sent), which also tags
+    macro = services.macro_create(
+        user=agent,
+        name="Draft",
+        actions=[{"type": "reply", "value": "Hello"}, {"type": "add_tags", "value": ["drafted"]}],
+        send_reply=False,
+    )
+    tickets = make_many(storefront, 2)
+    # when it is applied to both tickets at once
+    response = agent_api.post(BULK, {"references": [t.reference for t in tickets], "macro": macro.pk}, format="json")
+    # then they are tagged and no reply went to the customers (there is no reply box to put it in)
+    assert response.status_code == 200, response.content
+    assert all(row["ok"] for row in response.json()["results"])
+    assert Tag.objects.get(name="drafted").tickets.count() == 2
+    assert not TicketEvent.objects.filter(ticket__in=tickets, kind=EventKind.REPLIED).exists()

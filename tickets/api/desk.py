@@ -708,19 +708,22 @@ class DeskBulkApi(DeskApi):
             macro = selectors.macros_for(user=request.user).filter(pk=data["macro"]).first()
             if macro is None:
                 raise InvalidInput(_("No such macro."), field="macro")
-            data["actions"] = macro.actions
+            data["actions"] = services.macro_bulk_actions(macro)
         if "references" in data and len(set(data["references"])) <= BULK_SYNC_MAX:
             results = services.tickets_bulk_apply(
                 user=request.user, references=data["references"], actions=data["actions"]
             )
             return Response({"results": results})
+        unknown: list[str] = []
         if "references" in data:
-            ids = services.bulk_ticket_ids(references=data["references"])
+            ids, unknown = services.bulk_tickets_found(references=data["references"])
         else:
             params = data["filter"]
             tickets = _listed(request, params, field="filter.view")
             ids = list(tickets.values_list("pk", flat=True)[: BULK_JOB_MAX + 1])
-        job = services.bulk_job_create(user=request.user, actions=data["actions"], ticket_ids=ids)
+        job = services.bulk_job_create(
+            user=request.user, actions=data["actions"], ticket_ids=ids, unknown_references=unknown
+        )
         body = BulkJobOut(job, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["results_url"]})
 

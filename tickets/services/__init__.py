@@ -13,7 +13,7 @@ writes.
 from tickets.services.actions import actions_apply, actions_validate
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
 from tickets.services.automation import automation_event, automation_listens
-from tickets.services.bulk import bulk_job_create, bulk_job_run, bulk_ticket_ids, tickets_bulk_apply
+from tickets.services.bulk import bulk_job_create, bulk_job_run, bulk_tickets_found, tickets_bulk_apply
 from tickets.services.collision import TicketChanged, ticket_check_seen
 from tickets.services.customers import customer_upsert
 from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save, ticket_record_event
@@ -26,7 +26,7 @@ from tickets.services.lifecycle import (
     ticket_move,
     tickets_auto_close,
 )
-from tickets.services.macros import macro_apply, macro_create, macro_delete, macro_update
+from tickets.services.macros import macro_apply, macro_bulk_actions, macro_create, macro_delete, macro_update
 from tickets.services.merge import register_merge_part, ticket_link, ticket_merge, ticket_split
 from tickets.services.messages import (
     attachment_add,
@@ -75,7 +75,7 @@ __all__ = [
     "automation_listens",
     "bulk_job_create",
     "bulk_job_run",
-    "bulk_ticket_ids",
+    "bulk_tickets_found",
     "canned_response_render",
     "clock_start",
     "clock_stop",
@@ -83,6 +83,7 @@ __all__ = [
     "customer_reveal",
     "customer_upsert",
     "macro_apply",
+    "macro_bulk_actions",
     "macro_create",
     "macro_delete",
     "macro_update",

@@ -122,27 +122,44 @@ def tickets_bulk_apply(
     ]
 
 
-def bulk_ticket_ids(*, references: Sequence[str]) -> list[int]:
-    """The ids of the tickets with these references, for a job (unknown references are left out)."""
+def bulk_tickets_found(*, references: Sequence[str]) -> tuple[list[int], list[str]]:
+    """For a job: the ids of the tickets with these references, and the references no ticket has."""
     wanted = _unique(references)
-    return sorted(Ticket.objects.filter(reference__in=wanted).values_list("pk", flat=True))
+    ids = dict(Ticket.objects.filter(reference__in=wanted).values_list("reference", "pk"))
+    return sorted(ids.values()), [reference for reference in wanted if reference not in ids]
 
 
 @transaction.atomic
 def bulk_job_create(
-    *, user: AbstractUser, actions: Any, ticket_ids: Sequence[int], now: datetime | None = None
+    *,
+    user: AbstractUser,
+    actions: Any,
+    ticket_ids: Sequence[int],
+    unknown_references: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> BulkJob:
-    """A background job for up to BULK_JOB_MAX tickets; its task starts once the job is committed."""
+    """A background job for up to BULK_JOB_MAX tickets; its task starts once the job is committed. References that
+    name no ticket are refused at once, each with its result row, as a request of up to 100 answers them."""
     checked = bulk_actions_validate(actions)
     ids = sorted(set(ticket_ids))
-    if not ids:
+    unknown = list(dict.fromkeys(unknown_references))
+    if not ids and not unknown:
         raise InvalidInput(_("No tickets to change."), field="references")
-    if len(ids) > BULK_JOB_MAX:
+    if len(ids) + len(unknown) > BULK_JOB_MAX:
         raise InvalidInput(
             _("At most %(count)d tickets in one bulk action.") % {"count": BULK_JOB_MAX}, field="references"
         )
     job = BulkJob.objects.create(
-        user=user, actions=checked, ticket_ids=ids, total=len(ids), created_at=now or timezone.now()
+        user=user,
+        actions=checked,
+        ticket_ids=ids,
+        total=len(ids) + len(unknown),
+        failed=len(unknown),
+        created_at=now or timezone.now(),
+    )
+    refused = _("No such ticket, or you may not change it.")
+    BulkJobResult.objects.bulk_create(
+        BulkJobResult(job=job, ticket=None, reference=reference, ok=False, error=refused) for reference in unknown
     )
     from tickets.tasks import run_bulk_job
 

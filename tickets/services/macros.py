@@ -156,7 +156,7 @@ def macro_apply(
     names the macro). `without_reply` leaves out its reply (the desk puts the text in the reply box instead);
     `dry_run` changes nothing and returns what would change, the reply rendered for this ticket. Like a reply, it is
     held (TicketChanged) when the customer or someone else wrote after `seen_event_id`, unless `confirm`."""
-    actions = [action for action in macro.actions if not (without_reply and action["type"] == "reply")]
+    actions = _actions_of(macro, without_reply=without_reply)
     if not actions:
         return vocabulary.ActionResult(ticket=ticket, dry_run=dry_run)
     with transaction.atomic():
@@ -171,6 +171,16 @@ def macro_apply(
             dry_run=dry_run,
             now=now,
         )
+
+
+def _actions_of(macro: Macro, *, without_reply: bool) -> list[dict[str, Any]]:
+    return [action for action in macro.actions if not (without_reply and action["type"] == "reply")]
+
+
+def macro_bulk_actions(macro: Macro) -> list[dict[str, Any]]:
+    """The actions a macro applies to many tickets at once: its reply only if the macro sends it (a reply meant for
+    the reply box has no box to go to)."""
+    return _actions_of(macro, without_reply=not macro.send_reply)
 
 
 def macro_reply_text(*, macro: Macro, ticket: Ticket, user: AbstractUser) -> str | None:

@@ -291,3 +291,15 @@ def test_a_macro_that_puts_its_reply_in_the_reply_box_sends_no_reply_in_bulk(age
     assert all(row["ok"] for row in response.json()["results"])
     assert Tag.objects.get(name="drafted").tickets.count() == 2
     assert not TicketEvent.objects.filter(ticket__in=tickets, kind=EventKind.REPLIED).exists()
+
+
+def test_100_tickets_named_twice_in_another_case_are_answered_at_once(agent_api, storefront, agent):
+    # given 100 tickets, one of them named a second time in lower case
+    tickets = make_many(storefront, 100)
+    references = [t.reference for t in tickets] + [tickets[0].reference.lower()]
+    # when tagged: it is 100 tickets, answered at once, not a background job
+    response = agent_api.post(
+        BULK, {"references": references, "actions": [{"type": "add_tags", "value": ["y"]}]}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == 100 and not BulkJob.objects.exists()

@@ -709,7 +709,7 @@ class DeskBulkApi(DeskApi):
             if macro is None:
                 raise InvalidInput(_("No such macro."), field="macro")
             data["actions"] = services.macro_bulk_actions(macro)
-        if "references" in data and len(set(data["references"])) <= BULK_SYNC_MAX:
+        if "references" in data and len(services.bulk_references(data["references"])) <= BULK_SYNC_MAX:
             results = services.tickets_bulk_apply(
                 user=request.user, references=data["references"], actions=data["actions"]
             )

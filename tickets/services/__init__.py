@@ -13,7 +13,13 @@ writes.
 from tickets.services.actions import actions_apply, actions_validate
 from tickets.services.assignment import ticket_assign, ticket_change_category, ticket_change_severity
 from tickets.services.automation import automation_event, automation_listens
-from tickets.services.bulk import bulk_job_create, bulk_job_run, bulk_tickets_found, tickets_bulk_apply
+from tickets.services.bulk import (
+    bulk_job_create,
+    bulk_job_run,
+    bulk_references,
+    bulk_tickets_found,
+    tickets_bulk_apply,
+)
 from tickets.services.collision import TicketChanged, ticket_check_seen
 from tickets.services.customers import customer_upsert
 from tickets.services.events import SYSTEM, Actor, ticket_event, ticket_events_save, ticket_record_event
@@ -75,6 +81,7 @@ __all__ = [
     "automation_listens",
     "bulk_job_create",
     "bulk_job_run",
+    "bulk_references",
     "bulk_tickets_found",
     "canned_response_render",
     "clock_start",

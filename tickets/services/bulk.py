@@ -92,7 +92,8 @@ def ticket_bulk_apply_one(
     return error
 
 
-def _unique(references: Sequence[str]) -> list[str]:
+def bulk_references(references: Sequence[str]) -> list[str]:
+    """The references as the bulk reads them: trimmed, upper-case, each once, in the order given."""
     return list(dict.fromkeys(reference.strip().upper() for reference in references))
 
 
@@ -102,7 +103,7 @@ def tickets_bulk_apply(
     """Up to BULK_SYNC_MAX tickets at once: `[{"reference", "ok", "error"}]` in the order given, each ticket done
     in its own transaction, in id order."""
     checked = bulk_actions_validate(actions)
-    wanted = _unique(references)
+    wanted = bulk_references(references)
     if not wanted:
         raise InvalidInput(_("Give at least one ticket."), field="references")
     if len(wanted) > BULK_SYNC_MAX:
@@ -124,7 +125,7 @@ def tickets_bulk_apply(
 
 def bulk_tickets_found(*, references: Sequence[str]) -> tuple[list[int], list[str]]:
     """For a job: the ids of the tickets with these references, and the references no ticket has."""
-    wanted = _unique(references)
+    wanted = bulk_references(references)
     ids = dict(Ticket.objects.filter(reference__in=wanted).values_list("reference", "pk"))
     return sorted(ids.values()), [reference for reference in wanted if reference not in ids]
 

@@ -33,6 +33,16 @@ def _eager_celery(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request through the test client leaves its language active in the thread (LocaleMiddleware activates, nothing
+    # deactivates); each test starts, as a worker does, in the installation's language.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

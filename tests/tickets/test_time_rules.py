@@ -164,3 +164,28 @@ def test_a_time_rule_leaves_closed_tickets_alone_and_the_preview_shows_only_the_
     assert closed.messages.filter(kind=MessageKind.PUBLIC).count() == 0
     rule.refresh_from_db()
     assert (rule.is_active, rule.failures) == (True, 0)
+
+
+@pytest.mark.django_db
+def test_the_shipped_rule_gives_a_ticket_nobody_took_to_the_teams_least_loaded_supervisor(storefront, team, agent):
+    from tests.factories import make_staff
+
+    # given the shipped rule switched on, and a team with two supervisors, the first already holding a ticket
+    rule = TimeRule.objects.get(name="A new ticket nobody took in 1 hour: to the team's supervisor")
+    assert rule.actions == [{"type": "assign_agent", "value": "team_supervisor"}]
+    rule.is_active = True
+    rule.save()
+    busy = make_staff("lead-busy", "supervisor", teams=(team,))
+    free = make_staff("lead-free", "supervisor", teams=(team,))
+    held = make_ticket(storefront, now=at("2026-11-02T08:00:00"))
+    Ticket.objects.filter(pk=held.pk).update(assignee=busy)
+    # and a new ticket nobody took
+    waiting = make_ticket(storefront, now=at("2026-11-02T10:00:00"))
+    Ticket.objects.filter(pk=waiting.pk).update(assignee=None)
+
+    # when the rules are checked 90 minutes later
+    time_rules_run(now=at("2026-11-02T11:30:00"))
+
+    # then it went to the supervisor with fewer open tickets, in its team
+    waiting.refresh_from_db()
+    assert (waiting.assignee, waiting.team) == (free, team)

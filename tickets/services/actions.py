@@ -17,7 +17,7 @@ Types and values (automation.md, "Shapes"):
 | reply, note | text with the canned-response placeholders, or {"en": ..., "zh-hans": ...} |
 | set_status, set_severity, set_category | the enum value |
 | assign_team | a team name |
-| assign_agent | a username, or "least_loaded" (in the ticket's team) |
+| assign_agent | a username, "least_loaded" (in the ticket's team) or "team_supervisor" (the team's, least loaded) |
 | add_tags, remove_tags | a list of tag names |
 | notify | {"users": [usernames], "teams": [names], "supervisors": bool, "chat": channel name, "text": optional} |
 | send_webhook | {} (the storefront's webhook, event `ticket.automation`, with the rule's name) |
@@ -58,6 +58,7 @@ from tickets.services.tags import tags_validate, ticket_tags_change
 from tickets.services.webhooks import ticket_ordering_key, ticket_ref, webhook_enqueue
 
 LEAST_LOADED = "least_loaded"
+TEAM_SUPERVISOR = "team_supervisor"
 TEXT_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 ACTION_TYPES = (
     "reply",
@@ -188,10 +189,10 @@ def _validate_one(raw: Any, path: str, check: bool) -> Action:
         return Action(kind, value)
     if kind == "assign_agent":
         if not isinstance(value, str) or not value:
-            raise _error(vpath, _('A username, or "least_loaded".'))
+            raise _error(vpath, _('A username, "least_loaded" or "team_supervisor".'))
         if (
             check
-            and value != LEAST_LOADED
+            and value not in (LEAST_LOADED, TEAM_SUPERVISOR)
             and not get_user_model().objects.filter(username=value, is_active=True).exists()
         ):
             raise _error(vpath, _no_user(value))
@@ -438,6 +439,11 @@ def _assign_agent(ticket: Ticket, value: str, ctx: "_Context") -> Ticket:
         if agent is None or agent.pk == ticket.assignee_id:
             return ticket
         assignee, team = _user(agent.pk), ticket.team
+    elif value == TEAM_SUPERVISOR:
+        supervisor = routing.team_supervisor(ticket.team) if ticket.team_id else None
+        if supervisor is None or supervisor == ticket.assignee_id:
+            return ticket
+        assignee, team = _user(supervisor), ticket.team
     else:
         assignee = get_user_model().objects.filter(username=value, is_active=True).first()
         if assignee is None:

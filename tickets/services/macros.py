@@ -37,7 +37,10 @@ def actions_permitted_check(*, actions: list[dict[str, Any]], ticket: Ticket, us
     for action in actions:
         if action["type"] == "assign_team" and not supervisor and action["value"] != team_name:
             raise NotPermitted(_("No such team, or you may not assign to it."), field="team")
-        if action["type"] == "assign_agent" and action["value"] != vocabulary.LEAST_LOADED:
+        if action["type"] == "assign_agent" and action["value"] not in (
+            vocabulary.LEAST_LOADED,
+            vocabulary.TEAM_SUPERVISOR,
+        ):
             assignee = get_user_model().objects.filter(username=action["value"], is_active=True).first()
             if assignee is None or not roles.is_agent(assignee):
                 raise NotPermitted(_("Tickets go to agents only."), field="assignee")

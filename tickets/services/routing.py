@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count
 
 from tickets.models import OPEN_STATUSES, RoutingRule, Team, Ticket
-from tickets.roles import AGENTS
+from tickets.roles import AGENTS, SUPERVISORS
 from tickets.settings_cache import cached
 
 
@@ -62,10 +62,25 @@ def least_loaded_agent(team: Team) -> Agent | None:
     agents = cached("routing", _routing).agents.get(team.pk, [])
     if not agents:
         return None
-    open_tickets = dict(
-        Ticket.objects.filter(assignee_id__in=[agent.pk for agent in agents], status__in=OPEN_STATUSES)
+    open_tickets = _open_tickets([agent.pk for agent in agents])
+    return min(agents, key=lambda agent: (open_tickets.get(agent.pk, 0), agent.pk))
+
+
+def team_supervisor(team: Team) -> int | None:
+    """The id of the team's supervisor (an active member in the supervisors' group) with the fewest open tickets
+    (ties: the longest-standing account); None when the team has none."""
+    ids = list(team.members.filter(is_active=True, groups__name=SUPERVISORS).values_list("pk", flat=True))
+    if not ids:
+        return None
+    open_tickets = _open_tickets(ids)
+    return min(ids, key=lambda pk: (open_tickets.get(pk, 0), pk))
+
+
+def _open_tickets(user_ids: list[int]) -> dict[int, int]:
+    # Counted in the partial index of open tickets by assignee (`ticket_assignee_open_idx`).
+    return dict(
+        Ticket.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
         .order_by()
         .values_list("assignee_id")
         .annotate(count=Count("pk"))
     )
-    return min(agents, key=lambda agent: (open_tickets.get(agent.pk, 0), agent.pk))

@@ -46,6 +46,10 @@ SHIPPED_RULE_NAMES = {
     "A new ticket nobody took in 1 hour: tell the team's supervisors": gettext_lazy(
         "A new ticket nobody took in 1 hour: tell the team's supervisors"
     ),
+    # Its name since migration 0053, which made it assign the ticket as automation.md ships it.
+    "A new ticket nobody took in 1 hour: to the team's supervisor": gettext_lazy(
+        "A new ticket nobody took in 1 hour: to the team's supervisor"
+    ),
     "Severe complaints: tell the supervisors": gettext_lazy("Severe complaints: tell the supervisors"),
 }
 

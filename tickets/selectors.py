@@ -6,6 +6,7 @@ sees only its own. Every list here costs a fixed number of queries whatever its 
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -354,6 +355,19 @@ def ticket_get_for_user(*, user: Any, reference: str) -> Ticket:
     if ticket is None:
         raise Http404("No such ticket.")
     return ticket
+
+
+def tickets_get_for_user(*, user: Any, references: Iterable[str]) -> tuple[list[Ticket], list[str]]:
+    """The tickets of these references (trimmed, upper-case, each once, in the order given) that this user may see,
+    in one query, and the references that name no such ticket."""
+    wanted = list(dict.fromkeys(reference.strip().upper() for reference in references if reference.strip()))
+    found = {
+        ticket.reference: ticket
+        for ticket in tickets_visible_to(user).select_related("storefront").filter(reference__in=wanted)
+    }
+    return [found[reference] for reference in wanted if reference in found], [
+        reference for reference in wanted if reference not in found
+    ]
 
 
 def ticket_get_for_storefront(*, storefront: Storefront, public_id: Any) -> Ticket:

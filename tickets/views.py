@@ -669,14 +669,9 @@ def ticket_tags(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _visible(request: HttpRequest, references: list[str]) -> list[Ticket]:
-    tickets = []
-    for reference in dict.fromkeys(r.strip().upper() for r in references if r.strip()):
-        try:
-            tickets.append(selectors.ticket_get_for_user(user=request.user, reference=reference))
-        except Http404:
-            raise ApplicationError(
-                _("No such ticket, or you may not see it: %(reference)s") % {"reference": reference}
-            ) from None
+    tickets, missing = selectors.tickets_get_for_user(user=request.user, references=references)
+    if missing:
+        raise ApplicationError(_("No such ticket, or you may not see it: %(reference)s") % {"reference": missing[0]})
     return tickets
 
 

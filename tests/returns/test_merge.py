@@ -1,6 +1,10 @@
 """Merge, link and split (workspace.md) through the desk API, with a return on the merged ticket."""
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from returns.models import ReturnRequest
 from tests.factories import StorefrontFactory, make_ticket
@@ -158,3 +162,31 @@ def test_the_desk_page_merges_and_links(supervisor_desk, storefront):
     assert f'href="/desk/tickets/{other.reference}/"' in page
     source_page = supervisor_desk.get(f"/desk/tickets/{source.reference}/").content.decode()
     assert "Merged into" in source_page
+
+
+def test_the_sources_of_a_merge_are_found_in_one_query_however_many_they_are(supervisor_api, storefront):
+    # given a ticket and five others of the same storefront
+    target = make_ticket(storefront)
+    sources = [make_ticket(storefront) for _ in range(5)]
+    # when a supervisor merges the five into it
+    with CaptureQueriesContext(connection) as queries:
+        response = supervisor_api.post(
+            f"{DESK}{target.reference}/merge/", {"sources": [s.reference.lower() for s in sources]}, format="json"
+        )
+    # then all five are merged, and the tickets were looked up by reference once for the path and once for the body
+    assert response.status_code == 200, response.content
+    assert Ticket.objects.filter(merged_into=target).count() == 5
+    lookups = [
+        q["sql"] for q in queries.captured_queries if re.search(r'"tickets_ticket"\."reference" (=|IN)', q["sql"])
+    ]
+    assert len(lookups) <= 3, lookups
+
+
+def test_the_desk_page_names_a_source_the_agent_may_not_see_and_merges_nothing(agent_desk, storefront, other_team):
+    target, hidden = make_ticket(storefront), make_ticket(storefront)
+    Ticket.objects.filter(pk=hidden.pk).update(team=other_team, assignee=None)
+    page = agent_desk.post(
+        f"/desk/tickets/{target.reference}/merge/", {"sources": f"{hidden.reference.lower()}"}, follow=True
+    ).content.decode()
+    assert f"No such ticket, or you may not see it: {hidden.reference}" in page
+    assert Ticket.objects.get(pk=hidden.pk).merged_into_id is None

@@ -795,15 +795,12 @@ class SplitIn(Input):
 
 
 def _visible_tickets(request: Request, references: list[str], field: str) -> list[Ticket]:
-    tickets = []
-    for reference in dict.fromkeys(references):
-        try:
-            tickets.append(selectors.ticket_get_for_user(user=request.user, reference=reference.strip().upper()))
-        except Http404:
-            # A reference that names no ticket the user may see is not found, as the ticket in the path would be.
-            raise NotFound(
-                _("No such ticket, or you may not see it: %(reference)s") % {"reference": reference}, field=field
-            ) from None
+    tickets, missing = selectors.tickets_get_for_user(user=request.user, references=references)
+    if missing:
+        # A reference that names no ticket the user may see is not found, as the ticket in the path would be.
+        raise NotFound(
+            _("No such ticket, or you may not see it: %(reference)s") % {"reference": missing[0]}, field=field
+        )
     return tickets
 
 

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from aftersales.errors import ApplicationError, InvalidInput
-from tickets import roles
+from tickets import roles, selectors
 from tickets.models import ChatChannel, ChatDelivery, ChatKind, Ticket, TimeRule, Trigger, TriggerEvent
 from tickets.services.automation import rule_delete, rule_save, rule_test, time_rule_preview
 from tickets.services.chat import chat_channel_save
@@ -30,12 +29,6 @@ KINDS: dict[str, type[Trigger] | type[TimeRule]] = {"triggers": Trigger, "time-r
 def _supervisor(request: HttpRequest) -> None:
     if not roles.is_supervisor(request.user):
         raise PermissionDenied
-
-
-def _with_counts(model: type[Trigger] | type[TimeRule]) -> Any:
-    return model.objects.annotate(fired=Count("firings"), last_fired_at=Max("firings__fired_at")).order_by(
-        "position", "id"
-    )
 
 
 class RuleForm(forms.Form):
@@ -107,8 +100,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         request,
         "tickets/automation/overview.html",
         {
-            "triggers": _with_counts(Trigger),
-            "time_rules": _with_counts(TimeRule),
+            "triggers": selectors.automation_rules(Trigger),
+            "time_rules": selectors.automation_rules(TimeRule),
             "channels": ChatChannel.objects.all(),
             "deliveries": ChatDelivery.objects.select_related("channel").order_by("-created_at")[:20],
             "chat_kinds": ChatKind.choices,
@@ -126,7 +119,7 @@ def rule_edit(request: HttpRequest, kind: str, rule_id: int | None = None) -> Ht
         raise Http404
     rule = None
     if rule_id is not None:
-        rule = _with_counts(model).filter(pk=rule_id).first()
+        rule = selectors.automation_rules(model).filter(pk=rule_id).first()
         if rule is None:
             raise Http404
     form = RuleForm(request.POST or None, initial=_initial(rule) if rule else None)

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import JSONObject, Lower
 from django.http import Http404
 from django.utils import timezone, translation
@@ -35,6 +35,8 @@ from tickets.models import (
     Team,
     Ticket,
     TicketEvent,
+    TimeRule,
+    Trigger,
 )
 from tickets.panels import reference_ticket_ids
 
@@ -509,3 +511,10 @@ def macros_managed_by(*, user: Any) -> QuerySet[Macro]:
     """The macros a user may see to manage: their own, and (supervisors) every team and global one; active or not."""
     shared = Q(scope__in=[MacroScope.TEAM, MacroScope.GLOBAL]) if roles.is_supervisor(user) else Q(pk__in=[])
     return Macro.objects.filter(Q(scope=MacroScope.PERSONAL, owner=user) | shared).select_related("team", "owner")
+
+
+def automation_rules(model: type[Trigger] | type[TimeRule]) -> QuerySet[Any]:
+    """Triggers or time rules in position order, each with how often it fired and when last (one query)."""
+    return model.objects.annotate(fired=Count("firings"), last_fired_at=Max("firings__fired_at")).order_by(
+        "position", "id"
+    )

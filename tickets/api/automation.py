@@ -4,7 +4,7 @@ conditions and actions and answer 400 naming the path (`conditions.all.0.field`)
 
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from aftersales.errors import InvalidInput
 from aftersales.schema import STAFF_AUTH
-from tickets import roles
+from tickets import roles, selectors
 from tickets.api.common import (
     CREATE_ERRORS,
     IDEMPOTENCY_KEY,
@@ -157,19 +157,13 @@ class ChatChannelListOut(WholeListOut):
     results = ChatChannelOut(many=True)
 
 
-def _rules(model: type[Trigger] | type[TimeRule]) -> QuerySet:
-    return model.objects.annotate(fired=Count("firings"), last_fired_at=Max("firings__fired_at")).order_by(
-        "position", "id"
-    )
-
-
 def _out(rule: Trigger | TimeRule) -> dict[str, Any]:
     fired, last = getattr(rule, "fired", 0), getattr(rule, "last_fired_at", None)
     return {**rule_as_json(rule), "fired": fired, "last_fired_at": last}
 
 
 def _get(model: type[Trigger] | type[TimeRule], pk: int) -> Trigger | TimeRule:
-    rule = _rules(model).filter(pk=pk).first()
+    rule = selectors.automation_rules(model).filter(pk=pk).first()
     if rule is None:
         raise Http404("No such rule.")
     return rule
@@ -179,7 +173,7 @@ class _Rules(Kept, AutomationApi):
     model: type[Trigger] | type[TimeRule]
 
     def kept_list(self, request: Request) -> QuerySet:
-        return _rules(self.model)
+        return selectors.automation_rules(self.model)
 
     def kept(self, request: Request, id: int) -> Trigger | TimeRule:
         return _get(self.model, id)

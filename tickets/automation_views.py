@@ -142,7 +142,7 @@ def rule_edit(request: HttpRequest, kind: str, rule_id: int | None = None) -> Ht
     if model is TimeRule:
         del form.fields["event"]
     test = None
-    reference = request.GET.get("reference", "").strip()[:20]
+    reference = request.GET.get("reference", "").strip().upper()[:20]
     if rule is not None and reference:
         ticket = Ticket.objects.select_related("storefront").filter(reference=reference).first()
         if ticket is None:

@@ -97,6 +97,10 @@ def test_testing_a_trigger_against_a_ticket_says_what_would_change_and_changes_n
     assert body["would"]["reply"] == f"About {ticket.reference}"
     ticket.refresh_from_db()
     assert ticket.status == Status.NEW and not ticket.messages.filter(kind="public").exists()
+    typed = supervisor_api.post(
+        f"{TRIGGERS}{trigger_id}/test/", {"reference": f" {ticket.reference.lower()} "}, format="json"
+    )
+    assert typed.status_code == 200 and typed.json()["matches"] is True, typed.json()
     missing = supervisor_api.post(f"{TRIGGERS}{trigger_id}/test/", {"reference": "T-999999"}, format="json")
     assert missing.status_code == 400 and list(missing.json()["errors"]) == ["reference"]
 

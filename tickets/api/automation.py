@@ -201,7 +201,8 @@ class _Rules(Kept, AutomationApi):
 
 def _test(model: type[Trigger] | type[TimeRule], request: Request, id: int) -> Response:
     rule = _get(model, id)
-    reference = validated(TestIn, request.data)["reference"].strip()
+    # Typed as the merge and bulk forms take it: trimmed, any case.
+    reference = validated(TestIn, request.data)["reference"].strip().upper()
     ticket = Ticket.objects.select_related("storefront").filter(reference=reference).first()
     if ticket is None:
         raise InvalidInput(_("There is no ticket %(reference)s.") % {"reference": reference[:20]}, field="reference")

@@ -201,3 +201,17 @@ def test_the_shipped_rule_gives_a_ticket_nobody_took_to_the_teams_least_loaded_s
     # then it went to the supervisor with fewer open tickets, in its team
     waiting.refresh_from_db()
     assert (waiting.assignee, waiting.team) == (free, team)
+
+
+@pytest.mark.django_db
+def test_a_persons_reply_and_the_customers_message_set_the_instants_hours_since_counts_from(storefront, team, agent):
+    # given a new ticket
+    ticket = make_ticket(storefront, now=at("2026-11-02T09:00:00"))
+    # when the agent replies, an automatic reply follows, and the customer writes back
+    services.ticket_reply(ticket=ticket, user=agent, body="On it.", now=at("2026-11-02T10:00:00"))
+    services.ticket_reply(ticket=ticket, actor=services.SYSTEM, body="Automatic.", now=at("2026-11-02T10:30:00"))
+    services.ticket_add_customer_message(ticket=ticket, body="Thanks", now=at("2026-11-02T11:00:00"))
+    # then the person's reply counts (the automatic one does not), and so does the customer's message
+    ticket.refresh_from_db()
+    assert ticket.agent_replied_at == at("2026-11-02T10:00:00")
+    assert ticket.customer_replied_at == at("2026-11-02T11:00:00")

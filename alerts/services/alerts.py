@@ -13,12 +13,16 @@ from alerts.models import Alert, Notification
 from tickets.roles import is_agent, is_supervisor
 
 
+def _check_may_acknowledge(alert: Alert, user: Any) -> None:
+    if not (is_supervisor(user) or (is_agent(user) and alert.ticket_id and alert.ticket.assignee_id == user.pk)):
+        raise NotPermitted(_("Only a supervisor or the ticket's assignee can acknowledge this alert."))
+
+
 @transaction.atomic
 def alert_acknowledge(*, alert: Alert, user: Any, now: datetime | None = None) -> Alert:
     """Record who took charge of an alert and when; the alert stays open until its clock stops."""
     now = now or timezone.now()
-    if not (is_supervisor(user) or (is_agent(user) and alert.ticket_id and alert.ticket.assignee_id == user.pk)):
-        raise NotPermitted(_("Only a supervisor or the ticket's assignee can acknowledge this alert."))
+    _check_may_acknowledge(alert, user)
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.acknowledged_at is not None:
         raise IllegalStateChange(_("This alert is already acknowledged."), field="alert")
@@ -36,8 +40,7 @@ def alerts_acknowledge_stages(*, alerts: list[Alert], user: Any, now: datetime |
     acknowledge are refused as a whole. Returns how many alerts were acknowledged."""
     now = now or timezone.now()
     for alert in alerts:
-        if not (is_supervisor(user) or (is_agent(user) and alert.ticket_id and alert.ticket.assignee_id == user.pk)):
-            raise NotPermitted(_("Only a supervisor or the ticket's assignee can acknowledge this alert."))
+        _check_may_acknowledge(alert, user)
     clock_ids = {alert.clock_id for alert in alerts if alert.clock_id}
     alert_ids = {alert.pk for alert in alerts if not alert.clock_id}
     targets = Alert.objects.filter(acknowledged_at__isnull=True).filter(

@@ -23,17 +23,15 @@ def raise_automation_event(ticket: Ticket, return_request: ReturnRequest, event:
     go with the event). Nothing is read when no trigger listens."""
     if not services.automation_listens(event):
         return
-    from django.db.models import F, Sum
-
-    from returns.models import OrderLine, ReturnItem
+    from returns.models import ReturnItem
+    from returns.services.policy import days_after_delivery
+    from returns.services.refunds import order_paid
 
     reason = (
         ReturnItem.objects.filter(return_request=return_request).order_by("pk").values_list("reason", flat=True).first()
     )
-    amount = OrderLine.objects.filter(order_id=return_request.order_id).aggregate(
-        total=Sum(F("quantity") * F("unit_price"))
-    )["total"]
-    delivered_at = Order.objects.filter(pk=return_request.order_id).values_list("delivered_at", flat=True).first()
+    # The order's figures as the return policy and the refunds reckon them (days in the installation's time zone).
+    order = Order.objects.get(pk=return_request.order_id)
     context = {
         "return": {
             "reason": reason,
@@ -42,8 +40,8 @@ def raise_automation_event(ticket: Ticket, return_request: ReturnRequest, event:
             "status": return_request.status,
         },
         "order": {
-            "amount": str(amount) if amount is not None else None,
-            "days_since_delivery": (now - delivered_at).days if delivered_at else None,
+            "amount": str(order_paid(order=order)),
+            "days_since_delivery": days_after_delivery(order.delivered_at, now),
         },
     }
     services.automation_event(event=event, ticket=ticket, context=context, now=now)

@@ -161,3 +161,20 @@ def test_the_bulk_acknowledge_api_is_400_naming_alerts_for_an_alert_not_yours(st
     assert response.status_code == 400
     assert "alerts" in response.json()["errors"]
     assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()
+
+
+def test_the_bulk_acknowledge_api_is_403_for_a_team_agent_who_is_not_the_assignee(storefront, agent, team):
+    from rest_framework.test import APIClient
+
+    from tests.factories import make_staff
+
+    # Given a breached ticket of the team assigned to the agent, and a colleague of the same team
+    ticket = _ticket_overdue(storefront, hours_ago=3, subject="The agent's")
+    assert ticket.assignee == agent
+    colleague = make_staff("colleague", "agent", teams=(team,))
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {colleague.token}")
+    # When the colleague acknowledges its row, as a single alert would be: refused, nothing acknowledged
+    response = api.post("/api/v1/desk/alerts/acknowledge/", {"alerts": [Alert.objects.first().pk]}, format="json")
+    assert response.status_code == 403
+    assert not Alert.objects.filter(acknowledged_at__isnull=False).exists()

@@ -140,6 +140,8 @@ def test_a_split_moves_a_customer_message_into_a_new_linked_ticket_of_the_same_c
     assert [link["reference"] for link in response.json()["links"]] == [ticket.reference]
     assert new.events.filter(kind=EventKind.SPLIT, data__from=ticket.reference).exists()
     assert SlaClock.objects.filter(ticket=new, metric="response", stopped_at__isnull=True).exists()
+    # and time rules counting hours since the customer replied count on the new ticket from the split
+    assert new.customer_replied_at is not None
 
 
 def test_a_split_of_the_only_message_or_a_note_is_409(agent_api, storefront, agent):

@@ -238,5 +238,21 @@ def test_a_person_assigns_only_as_the_desk_allows_whatever_the_way(storefront, t
     assert not elsewhere.messages.filter(kind=MessageKind.INTERNAL).exists()
 
 
+def test_a_person_acts_on_the_tickets_the_desk_shows_them(storefront, team, other_team, agent, supervisor):
+    # given a ticket of another team assigned to the agent, and one of another team nobody took
+    theirs = make_ticket(storefront)
+    Ticket.objects.filter(pk=theirs.pk).update(team=other_team, assignee=agent)
+    untaken = make_ticket(storefront)
+    Ticket.objects.filter(pk=untaken.pk).update(team=other_team, assignee=None)
+    # when the agent notes on the ticket assigned to them, then it is written (the desk lists it as theirs)
+    actions_apply(ticket=theirs, actions=[{"type": "note", "value": "mine"}], actor=Actor(user=agent))
+    assert theirs.messages.filter(kind=MessageKind.INTERNAL, body="mine").exists()
+    # and a supervisor acts on any ticket, the agent not on the other team's untaken one
+    actions_apply(ticket=untaken, actions=[{"type": "note", "value": "seen"}], actor=Actor(user=supervisor))
+    assert untaken.messages.filter(kind=MessageKind.INTERNAL, body="seen").exists()
+    with pytest.raises(NotPermitted):
+        actions_apply(ticket=untaken, actions=[{"type": "note", "value": "x"}], actor=Actor(user=agent))
+
+
 def test_texts_longer_than_a_message_are_refused_naming_the_language():
     assert list(_errors([{"type": "reply", "value": {"en": "x" * 20_001}}])) == ["actions.0.value.en"]

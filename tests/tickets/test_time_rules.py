@@ -109,6 +109,18 @@ def test_the_command_prints_json_last_and_the_preview_shows_the_matches(storefro
     assert time_rule_preview(rule, now=at("2026-11-02T12:30:00"))["count"] == 0
 
 
+@pytest.mark.django_db
+def test_the_commands_at_without_an_offset_is_utc_as_for_the_sla_sweep_and_the_kpis(storefront, team, agent):
+    # given a ticket pending since 10:00 in Shanghai (02:00 UTC) and a rule for 2 hours pending
+    remind_rule(hours=2, business=False)
+    pending_ticket(storefront, agent, at("2026-11-02T10:00:00"))
+    # when an operator runs it --at 04:30 without an offset, as they would sweep_sla and evaluate_kpis
+    out = StringIO()
+    call_command("run_time_rules", "--at", "2026-11-02T04:30:00", stdout=out)
+    # then that is 04:30 UTC (12:30 in Shanghai, 2.5 hours pending): the rule fired
+    assert json.loads(out.getvalue().strip().splitlines()[-1]) == {"matched": 1, "fired": 1}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_three_workers_at_the_same_moment_fire_exactly_once(storefront, team, agent):
     # given the pending ticket past 48 business hours across the weekend and the holiday week
@@ -189,3 +201,17 @@ def test_the_shipped_rule_gives_a_ticket_nobody_took_to_the_teams_least_loaded_s
     # then it went to the supervisor with fewer open tickets, in its team
     waiting.refresh_from_db()
     assert (waiting.assignee, waiting.team) == (free, team)
+
+
+@pytest.mark.django_db
+def test_a_persons_reply_and_the_customers_message_set_the_instants_hours_since_counts_from(storefront, team, agent):
+    # given a new ticket
+    ticket = make_ticket(storefront, now=at("2026-11-02T09:00:00"))
+    # when the agent replies, an automatic reply follows, and the customer writes back
+    services.ticket_reply(ticket=ticket, user=agent, body="On it.", now=at("2026-11-02T10:00:00"))
+    services.ticket_reply(ticket=ticket, actor=services.SYSTEM, body="Automatic.", now=at("2026-11-02T10:30:00"))
+    services.ticket_add_customer_message(ticket=ticket, body="Thanks", now=at("2026-11-02T11:00:00"))
+    # then the person's reply counts (the automatic one does not), and so does the customer's message
+    ticket.refresh_from_db()
+    assert ticket.agent_replied_at == at("2026-11-02T10:00:00")
+    assert ticket.customer_replied_at == at("2026-11-02T11:00:00")

@@ -272,9 +272,15 @@ def _apply(
         status_to(Status.CLOSED, "merged", merging=True)
         ticket.merged_into = merge_into
         move.fields.add("merged_into")
-    if answer and ticket.first_response_at is None:
-        ticket.first_response_at = now
-        move.fields.add("first_response_at")
+    if answer:
+        ticket.agent_replied_at = now
+        move.fields.add("agent_replied_at")
+        if ticket.first_response_at is None:
+            ticket.first_response_at = now
+            move.fields.add("first_response_at")
+    if customer_message:
+        ticket.customer_replied_at = now
+        move.fields.add("customer_replied_at")
     if (
         acknowledging
         or answer
@@ -342,9 +348,10 @@ def ticket_move(
     - `status`: move to it (checked against ALLOWED_MOVES; nothing when the ticket is there already), `reason` in
       its event.
     - `acknowledge`: the request is acknowledged (the acknowledgement clock stops; `new` becomes `open`).
-    - `answer`: a public reply answered the customer (the response round ends; the first one is the first response).
+    - `answer`: a public reply answered the customer (the response round ends; the first one is the first response;
+      the time rules' agent_replied_at is now).
     - `customer_message`: the customer wrote (a pending or resolved ticket reopens; a response round starts unless one
-      is running).
+      is running; the time rules' customer_replied_at is now).
     - `repick_policy`: severity or category changed (the SLA policy is picked again, running clocks re-planned).
     - `merge_into`: the ticket was merged into that one (closed from any status but closed, its clocks stopped).
     - `fields`: other fields the caller set on the ticket, saved with it (a change of `team` moves the running clocks

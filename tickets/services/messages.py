@@ -160,8 +160,7 @@ def ticket_reply(
         raise IllegalStateChange(_("A closed ticket cannot be replied to."), field="status")
     actor = actor or Actor(user=user)
     if actor.user is not None:
-        ticket.agent_replied_at = now
-        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True, fields=("agent_replied_at",))
+        ticket_move(ticket=ticket, actor=actor, now=now, acknowledge=True, answer=True)
     message = _public_message(ticket, body=body, actor=actor, now=now)
     for upload in attachments:
         attachment_add(ticket=ticket, upload=upload, message=message)
@@ -246,8 +245,7 @@ def ticket_add_customer_message(
         ticket=ticket, kind=MessageKind.CUSTOMER, body=body, channel=channel or ticket.channel, created_at=now
     )
     ticket_record_event(ticket=ticket, kind=EventKind.CUSTOMER_MESSAGE, actor=actor, message=message, now=now)
-    ticket.customer_replied_at = now
-    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True, fields=("customer_replied_at",))
+    ticket_move(ticket=ticket, actor=actor, now=now, customer_message=True)
     automation_event(event=TriggerEvent.TICKET_CUSTOMER_REPLIED, ticket=ticket, now=now)
     return message
 

@@ -65,7 +65,6 @@ KEPT = {
     "English",
     "Asia",
     "Shanghai",
-    "Message",
     "JSON",
     "README",
 }
@@ -102,7 +101,7 @@ class _Text(HTMLParser):
 def english_words(html: str, *, data: list[str]) -> list[str]:
     parser = _Text()
     parser.feed("<body" + html.split("<body", 1)[1])
-    text = " ".join(parser.parts)
+    text = " ".join(parser.parts).replace("Message-ID", " ")  # the mail header's name, as in the mail itself
     for value in data:
         text = text.replace(value, " ")
     text = re.sub(r"\S+@\S+|https?://\S+|\b[\w.-]*\d[\w./:-]*", " ", text)  # addresses, links, ids, times

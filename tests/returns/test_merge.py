@@ -157,4 +157,4 @@ def test_the_desk_page_merges_and_links(supervisor_desk, storefront):
     assert f"{source.reference} merged into this ticket" in page
     assert f'href="/desk/tickets/{other.reference}/"' in page
     source_page = supervisor_desk.get(f"/desk/tickets/{source.reference}/").content.decode()
-    assert "Merged into" in source_page
+    assert f'Merged into <a href="/desk/tickets/{target.reference}/">{target.reference}</a>' in source_page

@@ -40,7 +40,9 @@ def test_finance_lands_on_the_refunds_to_issue_and_settle(finance_desk):
 
 
 def test_agents_still_land_on_their_queue(agent_desk):
-    assert agent_desk.get("/desk/").status_code == 200
+    response = agent_desk.get("/desk/")
+    assert response.status_code == 200
+    assert "tickets/queue.html" in [template.name for template in response.templates]
 
 
 def test_the_refunds_list_shows_customer_order_reason_amount_and_due_time(finance_desk, storefront, agent):

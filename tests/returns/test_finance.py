@@ -3,6 +3,7 @@ money moves, and cannot record a refund as paid without the payment's transactio
 
 import pytest
 from django.contrib.messages import get_messages
+from django.utils.html import escape
 
 from returns import services
 from returns.models import Refund, RefundStatus, ReturnStatus
@@ -117,7 +118,9 @@ def test_succeeded_without_a_transaction_id_is_refused_on_the_page(finance_desk,
         {"settle-status": "succeeded", "settle-transaction_id": "  ", "next": "/desk/refunds/"},
         follow=True,
     )
-    assert any("transaction id" in str(m) for m in get_messages(response.wsgi_request))
+    [message] = get_messages(response.wsgi_request)
+    assert message.level_tag == "error" and "transaction id" in str(message)
+    assert f'<p class="message message-error">{escape(str(message))}</p>' in response.content.decode()
     assert Refund.objects.get().status == RefundStatus.PROCESSING
 
 
@@ -132,7 +135,7 @@ def test_succeeded_without_a_transaction_id_is_400_naming_the_field(
         storefront_client.post(f"/api/v1/refunds/{refund.public_id}/confirm/", body, format="json"),
     ):
         assert response.status_code == 400
-        assert "transaction_id" in response.content.decode()
+        assert list(response.json()["errors"]) == ["transaction_id"], response.json()
     assert Refund.objects.get().status == RefundStatus.PROCESSING
     done = finance_api.post(
         f"/api/v1/desk/refunds/{refund.public_id}/mark/",

@@ -1,6 +1,8 @@
 """Finance's desk: it lands on its refunds, sees what each refund is for, opens the return's page, confirms before
 money moves, and cannot record a refund as paid without the payment's transaction id."""
 
+from datetime import datetime
+
 import pytest
 from django.contrib.messages import get_messages
 from django.utils.html import escape
@@ -69,7 +71,8 @@ def test_the_refunds_list_in_the_api_carries_customer_order_and_reasons(finance_
     assert row["order_external_id"] == "SO-10001"
     assert row["reasons"] == ["quality_issue"]
     assert row["storefront"] == storefront.name
-    assert (row["amount"], row["currency"]) == (f"{refund.amount}", "CNY") and row["due_at"]
+    assert (row["amount"], row["currency"]) == (f"{refund.amount}", "CNY")
+    assert datetime.fromisoformat(row["due_at"]) == refund.due_at
 
 
 def test_the_returns_page_opens_for_finance_with_the_refund_actions(finance_desk, storefront, agent):

@@ -74,7 +74,9 @@ def test_merging_across_storefronts_is_400_and_changes_nothing(supervisor_api, s
     events = {t.pk: t.events.count() for t in (target, foreign)}
     response = supervisor_api.post(f"{DESK}{target.reference}/merge/", {"sources": [foreign.reference]}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"]["sources"]
+    assert response.json()["errors"] == {
+        "sources": [f"{foreign.reference} is another storefront's ticket: only tickets of one storefront merge."]
+    }
     _nothing_changed(target, foreign, events=events)
 
 

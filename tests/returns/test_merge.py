@@ -78,7 +78,9 @@ def test_merging_across_storefronts_is_400_and_changes_nothing(supervisor_api, s
     events = {t.pk: t.events.count() for t in (target, foreign)}
     response = supervisor_api.post(f"{DESK}{target.reference}/merge/", {"sources": [foreign.reference]}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"]["sources"]
+    assert response.json()["errors"] == {
+        "sources": [f"{foreign.reference} is another storefront's ticket: only tickets of one storefront merge."]
+    }
     _nothing_changed(target, foreign, events=events)
 
 
@@ -163,7 +165,7 @@ def test_the_desk_page_merges_and_links(supervisor_desk, storefront):
     assert f"{source.reference} merged into this ticket" in page
     assert f'href="/desk/tickets/{other.reference}/"' in page
     source_page = supervisor_desk.get(f"/desk/tickets/{source.reference}/").content.decode()
-    assert "Merged into" in source_page
+    assert f'Merged into <a href="/desk/tickets/{target.reference}/">{target.reference}</a>' in source_page
 
 
 def test_the_sources_of_a_merge_are_found_in_one_query_however_many_they_are(supervisor_api, storefront):

@@ -2,6 +2,7 @@
 preview, firing counts; errors named by path, nothing saved."""
 
 import pytest
+from django.utils.html import escape
 
 from tests.factories import make_ticket
 from tickets import services
@@ -92,7 +93,10 @@ def test_a_malformed_chat_url_from_the_page_is_refused_naming_the_url(supervisor
     answer = supervisor_desk.post(
         "/desk/automation/chat-channels/", {"name": "Room", "kind": "wecom", "url": "not a url"}, follow=True
     )
-    assert "url: " in answer.content.decode()
+    # one error, on the URL field, shown on the page
+    [error] = [str(message) for message in answer.context["messages"]]
+    assert error.startswith("url: ")
+    assert f'<p class="message message-error">{escape(error)}</p>' in answer.content.decode()
     assert not ChatChannel.objects.exists()
 
 

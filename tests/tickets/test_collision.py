@@ -110,14 +110,15 @@ def test_a_malformed_seen_event_id_is_400_naming_the_field(agent_api, storefront
     assert "seen_event_id" in response.json()["errors"]
 
 
-def test_the_multipart_reply_takes_the_guard_as_text(agent_api, storefront):
+@pytest.mark.parametrize("confirm", ["true", "True"])  # as a form writes it, and as a generated Python client does
+def test_the_multipart_reply_takes_the_guard_as_text(agent_api, storefront, confirm):
     ticket = make_ticket(storefront)
     seen = _seen(agent_api, ticket)
     services.ticket_add_customer_message(ticket=ticket, body="More", storefront=storefront)
     url = f"{DESK}{ticket.reference}/reply/"
     held = agent_api.post(url, {"body": "Hi", "seen_event_id": str(seen)}, format="multipart")
     assert held.status_code == 409, held.content
-    sent = agent_api.post(url, {"body": "Hi", "seen_event_id": str(seen), "confirm": "True"}, format="multipart")
+    sent = agent_api.post(url, {"body": "Hi", "seen_event_id": str(seen), "confirm": confirm}, format="multipart")
     assert sent.status_code == 201, sent.content
 
 

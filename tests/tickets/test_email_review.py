@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from anymail.exceptions import AnymailRecipientsRefused
+from django.contrib.messages import get_messages
 from django.core import mail as outbox
 from django.utils import timezone
 
@@ -109,6 +110,11 @@ def test_a_release_that_the_desk_refuses_leaves_the_message_quarantined(mailbox,
 
     # then the admin says so, no error page, and it stays quarantined
     assert response.status_code == 302
+    said = [(message.level_tag, str(message)) for message in get_messages(response.wsgi_request)]
+    assert said == [
+        ("error", f"{kept.message_id} cannot be read and stays quarantined."),
+        ("info", "0 messages released."),
+    ]
     kept.refresh_from_db()
     assert kept.status == InboundStatus.QUARANTINED
 

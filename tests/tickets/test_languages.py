@@ -1,5 +1,7 @@
 """Canned responses in the customer's language, the searchable time-zone picker, the browser scripts' catalog."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -63,4 +65,9 @@ def test_the_scripts_catalog_is_served_in_the_users_language(agent_desk, agent):
     services.staff_set_preferences(user=agent, language="zh-hans")
     catalog = agent_desk.get("/jsi18n/")
     assert catalog.status_code == 200 and catalog["Content-Type"].startswith("text/javascript")
-    assert "%(minutes)s \\u5206 %(seconds)s \\u79d2" in catalog.content.decode() or "分" in catalog.content.decode()
+    # the countdown's units map to their Chinese (the catalog is JSON: non-ASCII written as \\u escapes)
+    units = f"{json.dumps('%(minutes)s min %(seconds)s s')}: {json.dumps('%(minutes)s 分 %(seconds)s 秒')}"
+    assert units in catalog.content.decode()
+    # and back in English, the catalog no longer carries them
+    services.staff_set_preferences(user=agent, language="en")
+    assert units not in agent_desk.get("/jsi18n/").content.decode()

@@ -36,18 +36,18 @@ def test_an_agent_adds_and_removes_tags_through_the_desk_api(agent_api, storefro
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "errors"),
     [
-        {"add": ["a,b"]},
-        {"add": ["  "]},
-        {"add": ["x" * 51]},
-        {"add": "VIP"},
-        {"add": [1]},
-        {"add": ["ok"], "colour": "red"},
-        {"add": ["same"], "remove": ["SAME"]},
+        ({"add": ["a,b"]}, {"tags": ["A tag cannot contain a comma: a,b"]}),
+        ({"add": ["  "]}, {"tags": ["A tag cannot be empty."]}),
+        ({"add": ["x" * 51]}, {"tags": [f"A tag has at most 50 characters: {'x' * 51}"]}),
+        ({"add": "VIP"}, {"add": ['Expected a list of items but got type "str".']}),
+        ({"add": [1]}, {"add.0": ["Not a valid string."]}),
+        ({"add": ["ok"], "colour": "red"}, {"colour": ["Unknown field."]}),
+        ({"add": ["same"], "remove": ["SAME"]}, {"tags": ["A tag cannot be both added and removed: same"]}),
     ],
 )
-def test_bad_tags_are_400_in_the_error_format_and_nothing_changes(agent_api, storefront, agent, body):
+def test_bad_tags_are_400_in_the_error_format_and_nothing_changes(agent_api, storefront, agent, body, errors):
     # given a tagged ticket
     ticket = make_ticket(storefront)
     tag(ticket, "keep", user=agent)
@@ -57,7 +57,7 @@ def test_bad_tags_are_400_in_the_error_format_and_nothing_changes(agent_api, sto
     # then 400 names the field, and the ticket is as it was
     assert response.status_code == 400, response.content
     assert response.json()["type"] == "validation_error"
-    assert {field.split(".")[0] for field in response.json()["errors"]} & {"tags", "add", "colour"}
+    assert response.json()["errors"] == errors
     assert list(ticket.tags.values_list("name", flat=True)) == ["keep"]
     assert ticket.events.count() == events
     assert set(Tag.objects.values_list("name", flat=True)) == {"keep"}
